@@ -1,0 +1,115 @@
+"""Input checks shared by the public functions: each failure names the parameter, what it got
+and what it expects, so a student never sees a broadcasting traceback from deep inside numpy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from numbers import Integral, Real
+
+import numpy as np
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def as_float_array(value, name: str, *, ndim: int | Iterable[int] | None = None,
+                   allow_empty: bool = False) -> np.ndarray:
+    """Return ``value`` as a finite float64 array, or raise a clear error.
+
+    >>> as_float_array([[1, 2], [3, 4]], "image", ndim=2).dtype
+    dtype('float64')
+    >>> as_float_array([1, 2], "image", ndim=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: `image` must be a 2-D array; got an array of shape (2,) and dtype int64.
+    """
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"`{name}` must be a numeric array; got {_describe(value)}.")
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ValueError(f"`{name}` must be a rectangular numeric array; got {_describe(value)}.") from exc
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"`{name}` must hold numbers; got dtype {arr.dtype}.")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"`{name}` must hold real numbers; got dtype {arr.dtype}.")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, Integral) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = " or ".join(f"{d}-D" for d in allowed)
+            raise ValueError(f"`{name}` must be a {want} array; got {_describe(arr)}.")
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"`{name}` must not be empty; got shape {arr.shape}.")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`{name}` must not contain NaN or infinity.")
+    return arr
+
+
+def check_choice(value, name: str, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``.
+
+    >>> check_choice("same", "mode", ("full", "same", "valid"))
+    'same'
+    >>> check_choice("sane", "mode", ("full", "same", "valid"))
+    Traceback (most recent call last):
+    ...
+    ValueError: `mode` must be one of 'full', 'same', 'valid'; got 'sane'.
+    """
+    choices = tuple(choices)
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"`{name}` must be one of {options}; got {value!r}.")
+    return value
+
+
+def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` as an ``int`` within bounds (``bool`` is refused).
+
+    >>> check_int(3, "size", minimum=1)
+    3
+    >>> check_int(0, "size", minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: `size` must be at least 1; got 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"`{name}` must be an integer; got {_describe(value)}.")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be at least {minimum}; got {value}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be at most {maximum}; got {value}.")
+    return value
+
+
+def check_real(value, name: str, *, minimum: float | None = None, positive: bool = False,
+               maximum: float | None = None) -> float:
+    """Return ``value`` as a finite ``float`` within bounds.
+
+    >>> check_real(1.5, "sigma", positive=True)
+    1.5
+    >>> check_real(-1, "sigma", positive=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: `sigma` must be positive; got -1.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"`{name}` must be a real number; got {_describe(value)}.")
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` must be finite; got {value}.")
+    if positive and value <= 0:
+        raise ValueError(f"`{name}` must be positive; got {value}.")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be at least {minimum}; got {value}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be at most {maximum}; got {value}.")
+    return float(value)

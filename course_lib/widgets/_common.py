@@ -1,0 +1,38 @@
+"""Pieces shared by the widget apps: a message line and PNG image views."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as widgets
+
+from ..plotting import to_png
+
+
+def message_line() -> widgets.HTML:
+    """An HTML line where an app writes what went wrong (or nothing when all is well)."""
+    line = widgets.HTML(value="")
+    line.add_class("course-message")
+    return line
+
+
+def show_message(line: widgets.HTML, text: str, *, kind: str = "error") -> None:
+    """Write ``text`` into ``line``: red for an error, grey for information, empty to clear."""
+    if not text:
+        line.value = ""
+        return
+    colour = {"error": "#b00020", "info": "#555555", "ok": "#1b7f3b"}[kind]
+    line.value = f'<span style="color:{colour}">{html.escape(text)}</span>'
+
+
+def image_view(*, width: int = 256, css_class: str | None = None) -> widgets.Image:
+    """An empty PNG ``Image`` widget of a given display width in pixels."""
+    view = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height="auto"))
+    if css_class:
+        view.add_class(css_class)
+    return view
+
+
+def update_image(view: widgets.Image, image, **png_options) -> None:
+    """Render ``image`` as PNG into ``view``."""
+    view.value = to_png(image, **png_options)

@@ -1,0 +1,24 @@
+"""Test-suite set-up shared by every test module.
+
+Every process the tests start (nbval's notebook kernels, the Jupyter server of the browser tests,
+the Colab-like environment's run) inherits an environment that blocks the network: see
+``tests/offline/sitecustomize.py``. So running the notebooks under nbval *is* the offline test.
+"""
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+OFFLINE_DIR = Path(__file__).resolve().parent / "offline"
+
+
+def _block_network_for_child_processes() -> None:
+    paths = [str(OFFLINE_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    os.environ["COURSE_BLOCK_NETWORK"] = "1"
+
+
+_block_network_for_child_processes()

@@ -1,0 +1,105 @@
+"""The project's own files: dependencies declared consistently, notebooks with their Colab header."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CONDA_TO_PYPI = {"pytorch": "torch"}
+
+
+def _pyproject():
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def _specs(requirements):
+    out = {}
+    for text in requirements:
+        req = Requirement(text)
+        out[req.name.lower()] = req.specifier
+    return out
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    project = _pyproject()["project"]
+    expected = _specs(project["dependencies"] + project["optional-dependencies"]["lab"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = {}
+    for item in env["dependencies"]:
+        if not isinstance(item, str) or item in ("pip",):
+            continue
+        name, spec = re.match(r"([A-Za-z0-9_.-]+)(.*)", item).groups()
+        conda[CONDA_TO_PYPI.get(name, name).lower()] = spec
+    python_spec = conda.pop("python")
+    assert python_spec == project["requires-python"]
+    assert {name: str(spec) for name, spec in expected.items()} == {
+        name: str(Requirement(f"x{spec}").specifier) for name, spec in conda.items()}
+
+
+def test_torch_has_a_lower_bound_only():
+    deps = _specs(_pyproject()["project"]["dependencies"])
+    operators = {spec.operator for spec in deps["torch"]}
+    assert operators == {">="}, "torch must never be pinned or capped: Colab's own torch must satisfy it"
+
+
+def test_requires_python_admits_colab_and_this_machine():
+    spec = Requirement("x" + _pyproject()["project"]["requires-python"]).specifier
+    assert all(v in spec for v in ("3.10", "3.11", "3.12", "3.13"))
+    assert "3.9" not in spec
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_opens_with_title_badge_and_colab_setup(path):
+    nb = nbformat.read(path, as_version=4)
+    title, setup = nb.cells[0], nb.cells[1]
+    repository = _pyproject()["project"]["urls"]["Repository"].removeprefix("https://github.com/")
+    assert title.cell_type == "markdown" and title.source.startswith("# ")
+    assert "https://colab.research.google.com/assets/colab-badge.svg" in title.source
+    assert (f"https://colab.research.google.com/github/{repository}/blob/main/notebooks/{path.name}"
+            in title.source)
+    assert setup.cell_type == "code"
+    assert '"google.colab" in sys.modules' in setup.source
+    install_lines = [line for line in setup.source.splitlines() if "pip install" in line]
+    assert install_lines and all(line.startswith("    ") for line in install_lines), \
+        "the install must happen only inside the Colab branch"
+    assert not re.search(r"pip install[^\n]*\btorch\b", setup.source), "never reinstall torch"
+    assert "--upgrade" not in setup.source and "-U " not in setup.source
+
+
+def test_repository_address_is_written_in_one_place():
+    """Every notebook header is what tools/notebook_header.py generates from pyproject.toml."""
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "notebook_header.py"), "--check"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    url = _pyproject()["project"]["urls"]["Repository"]
+    sources = [p for p in ROOT.rglob("*.py") if not any(part.startswith(".venv") for part in p.parts)]
+    hand_written = [p for p in sources if url in p.read_text(encoding="utf-8", errors="ignore")]
+    assert hand_written == [], f"the repository address is copied into {hand_written}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_executed_and_small(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert all(c.execution_count for c in code), "commit the notebook executed (make notebooks)"
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert path.stat().st_size < 2_000_000, "keep committed notebooks small (figures at a modest dpi)"
+
+
+def test_ruff_finds_nothing():
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
