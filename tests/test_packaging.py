@@ -103,3 +103,18 @@ def test_ruff_finds_nothing():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "."], capture_output=True,
                             text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pip_install_keeps_the_torch_already_installed(tmp_path):
+    """`pip install .` resolves against the environment's own torch (as in Colab) and installs
+    nothing but course_lib itself: no torch download, no reinstall."""
+    import json
+    import os
+
+    report = tmp_path / "report.json"
+    subprocess.run([sys.executable, "-m", "pip", "install", str(ROOT), "--dry-run", "--no-index",
+                    "--no-build-isolation", "--quiet", "--report", str(report)],
+                   check=True, capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+    planned = [item["metadata"]["name"].lower().replace("-", "_")
+               for item in json.loads(report.read_text())["install"]]
+    assert planned == ["course_lib"]
