@@ -13,10 +13,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 OFFLINE_DIR = Path(__file__).resolve().parent / "offline"
+collect_ignore = ["offline"]  # sitecustomize.py is for child processes, not a test module
 
 
 def _block_network_for_child_processes() -> None:
-    paths = [str(OFFLINE_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    inherited = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    paths = [str(OFFLINE_DIR), *inherited]
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     os.environ["COURSE_BLOCK_NETWORK"] = "1"
 
