@@ -1,0 +1,635 @@
+"""The exercise framework: an answer goes in, a short teaching message comes out.
+
+An :class:`Exercise` is declared from four things: its statement, a *checker* (a callable
+that turns an answer into :class:`Feedback`), a list of progressive hints and its solution
+code. Two checkers cover most exercises:
+
+- :class:`ValueCheck` compares a number or an array with the expected one, within a
+  tolerance, and recognises known wrong answers (``-18`` for a forgotten flip).
+- :class:`FunctionCheck` runs a submitted function on test cases the student does not see,
+  compares each output with a reference implementation and, on the first failing case,
+  names the likely mistake (each :class:`Mistake` is a wrong implementation and its lesson)
+  and shows the input, the expected and the actual output.
+
+Answers are always passed explicitly (``ex.check(my_conv2d)``); nothing reads the notebook's
+globals, nothing is tracked, nothing goes over the network.
+
+The placeholder
+---------------
+A student cell starts as ``answer = ...`` (the value :data:`PLACEHOLDER`, Python's
+``Ellipsis``) or as a function whose body is only ``...`` or ``pass`` (so it returns
+``None``). Both are reported as "Not attempted yet" rather than as a failure, so a notebook
+with untouched exercise cells still runs top to bottom.
+
+Output
+------
+``check``, ``hint`` and ``solution`` show their :class:`Feedback` at once and return it. In
+a Jupyter kernel it is displayed with a coloured HTML form and a plain-text form; elsewhere
+the plain text is printed. Both forms depend only on the answer, so nbval can compare them.
+``bool(feedback)`` is ``True`` only for a correct answer.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+from .._checks import check_int
+
+PLACEHOLDER = ...
+"""What an unanswered value cell holds: ``answer = ...`` (Python's ``Ellipsis``)."""
+
+_TITLES = {
+    "correct": "Correct",
+    "incorrect": "Not quite",
+    "not_attempted": "Not attempted yet",
+    "hint": "Hint",
+    "solution": "Solution",
+}
+_COLOURS = {
+    "correct": "#1b7f3b",
+    "incorrect": "#b00020",
+    "not_attempted": "#8a6d00",
+    "hint": "#1f5fa8",
+    "solution": "#555555",
+}
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+class Feedback:
+    """What a check, a hint or a solution says: a status, a message, details and code.
+
+    ``bool(feedback)`` is ``True`` only when ``status == "correct"``.
+
+    >>> fb = Feedback("incorrect", "expected shape (3, 3), got (5, 5).")
+    >>> bool(fb), fb.status
+    (False, 'incorrect')
+    >>> print(fb.text)
+    Not quite: expected shape (3, 3), got (5, 5).
+    """
+
+    def __init__(self, status: str, message: str, *, details: Sequence[tuple[str, str]] = (),
+                 code: str | None = None, title: str | None = None):
+        if status not in _TITLES:
+            raise ValueError(f"`status` must be one of {', '.join(map(repr, _TITLES))}; "
+                             f"got {status!r}.")
+        self.status = status
+        self.message = str(message)
+        self.details = tuple((str(k), str(v)) for k, v in details)
+        self.code = code
+        self.title = title or _TITLES[status]
+        self._shown_at: object = None
+
+    @property
+    def passed(self) -> bool:
+        """``True`` when the answer was correct."""
+        return self.status == "correct"
+
+    @property
+    def attempted(self) -> bool:
+        """``False`` when the answer was still the placeholder."""
+        return self.status != "not_attempted"
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    @property
+    def text(self) -> str:
+        """The plain-text form."""
+        lines = [f"{self.title}: {self.message}" if self.message else f"{self.title}:"]
+        width = max((len(k) for k, _ in self.details), default=0) + 1
+        for key, value in self.details:
+            label = f"{key}:".ljust(width + 1)
+            pad = " " * (4 + len(label))
+            body = value.replace("\n", "\n" + pad)
+            lines.append(f"    {label}{body}")
+        if self.code is not None:
+            lines.append("")
+            lines.append(self.code.rstrip())
+        return "\n".join(lines)
+
+    @property
+    def html(self) -> str:
+        """The HTML form: a coloured title, the message, details and code in ``<pre>``."""
+        colour = _COLOURS[self.status]
+        parts = [
+            f'<div class="course-feedback course-feedback-{self.status}">',
+            f'<span style="color:{colour};font-weight:bold">{html.escape(self.title)}</span>',
+        ]
+        if self.message:
+            parts.append(f": {html.escape(self.message)}")
+        if self.details:
+            width = max(len(k) for k, _ in self.details) + 1
+            rows = []
+            for key, value in self.details:
+                label = f"{key}:".ljust(width + 1)
+                rows.append(label + value.replace("\n", "\n" + " " * len(label)))
+            parts.append('<pre style="margin:0.3em 0 0 1.5em">'
+                         + html.escape("\n".join(rows)) + "</pre>")
+        if self.code is not None:
+            parts.append('<pre style="margin:0.3em 0 0 0"><code>'
+                         + html.escape(self.code.rstrip()) + "</code></pre>")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Feedback({self.status!r}, {self.message!r})"
+
+    def _ipython_display_(self) -> None:
+        # check() has already shown this feedback in the running cell; when the cell ends with
+        # the call, IPython would show it a second time. Show it again only in a later cell.
+        shell = _shell()
+        if shell is not None and self._shown_at == shell.execution_count:
+            return
+        show(self)
+
+
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return None
+    return get_ipython()
+
+
+def show(feedback: Feedback) -> Feedback:
+    """Display ``feedback``: HTML and plain text in a Jupyter kernel, plain text elsewhere."""
+    if not isinstance(feedback, Feedback):
+        raise TypeError(f"`feedback` must be a Feedback; got {type(feedback).__name__}.")
+    shell = _shell()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        from IPython.display import display
+
+        display({"text/plain": feedback.text, "text/html": feedback.html}, raw=True)
+    else:
+        print(feedback.text)
+    feedback._shown_at = shell.execution_count if shell is not None else None
+    return feedback
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def format_value(value: Any) -> str:
+    """A short, deterministic text for an input or output shown in a message.
+
+    >>> format_value(np.array([[1.0, -2.5], [0.0, 3.0]]))
+    '[[ 1. , -2.5],\\n [ 0. ,  3. ]]'
+    >>> format_value(0.1 + 0.2)
+    '0.3'
+    >>> format_value(np.zeros((20, 3)))
+    'array of shape (20, 3), values from 0 to 0'
+    """
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biuf" and (value.size > 49 or value.ndim > 2):
+            return (f"array of shape {value.shape}, values from "
+                    f"{_number(value.min())} to {_number(value.max())}")
+        if value.dtype.kind in "biuf":
+            return np.array2string(value, precision=4, suppress_small=True, separator=", ",
+                                   max_line_width=90)
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (bool, np.bool_)):
+        return repr(bool(value))
+    if isinstance(value, (Real, np.number)):
+        return _number(value)
+    if isinstance(value, tuple):
+        parts = [format_value(v) for v in value]
+        if any("\n" in p for p in parts):
+            return "(" + ",\n ".join(p.replace("\n", "\n ") for p in parts) + ")"
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _number(x) -> str:
+    if isinstance(x, (Integral, np.integer)) and not isinstance(x, (bool, np.bool_)):
+        return f"{int(x):,}" if abs(int(x)) >= 10_000 else str(int(x))
+    x = float(x)
+    if math.isnan(x) or math.isinf(x):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x)) if abs(x) < 10_000 else f"{int(x):,}"
+    return f"{x:.6g}"
+
+
+def describe_type(value: Any) -> str:
+    """Describe what a value is, for "expected ..., got ..." messages.
+
+    >>> describe_type(np.zeros((2, 3)))
+    'an array of shape (2, 3)'
+    >>> describe_type("18")
+    "the str '18'"
+    """
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if value is None:
+        return "None"
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"the {type(value).__name__} {text}"
+
+
+# --------------------------------------------------------------------------- comparisons
+
+
+def as_number(value) -> float | None:
+    """``value`` as a float if it is a real number (or a 0-d / 1-element array), else ``None``.
+
+    >>> as_number(np.float32(2.5)), as_number(np.array([3])), as_number("3")
+    (2.5, 3.0, None)
+    """
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (Real, np.number)):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+        return float(value.reshape(()))
+    return None
+
+
+def as_array(value) -> np.ndarray | None:
+    """``value`` as a float64 array, or ``None`` when it is not numeric and rectangular."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu().numpy()
+    if value is None or isinstance(value, (str, bytes, Mapping)):
+        return None
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError):
+        return None
+    if arr.dtype.kind not in "biuf":
+        return None
+    return arr.astype(np.float64)
+
+
+def compare_arrays(expected, actual, *, rtol: float = 1e-6, atol: float = 1e-9) -> str | None:
+    """``None`` when ``actual`` is an array equal to ``expected`` within tolerance, else why not.
+
+    >>> compare_arrays(np.ones((3, 4)), np.ones((5, 6)))
+    'expected shape (3, 4), got (5, 6).'
+    >>> compare_arrays(np.ones(2), [1.0, 1.0]) is None
+    True
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    arr = as_array(actual)
+    if arr is None:
+        return f"expected an array of shape {expected.shape}, got {describe_type(actual)}."
+    if arr.shape != expected.shape:
+        return f"expected shape {expected.shape}, got {arr.shape}."
+    if not np.all(np.isfinite(arr)):
+        return "your result contains NaN or infinity."
+    if not np.allclose(arr, expected, rtol=rtol, atol=atol):
+        diff = np.abs(arr - expected)
+        where = tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), diff.shape))
+        return (f"values differ; the largest difference is {_number(diff[where])} "
+                f"at index {where if len(where) != 1 else where[0]}.")
+    return None
+
+
+def compare_numbers(expected, actual, *, rtol: float = 1e-9, atol: float = 1e-12) -> str | None:
+    """``None`` when ``actual`` is a number close to ``expected``, else why not.
+
+    >>> compare_numbers(0.0625, 0.25 ** 2) is None
+    True
+    >>> compare_numbers(0.0625, 0.125)
+    'expected 0.0625, got 0.125.'
+    """
+    x = as_number(actual)
+    if x is None:
+        return f"expected a number, got {describe_type(actual)}."
+    if not math.isfinite(x):
+        return f"expected {_number(expected)}, got {_number(x)}."
+    if not math.isclose(x, float(expected), rel_tol=rtol, abs_tol=atol):
+        return f"expected {_number(expected)}, got {_number(x)}."
+    return None
+
+
+def compare_ints(expected, actual) -> str | None:
+    """``None`` when ``actual`` is the integer ``expected``; floats are refused with a reason.
+
+    >>> compare_ints(55, 55.0)
+    'expected a whole number (int), got the float 55.0: use // (floor division) or int().'
+    """
+    if isinstance(actual, (bool, np.bool_)):
+        return f"expected an int, got {describe_type(actual)}."
+    if isinstance(actual, (float, np.floating)):
+        return (f"expected a whole number (int), got {describe_type(actual)}: "
+                "use // (floor division) or int().")
+    if not isinstance(actual, (Integral, np.integer)):
+        return f"expected an int, got {describe_type(actual)}."
+    if int(actual) != int(expected):
+        return f"expected {_number(int(expected))}, got {_number(int(actual))}."
+    return None
+
+
+# --------------------------------------------------------------------------- checkers
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hidden test case: the positional and keyword arguments of a call."""
+
+    args: tuple
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def call(self, func: Callable) -> Any:
+        """Call ``func`` on deep copies of the arguments (so a function may modify them)."""
+        return func(*copy.deepcopy(self.args), **copy.deepcopy(dict(self.kwargs)))
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong implementation and the lesson shown when an answer behaves like it."""
+
+    func: Callable  # same signature as the reference; computes the wrong answer
+    message: str  # what to tell the student
+
+
+class FunctionCheck:
+    """Check a submitted function against a reference on hidden test cases.
+
+    Parameters
+    ----------
+    reference : callable
+        The correct implementation.
+    cases : callable
+        Returns the list of :class:`Case` (called on each check; make it deterministic).
+    arg_names : sequence of str
+        Names of the positional arguments, used to show a failing input.
+    compare : callable, optional
+        ``compare(expected, actual) -> str | None``: ``None`` when equal, else what differs.
+        Defaults to :func:`compare_arrays`.
+    mistakes : sequence of Mistake
+        Known wrong implementations; the first one that reproduces the student's output on
+        the failing case supplies the message.
+    diagnose : callable, optional
+        ``diagnose(case, expected, actual) -> str | None``: further lessons, tried after
+        ``mistakes``.
+    description : str
+        What the cases are compared with, for the "Correct" message.
+
+    Examples
+    --------
+    >>> check = FunctionCheck(lambda n: 2 * n, lambda: [Case((1,)), Case((5,))],
+    ...                       arg_names=("n",), compare=compare_ints,
+    ...                       mistakes=[Mistake(lambda n: n + 2, "double, don't add 2.")])
+    >>> print(check(lambda n: n + 2, name="f").text)
+    Not quite: double, don't add 2.
+        input:    n = 1
+        expected: 2
+        got:      3
+        problem:  expected 2, got 3.
+    """
+
+    def __init__(self, reference: Callable, cases: Callable[[], Sequence[Case]], *,
+                 arg_names: Sequence[str], compare: Callable | None = None,
+                 mistakes: Sequence[Mistake] = (), diagnose: Callable | None = None,
+                 description: str = "the reference solution"):
+        self.reference = reference
+        self.cases = cases
+        self.arg_names = tuple(arg_names)
+        self.compare = compare or compare_arrays
+        self.mistakes = tuple(mistakes)
+        self.diagnose = diagnose
+        self.description = description
+
+    def __call__(self, answer, *, name: str) -> Feedback:
+        if not callable(answer):
+            return Feedback("incorrect", f"expected a function, got {describe_type(answer)}. "
+                            f"Pass the function itself: check({name}), without calling it.")
+        name = getattr(answer, "__name__", name)
+        cases = list(self.cases())
+        runs = []  # (case, expected, actual) for every case the answer went through
+        for number, case in enumerate(cases):
+            expected = case.call(self.reference)
+            try:
+                actual = _quietly(case.call, answer)
+            except Exception as exc:  # the student's code failed: teach, don't crash the cell
+                return Feedback("incorrect", f"{name} raised {type(exc).__name__}: {exc}",
+                                details=[("input", self._show_input(case))])
+            if actual is None:
+                if number == 0:
+                    return Feedback("not_attempted", f"{name} returned None. Write its body "
+                                    "(replace the `...`) and end it with `return`.")
+                return Feedback("incorrect", f"{name} returned None for this input; "
+                                "does every branch end with `return`?",
+                                details=[("input", self._show_input(case))])
+            runs.append((case, expected, actual))
+        for case, expected, actual in runs:
+            problem = self.compare(expected, actual)
+            if problem is not None:
+                lesson = self._lesson(runs, case, expected, actual)
+                details = [("input", self._show_input(case)),
+                           ("expected", format_value(expected)),
+                           ("got", format_value(actual)),
+                           ("problem", problem)]
+                return Feedback("incorrect", lesson or problem, details=details)
+        return Feedback("correct", f"{name} agrees with {self.description} on "
+                        f"{len(cases)} test cases you had not seen.")
+
+    def _behaves_like(self, mistake: Mistake, case: Case, expected, actual) -> bool:
+        wrong = _quietly(case.call, mistake.func)
+        return self.compare(expected, wrong) is not None and self.compare(wrong, actual) is None
+
+    def _lesson(self, runs, case: Case, expected, actual) -> str | None:
+        # A mistake that reproduces the answer on every case is the surest diagnosis; one
+        # that reproduces it on the failing case only is the next best.
+        for mistake in self.mistakes:
+            if all(self.compare(_quietly(c.call, mistake.func), a) is None
+                   for c, _, a in runs) and self._behaves_like(mistake, case, expected, actual):
+                return mistake.message
+        for mistake in self.mistakes:
+            if self._behaves_like(mistake, case, expected, actual):
+                return mistake.message
+        if self.diagnose is not None:
+            return self.diagnose(case, expected, actual)
+        return None
+
+    def _show_input(self, case: Case) -> str:
+        parts = []
+        for arg_name, value in zip(self.arg_names, case.args, strict=False):
+            text = format_value(value)
+            parts.append(f"{arg_name} =" + ("\n" if "\n" in text else " ") + text)
+        parts += [f"{k} = {format_value(v)}" for k, v in case.kwargs.items()]
+        return "\n".join(parts)
+
+
+def _quietly(func: Callable, *args):
+    """Run student code without numpy/Python warnings leaking into the cell's output."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return func(*args)
+
+
+class ValueCheck:
+    """Check a submitted number against the expected one, recognising known wrong answers.
+
+    The expected value itself is never printed: a wrong answer gets the lesson of the
+    matching known mistake (or of ``advice``), else a nudge towards ``hint()``.
+
+    Parameters
+    ----------
+    expected : float
+        The correct answer.
+    expects : str
+        What kind of answer is expected, e.g. ``"a number of pixels"``.
+    rtol, atol : float
+        Tolerances of :func:`math.isclose`.
+    mistakes : mapping of float to str
+        Known wrong answers and their lessons.
+    advice : callable, optional
+        ``advice(value) -> str | None`` for wrong answers that are not in ``mistakes``.
+
+    Examples
+    --------
+    >>> check = ValueCheck(18, expects="a number", mistakes={-18: "flip the kernel."})
+    >>> print(check(-18, name="answer").text)
+    Not quite: flip the kernel.
+        expected: a number
+        got:      -18
+    >>> bool(check(18.0, name="answer"))
+    True
+    """
+
+    def __init__(self, expected: float, *, expects: str, rtol: float = 1e-9,
+                 atol: float = 1e-9, mistakes: Mapping[float, str] | None = None,
+                 advice: Callable[[float], str | None] | None = None):
+        self.expected = expected
+        self.expects = expects
+        self.rtol = rtol
+        self.atol = atol
+        self.mistakes = dict(mistakes or {})
+        self.advice = advice
+
+    def _close(self, a: float, b: float) -> bool:
+        return math.isclose(a, b, rel_tol=self.rtol, abs_tol=self.atol)
+
+    def __call__(self, answer, *, name: str) -> Feedback:
+        value = as_number(answer)
+        if value is None or not math.isfinite(value):
+            return Feedback("incorrect", f"{name} must be a single number.",
+                            details=[("expected", self.expects),
+                                     ("got", describe_type(answer))])
+        details = [("expected", self.expects), ("got", format_value(answer))]
+        if self._close(value, float(self.expected)):
+            return Feedback("correct", f"{name} = {format_value(answer)}.")
+        for wrong, lesson in self.mistakes.items():
+            if self._close(value, float(wrong)):
+                return Feedback("incorrect", lesson, details=details)
+        lesson = self.advice(value) if self.advice is not None else None
+        return Feedback("incorrect", lesson or "not this one. Try again, or ask this exercise "
+                        "for a .hint().",
+                        details=details)
+
+
+# --------------------------------------------------------------------------- exercise
+
+
+class Exercise:
+    """A self-checking exercise: statement, checker, progressive hints and solution code.
+
+    Parameters
+    ----------
+    name : str
+        Dotted name shown to students, e.g. ``"ch1.conv2d"``.
+    statement : str
+        The task, in Markdown.
+    checker : callable
+        ``checker(answer, name=...) -> Feedback`` (a :class:`ValueCheck`,
+        :class:`FunctionCheck` or any function with that signature). It is never called with
+        the placeholder.
+    hints : sequence of str
+        Progressive hints, gentlest first.
+    solution : str
+        Python code that defines ``answer_name``; it must pass the exercise's own check.
+    answer_name : str
+        The name the student's cell defines (``my_conv2d``, ``edge_kernel``, ...).
+    starter : str
+        The student's cell, with the placeholder.
+
+    Examples
+    --------
+    >>> ex = Exercise("demo.double", statement="Write `double(n)`.",
+    ...               checker=FunctionCheck(lambda n: 2 * n, lambda: [Case((3,))],
+    ...                                     arg_names=("n",), compare=compare_ints),
+    ...               hints=["Multiply.", "By two."], answer_name="double",
+    ...               solution="def double(n):\\n    return 2 * n\\n",
+    ...               starter="def double(n):\\n    ...  # your code here\\n")
+    >>> result = ex.check(lambda n: 2 * n)
+    Correct: <lambda> agrees with the reference solution on 1 test cases you had not seen.
+    >>> bool(result)
+    True
+    >>> def double(n):
+    ...     ...  # your code here
+    >>> _ = ex.check(double)
+    Not attempted yet: double returned None. Write its body (replace the `...`) and end it with `return`.
+    >>> _ = ex.hint()
+    Hint 1 of 2: Multiply.
+    """
+
+    def __init__(self, name: str, *, statement: str, checker: Callable[..., Feedback],
+                 hints: Sequence[str], solution: str, answer_name: str, starter: str):
+        if not hints:
+            raise ValueError(f"exercise {name!r} needs at least one hint.")
+        self.name = name
+        self.statement = statement
+        self.checker = checker
+        self.hints = tuple(hints)
+        self.solution_code = solution
+        self.answer_name = answer_name
+        self.starter = starter
+        self._next_hint = 0
+
+    def __repr__(self) -> str:
+        first = self.statement.strip().splitlines()[0]
+        return f"<Exercise {self.name}: {first}>"
+
+    def evaluate(self, answer) -> Feedback:
+        """The feedback for ``answer``, without showing it."""
+        if answer is PLACEHOLDER or answer is None:
+            return Feedback("not_attempted", f"replace the `...` in `{self.answer_name} = ...` "
+                            "with your answer, then run the cell again.")
+        return self.checker(answer, name=self.answer_name)
+
+    def check(self, answer) -> Feedback:
+        """Check ``answer``, show the feedback and return it (truthy only when correct)."""
+        return show(self.evaluate(answer))
+
+    def hint(self, number: int | None = None) -> Feedback:
+        """Show the next hint (or hint ``number``, counting from 1) and return it."""
+        total = len(self.hints)
+        if number is None:
+            number = min(self._next_hint + 1, total)
+        number = check_int(number, "number", minimum=1, maximum=total)
+        self._next_hint = max(self._next_hint, number)
+        text = self.hints[number - 1]
+        if number == total and total > 1:
+            text += f" (That was the last hint; `{self.name}.solution()` shows the solution.)"
+        return show(Feedback("hint", text, title=f"Hint {number} of {total}"))
+
+    def reset_hints(self) -> None:
+        """Start the hints again from the first one."""
+        self._next_hint = 0
+
+    def solution(self) -> Feedback:
+        """Show the solution code and return it."""
+        return show(Feedback("solution", f"one way to define `{self.answer_name}`:",
+                             code=self.solution_code))

@@ -1,0 +1,461 @@
+"""Chapter 1 exercises (image filters): convolution, Gaussian kernel, edge kernel, worked example.
+
+>>> from course_lib.exercises import ch1
+>>> _ = ch1.predict_pixel.check(18)
+Correct: centre_value = 18.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import convolve2d, correlate2d
+
+from ._core import (
+    Case,
+    Exercise,
+    Feedback,
+    FunctionCheck,
+    Mistake,
+    ValueCheck,
+    as_array,
+    compare_arrays,
+    describe_type,
+    format_value,
+)
+from .quiz import Choice, MultipleChoice, NumericQuestion, Quiz, quiz_widget
+
+__all__ = ["QUIZ", "conv2d", "gaussian_kernel", "predict_pixel", "quiz", "vertical_edge_kernel"]
+
+
+# --------------------------------------------------------------------------- conv2d
+
+
+def _conv2d_reference(image, kernel):
+    return convolve2d(image, kernel, mode="valid")
+
+
+def _conv2d_cases() -> list[Case]:
+    rng = np.random.default_rng(2024)
+    shapes = [((5, 5), (3, 3)), ((6, 7), (2, 3)), ((7, 5), (3, 1)), ((4, 6), (1, 2)),
+              ((6, 6), (3, 3)), ((3, 4), (3, 4)), ((8, 6), (5, 3))]
+    cases = []
+    for number, (image_shape, kernel_shape) in enumerate(shapes):
+        image = rng.integers(0, 10, size=image_shape).astype(float)  # (H, W)
+        while True:  # a kernel that changes under the flip, so a correlation is caught
+            kernel = rng.integers(-3, 4, size=kernel_shape).astype(float)  # (kh, kw)
+            if not np.array_equal(kernel, kernel[::-1, ::-1]):
+                break
+        if number == 4:  # one case with non-integer values
+            image = image / 4 + 0.1
+            kernel = kernel / 3
+        cases.append(Case((image, kernel)))
+    return cases
+
+
+def _conv2d_shape_lesson(case: Case, expected, actual) -> str | None:
+    arr = as_array(actual)
+    if arr is None or arr.shape == expected.shape:
+        return None
+    (h, w), (kh, kw) = case.args[0].shape, case.args[1].shape
+    got = f"expected shape {expected.shape}, got {arr.shape}"
+    if arr.shape == (h, w):
+        return (f"{got}: that is the image's own shape ('same' mode). In 'valid' mode the "
+                "kernel must fit entirely inside the image, so the output is "
+                "(H - kh + 1, W - kw + 1).")
+    if arr.shape == (h + kh - 1, w + kw - 1):
+        return f"{got}: that is 'full' mode. 'valid' keeps only (H - kh + 1, W - kw + 1) pixels."
+    if arr.shape == (h - kh, w - kw):
+        return (f"{got}: off by one. A kernel of width kw fits in W - kw + 1 positions "
+                "(count them on a 5-wide image with a 3-wide kernel: 3).")
+    if arr.shape == expected.shape[::-1]:
+        return f"{got}: rows and columns are swapped. Index as image[row, column]."
+    return f"{got}: the 'valid' output has shape (H - kh + 1, W - kw + 1)."
+
+
+_FLIP_LESSON = ("your function computes the correlation, not the convolution: the kernel must be "
+                "flipped (kernel[::-1, ::-1]) before it slides over the image. Convolution is "
+                "correlation with the flipped kernel.")
+
+conv2d = Exercise(
+    "ch1.conv2d",
+    statement=(
+        "Write `my_conv2d(image, kernel)` returning the 'valid'-mode 2-D **convolution** of a "
+        "2-D `image` with a 2-D `kernel` (any shape, not only square): "
+        "$f[m, n] = \\sum_{k, l} I[m - k, n - l]\\, g[k, l]$, kept only where the kernel lies "
+        "entirely inside the image, so the output has shape $(H - k_h + 1, W - k_w + 1)$. "
+        "Use plain numpy loops or slicing (not scipy)."),
+    checker=FunctionCheck(
+        _conv2d_reference, _conv2d_cases, arg_names=("image", "kernel"),
+        compare=compare_arrays,
+        mistakes=[
+            Mistake(lambda image, kernel: correlate2d(image, kernel, mode="valid"), _FLIP_LESSON),
+            Mistake(lambda image, kernel: correlate2d(image, kernel[::-1, :], mode="valid"),
+                    "you flipped the kernel upside down only; flip it left-right too "
+                    "(kernel[::-1, ::-1])."),
+            Mistake(lambda image, kernel: correlate2d(image, kernel[:, ::-1], mode="valid"),
+                    "you flipped the kernel left-right only; flip it upside down too "
+                    "(kernel[::-1, ::-1])."),
+        ],
+        diagnose=_conv2d_shape_lesson,
+        description="scipy.signal.convolve2d(image, kernel, mode='valid')"),
+    hints=[
+        "The output has shape (H - kh + 1, W - kw + 1): create it with np.zeros, then fill "
+        "one pixel at a time.",
+        "Flip the kernel first: flipped = kernel[::-1, ::-1]. Convolution is correlation "
+        "with the flipped kernel.",
+        "Output pixel [i, j] is (image[i:i + kh, j:j + kw] * flipped).sum().",
+    ],
+    solution=(
+        "import numpy as np\n\n"
+        "def my_conv2d(image, kernel):\n"
+        "    image = np.asarray(image, dtype=float)            # (H, W)\n"
+        "    flipped = np.asarray(kernel, dtype=float)[::-1, ::-1]  # (kh, kw)\n"
+        "    kh, kw = flipped.shape\n"
+        "    out_h, out_w = image.shape[0] - kh + 1, image.shape[1] - kw + 1\n"
+        "    out = np.zeros((out_h, out_w))                    # (H - kh + 1, W - kw + 1)\n"
+        "    for i in range(out_h):\n"
+        "        for j in range(out_w):\n"
+        "            out[i, j] = (image[i:i + kh, j:j + kw] * flipped).sum()\n"
+        "    return out\n"),
+    answer_name="my_conv2d",
+    starter=("def my_conv2d(image, kernel):\n"
+             "    ...  # your code here\n\n"
+             "ch1.conv2d.check(my_conv2d)"),
+)
+
+
+# --------------------------------------------------------------------------- gaussian_kernel
+
+
+def _gaussian_reference(sigma, size):
+    x = np.arange(size) - (size - 1) / 2  # (size,) centred coordinates
+    g = np.exp(-(x**2) / (2 * sigma**2))  # (size,)
+    kernel = np.outer(g, g)  # (size, size)
+    return kernel / kernel.sum()
+
+
+def _gaussian_cases() -> list[Case]:
+    return [Case((sigma, size)) for sigma, size in
+            [(1.5, 7), (0.5, 3), (2.0, 9), (1.0, 5), (3.0, 11), (0.8, 5), (4.0, 15)]]
+
+
+def _unnormalised(sigma, size, *, scale):
+    x = np.arange(size) - (size - 1) / 2
+    g = np.exp(-(x**2) / scale)
+    return np.outer(g, g)
+
+
+def _normalise(kernel):
+    return kernel / kernel.sum()
+
+
+def _spread(kernel) -> float:
+    """The standard deviation of the kernel's column marginal, around the centre."""
+    weights = kernel.sum(axis=0) / kernel.sum()
+    x = np.arange(kernel.shape[1]) - (kernel.shape[1] - 1) / 2
+    return float(np.sqrt(max((weights * x**2).sum(), 0.0)))
+
+
+def _equivalent_sigma(kernel, size: int) -> float | None:
+    """The sigma whose normalised ``size`` x ``size`` Gaussian has the same spread as ``kernel``."""
+    target = _spread(kernel)
+    lo, hi = 0.05, 100.0
+    if not _spread(_gaussian_reference(lo, size)) <= target <= _spread(_gaussian_reference(hi, size)):
+        return None
+    for _ in range(60):  # bisection: the spread grows with sigma
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _spread(_gaussian_reference(mid, size)) < target else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _gaussian_lesson(case: Case, expected, actual) -> str | None:
+    sigma, size = case.args
+    arr = as_array(actual)
+    if arr is None:
+        return None
+    if arr.shape != expected.shape:
+        if arr.shape == (size,):
+            return (f"expected shape {expected.shape}, got {arr.shape}: that is the 1-D "
+                    "Gaussian. Build the 2-D kernel with np.outer(g, g).")
+        return (f"expected shape {expected.shape}, got {arr.shape}: a kernel of `size` "
+                "has shape (size, size).")
+    if not np.all(np.isfinite(arr)):
+        return None
+    total = float(arr.sum())
+    if not np.isclose(total, 1.0, rtol=1e-6):
+        if total != 0 and np.allclose(arr / total, expected, rtol=1e-6, atol=1e-12):
+            return (f"the bell has the right shape but is not normalised: its entries sum to "
+                    f"{format_value(total)}. Divide by kernel.sum() so that they sum to 1 "
+                    "(otherwise blurring changes the image's brightness).")
+        return (f"not normalised: the entries sum to {format_value(total)}, they must sum "
+                "to 1. Divide by kernel.sum().")
+    if not (np.allclose(arr, arr[::-1, ::-1]) and np.allclose(arr, arr.T)):
+        return ("not symmetric: a Gaussian kernel peaks at its centre and looks the same "
+                "from all sides. Measure the coordinates from the centre: "
+                "x = np.arange(size) - (size - 1) / 2.")
+    width = _equivalent_sigma(arr, size)
+    if width is not None:
+        return (f"normalised and symmetric, but the bell has the wrong width: it looks like "
+                f"sigma = {width:.2f} instead of {sigma:g}. Check exp(-x**2 / (2 * sigma**2)).")
+    return "normalised and symmetric, but not the Gaussian of this sigma."
+
+
+gaussian_kernel = Exercise(
+    "ch1.gaussian_kernel",
+    statement=(
+        "Write `my_gaussian_kernel(sigma, size)` returning the `size` x `size` Gaussian "
+        "kernel: $g[x, y] \\propto \\exp\\left(-\\frac{x^2 + y^2}{2\\sigma^2}\\right)$, with $x, y$ "
+        "measured from the centre of the array and the entries **normalised** to sum to 1. "
+        "`size` is odd."),
+    checker=FunctionCheck(
+        _gaussian_reference, _gaussian_cases, arg_names=("sigma", "size"),
+        compare=lambda e, a: compare_arrays(e, a, rtol=1e-6, atol=1e-10),
+        mistakes=[
+            Mistake(lambda s, n: _normalise(_unnormalised(s, n, scale=2 * s)),
+                    "normalised and symmetric, but the bell has the wrong width: you divided "
+                    "by 2 * sigma instead of 2 * sigma**2."),
+            Mistake(lambda s, n: _normalise(_unnormalised(s, n, scale=s**2)),
+                    "normalised and symmetric, but the bell is too narrow: the exponent is "
+                    "-(x**2 + y**2) / (2 * sigma**2); the factor 2 is missing."),
+        ],
+        diagnose=_gaussian_lesson,
+        description="the normalised Gaussian"),
+    hints=[
+        "Start with the 1-D coordinates measured from the centre: "
+        "x = np.arange(size) - (size - 1) / 2.",
+        "The 1-D Gaussian is g = np.exp(-x**2 / (2 * sigma**2)); the 2-D kernel is the outer "
+        "product np.outer(g, g), because exp(-(x² + y²)/2σ²) = exp(-x²/2σ²) · exp(-y²/2σ²).",
+        "Finally divide by the sum, so that a flat image keeps its brightness.",
+    ],
+    solution=(
+        "import numpy as np\n\n"
+        "def my_gaussian_kernel(sigma, size):\n"
+        "    x = np.arange(size) - (size - 1) / 2       # (size,) distance from the centre\n"
+        "    g = np.exp(-x**2 / (2 * sigma**2))         # (size,) 1-D Gaussian\n"
+        "    kernel = np.outer(g, g)                    # (size, size)\n"
+        "    return kernel / kernel.sum()\n"),
+    answer_name="my_gaussian_kernel",
+    starter=("def my_gaussian_kernel(sigma, size):\n"
+             "    ...  # your code here\n\n"
+             "ch1.gaussian_kernel.check(my_gaussian_kernel)"),
+)
+
+
+# --------------------------------------------------------------------------- vertical_edge_kernel
+
+
+def _step(axis: int) -> np.ndarray:
+    image = np.zeros((6, 6))  # (H, W)
+    if axis == 1:
+        image[:, 3:] = 1.0  # dark left half, bright right half: a vertical edge
+    else:
+        image[3:, :] = 1.0  # dark top, bright bottom: a horizontal edge
+    return image
+
+
+def edge_responses(kernel) -> dict[str, float]:
+    """Strongest absolute response of ``kernel`` to a flat image and to the two unit steps.
+
+    >>> edge_responses(np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]))
+    {'flat': 0.0, 'vertical': 4.0, 'horizontal': 0.0}
+    """
+    kernel = np.asarray(kernel, dtype=float)
+    flat = np.ones((6, 6))
+    return {
+        "flat": float(np.abs(convolve2d(flat, kernel, mode="valid")).max()),
+        "vertical": float(np.abs(convolve2d(_step(1), kernel, mode="valid")).max()),
+        "horizontal": float(np.abs(convolve2d(_step(0), kernel, mode="valid")).max()),
+    }
+
+
+def _check_edge_kernel(answer, *, name: str) -> Feedback:
+    arr = as_array(answer)
+    if arr is None:
+        return Feedback("incorrect", f"{name} must be a 3x3 array of numbers; "
+                        f"got {describe_type(answer)}.")
+    if arr.shape != (3, 3):
+        return Feedback("incorrect", f"your kernel needs a shape (3, 3), but yours has shape "
+                        f"{arr.shape}.")
+    if not np.all(np.isfinite(arr)):
+        return Feedback("incorrect", "your kernel contains NaN or infinity.")
+    scale = float(np.abs(arr).sum())
+    if scale == 0:
+        return Feedback("incorrect", "an all-zero kernel responds to nothing at all.")
+    r = edge_responses(arr)
+    details = [("kernel", format_value(arr)),
+               ("response", f"flat image {r['flat']:.3g}, vertical step {r['vertical']:.3g}, "
+                            f"horizontal step {r['horizontal']:.3g}")]
+    tiny = 1e-9 * scale
+    if r["flat"] > tiny:
+        return Feedback("incorrect", f"your kernel responds to a flat image (its entries sum to "
+                        f"{format_value(float(arr.sum()))}). An edge detector must answer 0 "
+                        "where nothing changes: make the entries sum to 0.", details=details)
+    if r["vertical"] <= tiny and r["horizontal"] > tiny:
+        return Feedback("incorrect", "your kernel detects horizontal edges (a change from top "
+                        "to bottom) instead. A vertical edge is a change from left to right: "
+                        "transpose your kernel (kernel.T).", details=details)
+    if r["horizontal"] > 0.1 * r["vertical"]:
+        return Feedback("incorrect", "your kernel also responds to horizontal edges. Keep "
+                        "every row the same (for example [-1, 0, 1]), so that a change from "
+                        "top to bottom cancels out.", details=details)
+    if r["vertical"] < 0.25 * scale:
+        return Feedback("incorrect", "your kernel barely responds to a vertical step. Weigh "
+                        "the left column against the right one, e.g. -1 on the left and +1 "
+                        "on the right.", details=details)
+    return Feedback("correct", "no response on a flat image, a strong one on a vertical "
+                    "step, none on a horizontal step.", details=details)
+
+
+vertical_edge_kernel = Exercise(
+    "ch1.vertical_edge_kernel",
+    statement=(
+        "Define `edge_kernel`, a 3x3 array that detects **vertical** edges (a change of "
+        "brightness from left to right): it must give 0 on a flat image, a strong response on "
+        "a vertical step and (almost) none on a horizontal step."),
+    checker=_check_edge_kernel,
+    hints=[
+        "A vertical edge is a difference between the pixels on the left and those on the "
+        "right.",
+        "Weights that sum to 0 give 0 on a flat image.",
+        "Use the same row [-1, 0, 1] three times (Prewitt), or weight the middle row twice "
+        "(Sobel).",
+    ],
+    solution=("import numpy as np\n\n"
+              "edge_kernel = np.array([[-1, 0, 1],\n"
+              "                        [-2, 0, 2],\n"
+              "                        [-1, 0, 1]])  # Sobel\n"),
+    answer_name="edge_kernel",
+    starter=("edge_kernel = ...  # a 3x3 array\n\n"
+             "ch1.vertical_edge_kernel.check(edge_kernel)"),
+)
+
+
+# --------------------------------------------------------------------------- predict_pixel
+
+NOTES_IMAGE = np.array([[8, 5, 2], [7, 5, 3], [9, 4, 1]])
+"""The image ``I`` of the notes' worked example (section 1.1.0)."""
+NOTES_KERNEL = np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]])
+"""The kernel ``g`` of the notes' worked example; ``g[k, l]`` is at ``NOTES_KERNEL[1 + k, 1 + l]``."""
+
+
+def notes_centre_value() -> int:
+    """``(I * g)`` at the centre pixel, summed term by term as in the notes' formula.
+
+    >>> notes_centre_value()
+    18
+    """
+    m = n = 1  # the centre pixel
+    total = 0
+    for k in (-1, 0, 1):
+        for l in (-1, 0, 1):  # noqa: E741 (the notes' name)
+            total += NOTES_IMAGE[m - k, n - l] * NOTES_KERNEL[1 + k, 1 + l]
+    return int(total)
+
+
+predict_pixel = Exercise(
+    "ch1.predict_pixel",
+    statement=(
+        "The notes' worked example: $I = \\begin{bmatrix} 8 & 5 & 2 \\\\ 7 & 5 & 3 \\\\ 9 & 4 & 1 "
+        "\\end{bmatrix}$ and $g = \\begin{bmatrix} -1 & 0 & 1 \\\\ -1 & 0 & 1 \\\\ -1 & 0 & 1 "
+        "\\end{bmatrix}$. By hand (no code), what is the convolution $(I * g)$ at the centre "
+        "pixel? Set `centre_value` to that number."),
+    checker=ValueCheck(
+        notes_centre_value(), expects="one number: (I * g) at the centre pixel",
+        mistakes={
+            -notes_centre_value(): "that is the correlation: you multiplied each pixel by the "
+                                   "kernel entry on top of it. Convolution flips the kernel "
+                                   "first (left-right and upside down), which changes the sign "
+                                   "here.",
+            0: "the convolution sums all nine products of the 3x3 neighbourhood, not only the "
+               "centre one.",
+        }),
+    hints=[
+        "Convolution = flip the kernel (left-right and upside down), then multiply "
+        "element-wise with the patch and sum.",
+        "The flipped kernel is [[1, 0, -1], [1, 0, -1], [1, 0, -1]]: +1 on the left column, "
+        "-1 on the right.",
+        "Left column of I: 8 + 7 + 9; right column: 2 + 3 + 1.",
+    ],
+    solution="centre_value = (8 + 7 + 9) - (2 + 3 + 1)  # flipped kernel: +1 left, -1 right\n",
+    answer_name="centre_value",
+    starter=("centre_value = ...  # a number, worked out by hand\n\n"
+             "ch1.predict_pixel.check(centre_value)"),
+)
+
+
+# --------------------------------------------------------------------------- quiz
+
+
+def valid_output_width(width: int, kernel_width: int) -> int:
+    """Width of a 'valid' convolution output.
+
+    >>> valid_output_width(32, 5)
+    28
+    """
+    return width - kernel_width + 1
+
+
+QUIZ = (
+    MultipleChoice(
+        "What is the difference between a convolution and a correlation?",
+        (
+            Choice("The convolution flips the kernel (left-right and upside down) before "
+                   "sliding it; the correlation does not.",
+                   "Yes: $I[m - k, n - l]$ in the convolution, $I[m + k, n + l]$ in the "
+                   "correlation. For a symmetric kernel they agree.", correct=True),
+            Choice("The convolution is linear, the correlation is not.",
+                   "Both are linear: each output pixel is a weighted sum of input pixels."),
+            Choice("The correlation pads the image with zeros, the convolution does not.",
+                   "Padding is a separate choice ('valid', 'same', 'full') for both."),
+            Choice("There is none: they always give the same result.",
+                   "Only for kernels that are symmetric under the flip. Try the notes' "
+                   "kernel [-1, 0, 1]: the sign changes."),
+        )),
+    NumericQuestion(
+        "A 32x32 image is convolved with a 5x5 kernel in 'valid' mode. How many pixels wide "
+        "is the output?",
+        answer=valid_output_width(32, 5),
+        explanation="32 - 5 + 1 = 28: the kernel fits in 28 positions along each axis.",
+        mistakes=((32.0, "32 is 'same' mode (the image is padded). 'valid' keeps only the "
+                         "positions where the whole kernel fits."),
+                  (27.0, "Off by one: count the positions of a 3-wide kernel on a 5-wide "
+                         "image: 3 = 5 - 3 + 1."),
+                  (36.0, "36 is 'full' mode (32 + 5 - 1)."))),
+    MultipleChoice(
+        "Which kernel leaves every image unchanged?",
+        (
+            Choice("A kernel of zeros with a single 1 at its centre (an impulse).",
+                   "Yes: each output pixel takes exactly its own input pixel.", correct=True),
+            Choice("A kernel of zeros with a single 1 three pixels from the centre.",
+                   "That shifts the image by three pixels."),
+            Choice("[1/3, 1/3, 1/3]",
+                   "That averages each pixel with its neighbours: a blur."),
+            Choice("[-1, 0, 1]", "That is a derivative: it keeps only the edges."),
+        )),
+    MultipleChoice(
+        "The entries of a kernel sum to 0. What does it give on a flat (constant) image?",
+        (
+            Choice("0 everywhere.", "Yes: c · Σ g = 0. Edge detectors are built this way.",
+                   correct=True),
+            Choice("The same flat image.", "That happens when the entries sum to 1, as for a "
+                                           "blur."),
+            Choice("A brighter image.", "The output is the constant times the sum of the "
+                                        "entries: here 0."),
+        )),
+    MultipleChoice(
+        "Convolution is linear. If you double the brightness of an image and then blur it, "
+        "you get ...",
+        (
+            Choice("twice the blurred image (homogeneity: T[a·X] = a·T[X]).",
+                   "Yes: scaling and filtering can be swapped.", correct=True),
+            Choice("the blurred image, unchanged.", "The output scales with the input."),
+            Choice("something that cannot be predicted without computing it.",
+                   "Linearity predicts it exactly: T[2X] = 2·T[X]."),
+        )),
+)
+"""The chapter's end-of-chapter quiz questions."""
+
+
+def quiz() -> Quiz:
+    """The chapter 1 quiz as a widget (CSS class ``course-quiz``)."""
+    return quiz_widget("Chapter 1, image filters", QUIZ)

@@ -1,0 +1,385 @@
+"""Kernel builders and filters, thin over :mod:`course_lib.conv`.
+
+Kernels are written for **convolution** (``convolve2d``), the operation of the notes and of
+``scipy.signal.convolve2d``; the derivative kernels are signed so that a convolution gives the
+derivative with its natural sign (positive where the image gets brighter to the right, or
+downwards). Written as a correlation template, as most slides and every CNN layer do, the same
+kernel appears flipped: the central difference ``[1, 0, -1] / 2`` reads ``[-1, 0, 1] / 2``.
+
+Axes: ``axis=1`` is x (columns, left to right), ``axis=0`` is y (rows, top to bottom).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ._checks import as_float_array, check_choice, check_int, check_real
+from .conv import BOUNDARIES, convolve2d
+
+# ------------------------------------------------------------------------------------ kernels
+
+
+def identity_kernel(size: int = 3) -> np.ndarray:
+    """A ``size x size`` kernel with a single 1 in the centre: filtering changes nothing.
+
+    >>> identity_kernel(3)
+    array([[0., 0., 0.],
+           [0., 1., 0.],
+           [0., 0., 0.]])
+    """
+    size = _check_odd(size, "size")
+    kernel = np.zeros((size, size))
+    kernel[size // 2, size // 2] = 1.0
+    return kernel
+
+
+def shift_kernel(dx: int = 0, dy: int = 0, *, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A kernel that moves the picture ``dx`` pixels right and ``dy`` pixels down (convolution).
+
+    Convolution gives ``f[m, n] = I[m - dy, n - dx]``: the 1 sits at offset ``(dy, dx)`` from the
+    centre. The default shape is the smallest centred one, ``(2|dy| + 1, 2|dx| + 1)``.
+
+    >>> shift_kernel(dx=-3)  # the notes' "shift by 3 pixels": content moves 3 pixels left
+    array([[1., 0., 0., 0., 0., 0., 0.]])
+    """
+    dx, dy = check_int(dx, "dx"), check_int(dy, "dy")
+    if shape is None:
+        shape = (2 * abs(dy) + 1, 2 * abs(dx) + 1)
+    rows, cols = _check_shape(shape, "shape")
+    if abs(dy) > rows // 2 or abs(dx) > cols // 2:
+        raise ValueError(f"`shape` {shape} is too small for a shift of (dy, dx) = ({dy}, {dx}); "
+                         f"it needs at least {(2 * abs(dy) + 1, 2 * abs(dx) + 1)}.")
+    kernel = np.zeros((rows, cols))
+    kernel[rows // 2 + dy, cols // 2 + dx] = 1.0
+    return kernel
+
+
+def box_kernel(size: int | tuple[int, int] = 3) -> np.ndarray:
+    """The average (box, mean) filter: all weights equal, summing to 1.
+
+    ``size`` is an odd integer (square) or a ``(rows, cols)`` pair of odd integers.
+
+    >>> box_kernel(3) * 9
+    array([[1., 1., 1.],
+           [1., 1., 1.],
+           [1., 1., 1.]])
+    >>> box_kernel((1, 3))
+    array([[0.33333333, 0.33333333, 0.33333333]])
+    """
+    rows, cols = _check_shape(size if isinstance(size, (tuple, list)) else (size, size), "size")
+    return np.full((rows, cols), 1.0 / (rows * cols))
+
+
+def gaussian_kernel_1d(sigma: float, *, size: int | None = None) -> np.ndarray:
+    """Samples of ``exp(-x^2 / (2 sigma^2))`` at ``x = -r..r``, normalised to sum 1.
+
+    The default ``size`` is ``2 * ceil(3 sigma) + 1``: three standard deviations each side hold
+    99.7% of the bell.
+
+    >>> gaussian_kernel_1d(1.0).round(4)
+    array([0.0044, 0.054 , 0.242 , 0.3991, 0.242 , 0.054 , 0.0044])
+    """
+    sigma = check_real(sigma, "sigma", positive=True)
+    if size is None:
+        size = 2 * int(np.ceil(3.0 * sigma)) + 1
+    size = _check_odd(size, "size")
+    x = np.arange(size) - size // 2  # (size,)
+    weights = np.exp(-(x**2) / (2.0 * sigma**2))
+    return weights / weights.sum()
+
+
+def gaussian_kernel(sigma: float, *, size: int | None = None) -> np.ndarray:
+    """The 2-D Gaussian kernel ``G(x, y) = exp(-(x^2 + y^2) / (2 sigma^2)) / Z``, summing to 1.
+
+    It is the outer product of two 1-D Gaussians, hence separable. The default ``size`` is
+    ``2 * ceil(3 sigma) + 1``.
+
+    >>> gaussian_kernel(0.5, size=3).round(3)
+    array([[0.011, 0.084, 0.011],
+           [0.084, 0.619, 0.084],
+           [0.011, 0.084, 0.011]])
+    """
+    row = gaussian_kernel_1d(sigma, size=size)  # (size,)
+    return np.outer(row, row)  # (size, size)
+
+
+def gaussian_derivative_kernel(sigma: float, *, axis: int = 1, size: int | None = None) -> np.ndarray:
+    """Derivative of a Gaussian along ``axis``: ``dG/dx = -x / sigma^2 * G``.
+
+    Convolving with it smooths and differentiates in one step, since
+    ``d/dx (G * I) = (dG/dx) * I``.
+
+    >>> k = gaussian_derivative_kernel(1.0)
+    >>> k.shape, bool(k[3, 0] > 0 > k[3, 6]), abs(float(k.sum())) < 1e-15
+    ((7, 7), True, True)
+    """
+    axis = _check_axis(axis)
+    smooth = gaussian_kernel_1d(sigma, size=size)  # (size,)
+    x = np.arange(smooth.size) - smooth.size // 2
+    derivative = -x / sigma**2 * smooth  # (size,)
+    kernel = np.outer(smooth, derivative)  # (size, size): varies along x
+    return kernel if axis == 1 else kernel.T
+
+
+def sharpen_kernel(amount: float = 1.0, *, size: int = 3) -> np.ndarray:
+    """Sharpening: the image plus ``amount`` times its detail (image minus its box blur).
+
+    ``(1 + amount) * identity - amount * box``; with ``amount=1`` this is the classic
+    ``2 * identity - box``. Its weights sum to 1, so flat areas keep their brightness.
+
+    >>> (sharpen_kernel() * 9).round(6)
+    array([[-1., -1., -1.],
+           [-1., 17., -1.],
+           [-1., -1., -1.]])
+    """
+    amount = check_real(amount, "amount", minimum=0.0)
+    return (1.0 + amount) * identity_kernel(size) - amount * box_kernel(size)
+
+
+def difference_kernel(*, axis: int = 1, kind: str = "central") -> np.ndarray:
+    """Finite-difference derivative, as a 3-tap convolution kernel along ``axis``.
+
+    ``"forward"``: ``I[n+1] - I[n]``; ``"backward"``: ``I[n] - I[n-1]``; ``"central"``:
+    ``(I[n+1] - I[n-1]) / 2``.
+
+    >>> difference_kernel()
+    array([[ 0.5,  0. , -0.5]])
+    >>> difference_kernel(axis=0, kind="forward").ravel()
+    array([ 1., -1.,  0.])
+    """
+    axis = _check_axis(axis)
+    kind = check_choice(kind, "kind", ("central", "forward", "backward"))
+    taps = {"central": [0.5, 0.0, -0.5], "forward": [1.0, -1.0, 0.0],
+            "backward": [0.0, 1.0, -1.0]}[kind]
+    kernel = np.array([taps])  # (1, 3)
+    return kernel if axis == 1 else kernel.T
+
+
+def sobel_kernel(*, axis: int = 1) -> np.ndarray:
+    """Sobel: a central difference along ``axis`` smoothed by ``[1, 2, 1]`` across it.
+
+    >>> sobel_kernel()
+    array([[ 1.,  0., -1.],
+           [ 2.,  0., -2.],
+           [ 1.,  0., -1.]])
+    """
+    return _smoothed_difference(np.array([1.0, 2.0, 1.0]), axis)
+
+
+def prewitt_kernel(*, axis: int = 1) -> np.ndarray:
+    """Prewitt: a central difference along ``axis`` averaged by ``[1, 1, 1]`` across it.
+
+    >>> prewitt_kernel(axis=0)
+    array([[ 1.,  1.,  1.],
+           [ 0.,  0.,  0.],
+           [-1., -1., -1.]])
+    """
+    return _smoothed_difference(np.array([1.0, 1.0, 1.0]), axis)
+
+
+def laplacian_kernel(*, neighbours: int = 4) -> np.ndarray:
+    """The discrete Laplacian ``d2I/dx2 + d2I/dy2`` with 4 or 8 neighbours.
+
+    >>> laplacian_kernel()
+    array([[ 0.,  1.,  0.],
+           [ 1., -4.,  1.],
+           [ 0.,  1.,  0.]])
+    """
+    if neighbours not in (4, 8) or isinstance(neighbours, bool):
+        raise ValueError(f"`neighbours` must be 4 or 8; got {neighbours!r}.")
+    if neighbours == 4:
+        return np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]])
+    kernel = np.ones((3, 3))
+    kernel[1, 1] = -8.0
+    return kernel
+
+
+def preset_kernels() -> dict[str, np.ndarray]:
+    """Named 3x3 and 5x5 kernels, as offered by the kernel explorer (fresh arrays each call).
+
+    >>> list(preset_kernels())[:3]
+    ['identity', 'shift right 1', 'box 3x3']
+    """
+    return {
+        "identity": identity_kernel(3),
+        "shift right 1": shift_kernel(dx=1, shape=(3, 3)),
+        "box 3x3": box_kernel(3),
+        "box 5x5": box_kernel(5),
+        "gaussian 5x5 (sigma 1)": gaussian_kernel(1.0, size=5),
+        "sharpen": sharpen_kernel(),
+        "sobel x": sobel_kernel(axis=1),
+        "sobel y": sobel_kernel(axis=0),
+        "prewitt x": prewitt_kernel(axis=1),
+        "prewitt y": prewitt_kernel(axis=0),
+        "laplacian": laplacian_kernel(),
+        "notes 1.1.0 kernel": np.array([[-1.0, 0.0, 1.0]] * 3),
+    }
+
+
+# ------------------------------------------------------------------------------------ filters
+
+
+def box_blur(image, size: int = 3, *, boundary: str = "symm") -> np.ndarray:
+    """Average each pixel with its ``size x size`` neighbourhood.
+
+    >>> box_blur(np.ones((4, 4)), 3).round(12)[0, 0]  # flat stays flat (symmetric border)
+    np.float64(1.0)
+    """
+    return convolve2d(image, box_kernel(size), boundary=_check_boundary(boundary))
+
+
+def gaussian_blur(image, sigma: float, *, size: int | None = None,
+                  boundary: str = "symm") -> np.ndarray:
+    """Blur with a Gaussian of standard deviation ``sigma`` pixels (run as two 1-D passes).
+
+    >>> gaussian_blur(np.ones((5, 5)), 1.0).round(12).max()
+    np.float64(1.0)
+    """
+    return convolve2d(image, gaussian_kernel(sigma, size=size), boundary=_check_boundary(boundary))
+
+
+def sharpen(image, amount: float = 1.0, *, size: int = 3, boundary: str = "symm") -> np.ndarray:
+    """Sharpen: ``image + amount * (image - box_blur(image))`` (values may leave ``[0, 1]``).
+
+    >>> sharpen(np.full((3, 3), 0.5))[1, 1].round(12)
+    np.float64(0.5)
+    """
+    return convolve2d(image, sharpen_kernel(amount, size=size), boundary=_check_boundary(boundary))
+
+
+def median_filter(image, size: int = 3, *, boundary: str = "symm") -> np.ndarray:
+    """Replace each pixel by the median of its ``size x size`` neighbourhood: a NON-linear filter.
+
+    >>> median_filter(np.array([[0.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]))[1, 1]
+    np.float64(0.0)
+    """
+    arr = as_float_array(image, "image", ndim=(2, 3))
+    size = _check_odd(size, "size")
+    boundary = _check_boundary(boundary)
+    radius = size // 2
+    pads = [(radius, radius), (radius, radius)] + [(0, 0)] * (arr.ndim - 2)
+    numpy_mode = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}[boundary]
+    padded = np.pad(arr, pads, mode=numpy_mode)
+    windows = sliding_window_view(padded, (size, size), axis=(0, 1))  # (H, W[, C], size, size)
+    return np.median(windows, axis=(-2, -1))
+
+
+def gradient(image, *, operator: str = "sobel", sigma: float = 1.0,
+             boundary: str = "symm") -> tuple[np.ndarray, np.ndarray]:
+    """The image gradient ``(gx, gy)``: derivatives along x (columns) and y (rows, downwards).
+
+    ``operator`` is "central" (plain central difference), "sobel", "prewitt" (unnormalised
+    textbook kernels: Sobel's weights sum to 8 times a one-pixel difference, Prewitt's to 6) or
+    "gaussian" (derivative of a Gaussian of width ``sigma``).
+
+    >>> ramp = np.tile(np.arange(5.0), (5, 1))  # brightness grows by 1 per column
+    >>> gx, gy = gradient(ramp, operator="central")
+    >>> gx[2, 2], gy[2, 2]
+    (np.float64(1.0), np.float64(0.0))
+    """
+    operator = check_choice(operator, "operator", ("central", "sobel", "prewitt", "gaussian"))
+    boundary = _check_boundary(boundary)
+    if operator == "gaussian":
+        kx, ky = (gaussian_derivative_kernel(sigma, axis=a) for a in (1, 0))
+    else:
+        build = {"central": lambda axis: difference_kernel(axis=axis), "sobel": sobel_kernel,
+                 "prewitt": prewitt_kernel}[operator]
+        kx, ky = build(axis=1), build(axis=0)
+    gx = convolve2d(image, kx, boundary=boundary)
+    gy = convolve2d(image, ky, boundary=boundary)
+    return gx, gy
+
+
+def gradient_magnitude(image, **options) -> np.ndarray:
+    """``sqrt(gx^2 + gy^2)``: how strong the edge is (options as :func:`gradient`).
+
+    >>> float(gradient_magnitude(np.zeros((4, 4))).max())  # a flat image has no edges
+    0.0
+    """
+    gx, gy = gradient(image, **options)
+    return np.hypot(gx, gy)
+
+
+def gradient_orientation(image, **options) -> np.ndarray:
+    """``arctan2(gy, gx)`` in radians: the direction in which brightness grows fastest, with y
+    pointing down the rows (options as :func:`gradient`).
+
+    >>> ramp = np.tile(np.arange(5.0), (5, 1)).T  # brighter downwards
+    >>> round(float(np.degrees(gradient_orientation(ramp)[2, 2])), 6)
+    90.0
+    """
+    gx, gy = gradient(image, **options)
+    return np.arctan2(gy, gx)
+
+
+def impulse(shape: tuple[int, int] = (7, 7), *, position: tuple[int, int] | None = None) -> np.ndarray:
+    """An image of zeros with a single 1 (at the centre unless ``position`` is given).
+
+    >>> impulse((3, 3))
+    array([[0., 0., 0.],
+           [0., 1., 0.],
+           [0., 0., 0.]])
+    """
+    rows, cols = _check_positive_pair(shape, "shape")
+    if position is None:
+        position = (rows // 2, cols // 2)
+    r, c = _check_positive_pair(position, "position", minimum=0)
+    if r >= rows or c >= cols:
+        raise ValueError(f"`position` {position} lies outside an image of shape {(rows, cols)}.")
+    image = np.zeros((rows, cols))
+    image[r, c] = 1.0
+    return image
+
+
+def impulse_response(filter_fn: Callable[[np.ndarray], np.ndarray], *,
+                     shape: tuple[int, int] = (7, 7)) -> np.ndarray:
+    """What ``filter_fn`` makes of a centred impulse. For a convolution it is the kernel itself.
+
+    >>> kernel = np.arange(9.0).reshape(3, 3)
+    >>> np.array_equal(impulse_response(lambda im: convolve2d(im, kernel), shape=(3, 3)), kernel)
+    True
+    """
+    if not callable(filter_fn):
+        raise TypeError(f"`filter_fn` must be callable; got {type(filter_fn).__name__}.")
+    return np.asarray(filter_fn(impulse(shape)), dtype=np.float64)
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _smoothed_difference(smooth: np.ndarray, axis) -> np.ndarray:
+    axis = _check_axis(axis)
+    kernel = np.outer(smooth, [1.0, 0.0, -1.0])  # (3, 3): differences along x
+    return kernel if axis == 1 else kernel.T
+
+
+def _check_odd(size, name: str) -> int:
+    size = check_int(size, name, minimum=1)
+    if size % 2 == 0:
+        raise ValueError(f"`{name}` must be odd so that the kernel has a centre pixel; got {size}.")
+    return size
+
+
+def _check_shape(shape, name: str) -> tuple[int, int]:
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise ValueError(f"`{name}` must be a (rows, cols) pair; got {shape!r}.")
+    return _check_odd(shape[0], name), _check_odd(shape[1], name)
+
+
+def _check_positive_pair(pair, name: str, *, minimum: int = 1) -> tuple[int, int]:
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise ValueError(f"`{name}` must be a pair of integers; got {pair!r}.")
+    return check_int(pair[0], name, minimum=minimum), check_int(pair[1], name, minimum=minimum)
+
+
+def _check_axis(axis) -> int:
+    if isinstance(axis, bool) or axis not in (0, 1):
+        raise ValueError(f"`axis` must be 0 (y, rows) or 1 (x, columns); got {axis!r}.")
+    return int(axis)
+
+
+def _check_boundary(boundary) -> str:
+    return check_choice(boundary, "boundary", BOUNDARIES)

@@ -1,0 +1,156 @@
+"""Figures for chapter 2: learned filters next to hand-made ones, and where a model's cost lies.
+
+Each function returns a matplotlib ``Figure`` and changes no global settings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .._checks import as_float_array, check_choice, check_int
+from .summary import LayerTable
+
+__all__ = ["filter_bank", "nearest_kernels", "plot_layer_costs", "show_filters"]
+
+
+def filter_bank(filters) -> np.ndarray:
+    """The first-layer filters as an array (out_channels, k, k) or (out_channels, k, k, 3).
+
+    ``filters`` is an ``nn.Conv2d``, a weight tensor (out, in, k, k) or an array of 2-D kernels.
+    Grey filters (one input channel) lose that axis; colour filters (three) put it last.
+
+    >>> filter_bank(nn.Conv2d(1, 4, 3)).shape
+    (4, 3, 3)
+    """
+    if isinstance(filters, nn.Conv2d):
+        filters = filters.weight
+    if isinstance(filters, torch.Tensor):
+        filters = filters.detach().cpu().numpy()
+    bank = as_float_array(filters, "filters", ndim=(3, 4))
+    if bank.ndim == 3:
+        return bank
+    if bank.shape[1] == 1:
+        return bank[:, 0]
+    if bank.shape[1] == 3:
+        return np.moveaxis(bank, 1, -1)
+    raise ValueError(f"`filters` must have 1 or 3 input channels to be drawn; got shape "
+                     f"{bank.shape}.")
+
+
+def show_filters(filters, *, titles=None, columns: int = 8, title: str | None = None,
+                 size: float = 1.0):
+    """Draw a bank of filters as small images, each scaled to its own range (grey: white is
+    positive, black negative).
+
+    Parameters
+    ----------
+    filters : nn.Conv2d, tensor (out, in, k, k), or array (n, k, k)
+    titles : list of str, optional
+        One per filter.
+    columns : int
+        Filters per row.
+    title : str, optional
+        Figure title.
+    size : float
+        Inches per filter.
+    """
+    import matplotlib.pyplot as plt
+
+    bank = filter_bank(filters)
+    columns = check_int(columns, "columns", minimum=1)
+    n = len(bank)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"`titles` must have one entry per filter ({n}); got {len(titles)}.")
+    rows = -(-n // columns)
+    cols = min(columns, n)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols + 0.2, size * rows + 0.5),
+                             squeeze=False)
+    for index, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if index >= n:
+            continue
+        kernel = bank[index]
+        if kernel.ndim == 3:                       # colour: stretch to [0, 1] for display
+            lo, hi = kernel.min(), kernel.max()
+            ax.imshow((kernel - lo) / (hi - lo if hi > lo else 1.0))
+        else:
+            limit = np.abs(kernel).max() or 1.0
+            ax.imshow(kernel, cmap="gray", vmin=-limit, vmax=limit)
+        if titles is not None:
+            ax.set_title(titles[index], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def nearest_kernels(filters, kernels: dict) -> list[tuple[str, float]]:
+    """For each filter, the most similar named kernel and their cosine similarity.
+
+    Both are compared with their mean removed (so a brightness offset does not count) and up
+    to sign (a filter and its negative detect the same edge); kernels of another size are
+    skipped. A cosine of 1 means the same pattern, 0 nothing in common.
+
+    >>> nearest_kernels(-2 * np.array([[[1.0, 0, -1]] * 3]), {"vertical edge": np.array(
+    ...     [[1.0, 0, -1]] * 3), "flat": np.ones((3, 3))})
+    [('vertical edge', 1.0)]
+    """
+    bank = filter_bank(filters)
+    if bank.ndim != 3:
+        raise ValueError("`filters` must be grey (one input channel) to compare with kernels.")
+    if not isinstance(kernels, dict) or not kernels:
+        raise TypeError("`kernels` must be a non-empty dict of name -> 2-D kernel.")
+    refs = {}
+    for name, kernel in kernels.items():
+        kernel = as_float_array(kernel, f"kernels[{name!r}]", ndim=2)
+        if kernel.shape == bank.shape[1:]:
+            centred = (kernel - kernel.mean()).ravel()
+            norm = np.linalg.norm(centred)
+            if norm > 0:                           # a flat kernel has no pattern to match
+                refs[name] = centred / norm
+    if not refs:
+        raise ValueError(f"no kernel in `kernels` has the filters' shape {bank.shape[1:]} and a "
+                         "pattern (non-constant).")
+    result = []
+    for f in bank:
+        centred = (f - f.mean()).ravel()
+        norm = np.linalg.norm(centred) or 1.0
+        scores = {name: abs(float(centred @ ref)) / norm for name, ref in refs.items()}
+        best = max(scores, key=scores.get)
+        result.append((best, round(float(scores[best]), 3)))
+    return result
+
+
+def plot_layer_costs(table: LayerTable, *, columns=("parameters", "multiply_adds"),
+                     title: str | None = None):
+    """Bar charts of each layer's share (%) of the model's parameters, multiply-adds or
+    activations (memory), one panel per column; layers with nothing to show are left out
+    (use a ``compact`` table, so that activations and dropout do not fill the chart)."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(table, LayerTable):
+        raise TypeError(f"`table` must be a LayerTable; got {type(table).__name__}.")
+    if isinstance(columns, str):
+        columns = (columns,)
+    columns = tuple(check_choice(c, "columns", ("parameters", "multiply_adds", "activations"))
+                    for c in columns)
+    labels = {"parameters": "parameters", "multiply_adds": "multiply-adds",
+              "activations": "activations (memory)"}
+    keep = [r for r in table.rows if any(getattr(r, c) for c in columns)]
+    names = [r.name.split(".")[-1] for r in keep]
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.5 * len(columns), 0.25 * len(keep) + 1),
+                             squeeze=False, sharey=True)
+    for ax, column in zip(axes[0], columns, strict=True):
+        values = np.array([getattr(r, column) for r in keep], dtype=float)
+        share = 100 * values / values.sum()
+        ax.barh(names, share, color="#4c72b0" if column == "parameters" else "#dd8452")
+        ax.invert_yaxis()
+        ax.set_xlabel(f"share of {labels[column]} (%)")
+        for y, s in enumerate(share):
+            ax.text(s, y, f" {s:.1f}", va="center", fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,492 @@
+"""Two explorers for chapter 1: any kernel on any image, and the Gaussian blur.
+
+:class:`KernelExplorer` lets a student pick a sample image (or upload one), pick a preset kernel
+or type weights into a 3x3 or 5x5 grid, switch between convolution and correlation and between
+boundaries, and see the original, the filtered image and the kernel side by side.
+:class:`GaussianExplorer` moves a sigma slider and shows the kernel and the blurred image.
+
+Both are thin over :mod:`course_lib.conv` and :mod:`course_lib.filters`: the work on each change
+is one call to ``convolve2d``/``correlate2d`` and one PNG encoding (a few milliseconds for a
+512x512 colour image). Bad input (text in a cell, a kernel that sums to zero with "normalise" on,
+a file that is not an image, a huge image) is explained in the message line and the last good
+picture stays.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import ipywidgets as widgets
+import numpy as np
+
+from ..conv import BOUNDARIES, convolve2d, correlate2d
+from ..filters import gaussian_blur, gaussian_kernel, preset_kernels
+from ..images import load_image, sample_image, sample_names, shrink
+from ._common import image_view, message_line, show_message, update_image
+
+__all__ = ["GaussianExplorer", "KernelExplorer", "gaussian_explorer", "kernel_explorer",
+           "parse_weight"]
+
+CUSTOM = "custom"
+YOUR_IMAGE = "your image"
+UPLOADED = "uploaded"
+SIZES = ("3x3", "5x5")
+# Images are shrunk to this many pixels a side for live filtering; larger uploads are refused.
+LIVE_SIDE = 768
+MAX_UPLOAD_PIXELS = 40_000_000
+_CELL_LAYOUT = {"width": "64px"}
+
+
+def parse_weight(text: str) -> float:
+    """Read one kernel weight as typed: ``"0.25"``, ``"-2"``, ``"1/9"`` (empty means 0).
+
+    >>> parse_weight("1/9") == 1 / 9, parse_weight(" -2 "), parse_weight("")
+    (True, -2.0, 0.0)
+    >>> parse_weight("abc")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'abc' is not a number (write e.g. 0.25, -1 or 1/9).
+    """
+    text = str(text).strip()
+    if not text:
+        return 0.0
+    try:
+        value = float(Fraction(text)) if "/" in text else float(text)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{text!r} is not a number (write e.g. 0.25, -1 or 1/9).") from None
+    if not np.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number.")
+    return value
+
+
+def format_weight(value: float) -> str:
+    """A weight as short text for a grid cell: exact for simple fractions like 1/9.
+
+    >>> format_weight(1 / 9), format_weight(-2.0), format_weight(0.0625), format_weight(0.011343)
+    ('1/9', '-2', '1/16', '0.011343')
+    """
+    fraction = Fraction(float(value)).limit_denominator(256)
+    if abs(float(fraction) - value) < 1e-12:
+        return str(fraction)
+    return f"{value:.6g}"
+
+
+class _AppBox(widgets.VBox):
+    """The app's container: a VBox whose text form is short and stable (no PNG bytes)."""
+
+    def __init__(self, children, *, app) -> None:
+        super().__init__(children)
+        self.app = app
+
+    def __repr__(self) -> str:
+        return repr(self.app)
+
+
+def _display_bundle(app, container: widgets.Widget) -> dict:
+    """The MIME bundle that shows ``container`` (works with ipywidgets 7 and 8)."""
+    return {
+        "text/plain": repr(app),
+        "application/vnd.jupyter.widget-view+json": {
+            "version_major": 2, "version_minor": 0, "model_id": container.model_id},
+    }
+
+
+class _ImageSource:
+    """The image dropdown and upload button shared by both explorers."""
+
+    def __init__(self, image, default: str) -> None:
+        self.images: dict[str, np.ndarray] = {}
+        options = sample_names()
+        if image is not None:
+            self.images[YOUR_IMAGE] = _prepare(image)
+            options = [YOUR_IMAGE, *options]
+            default = YOUR_IMAGE
+        self.choice = widgets.Dropdown(options=options, value=default, description="image")
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
+
+    def current(self) -> np.ndarray:
+        name = self.choice.value
+        if name not in self.images:
+            self.images[name] = _prepare(sample_image(name))
+        return self.images[name]
+
+    def read_upload(self) -> np.ndarray:
+        """The uploaded file as an image (ValueError with a short reason if it is not one)."""
+        content = _upload_content(self.upload.value)
+        if content is None:
+            raise ValueError("no file was uploaded.")
+        image = load_image(content, max_pixels=MAX_UPLOAD_PIXELS)
+        return _prepare(image)
+
+    def add_upload(self, image: np.ndarray) -> None:
+        self.images[UPLOADED] = image
+        if UPLOADED not in self.choice.options:
+            self.choice.options = [UPLOADED, *self.choice.options]
+        self.choice.value = UPLOADED
+
+
+class KernelExplorer:
+    """Filter an image with any 3x3 or 5x5 kernel and see the result live.
+
+    Attributes
+    ----------
+    image_choice : ipywidgets.Dropdown      sample image (or "your image", "uploaded")
+    upload : ipywidgets.FileUpload          upload your own picture
+    preset : ipywidgets.Dropdown            named kernels (CSS ``course-kernel-preset``)
+    size : ipywidgets.ToggleButtons         "3x3" or "5x5"
+    cells : list of lists of ipywidgets.Text  the visible grid (CSS ``course-kernel-cell``)
+    mode_toggle : ipywidgets.ToggleButtons  "convolution" or "correlation"
+    boundary : ipywidgets.Dropdown          "fill" (zeros), "wrap" or "symm"
+    normalise : ipywidgets.Checkbox         divide the kernel by the sum of its weights
+    original_view, filtered_view, kernel_view : ipywidgets.Image   the three pictures
+    message : ipywidgets.HTML               what went wrong, or a note
+    widget : ipywidgets.VBox                everything (CSS ``course-kernel-explorer``)
+    """
+
+    def __init__(self, image=None, *, preset: str = "identity", display_width: int = 256) -> None:
+        self._presets = preset_kernels()
+        if preset not in self._presets:
+            raise ValueError(f"`preset` must be one of {', '.join(self._presets)}; got {preset!r}.")
+        self._source = _ImageSource(image, default="camera")
+        self._syncing = False
+        self._kernel = self._presets[preset]
+        self.image_choice = self._source.choice
+        self.upload = self._source.upload
+        self.preset = widgets.Dropdown(options=[CUSTOM, *self._presets], value=preset,
+                                       description="kernel")
+        self.preset.add_class("course-kernel-preset")
+        self.size = widgets.ToggleButtons(options=list(SIZES), value=_size_label(self._kernel))
+        self._grid = {n: [[self._new_cell() for _ in range(n)] for _ in range(n)] for n in (3, 5)}
+        self._grid_box = widgets.VBox()
+        self.mode_toggle = widgets.ToggleButtons(options=["convolution", "correlation"],
+                                                 value="convolution")
+        self.boundary = widgets.Dropdown(options=list(BOUNDARIES), value="fill",
+                                         description="boundary")
+        self.normalise = widgets.Checkbox(value=False, description="normalise (sum to 1)")
+        self.original_view = image_view(width=display_width, css_class="course-original-image")
+        self.filtered_view = image_view(width=display_width, css_class="course-filtered-image")
+        self.kernel_view = image_view(width=display_width // 2, css_class="course-kernel-image")
+        self.message = message_line()
+        self.widget = self._layout()
+        self._show_grid()
+        self._write_cells(self._kernel)
+        self._connect()
+        update_image(self.original_view, self._source.current())
+        self.refresh()
+
+    # ------------------------------------------------------------------------------ public
+
+    @property
+    def cells(self) -> list[list[widgets.Text]]:
+        """The visible kernel cells, row by row (3x3 or 5x5)."""
+        return self._grid[self._side()]
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The kernel as last applied (after normalising)."""
+        return self._kernel.copy()
+
+    def refresh(self) -> bool:
+        """Read the controls, filter, show; on bad input show why and keep the last picture."""
+        try:
+            kernel = self._read_kernel()
+            if self.normalise.value:
+                kernel = _normalised(kernel)
+            result = self.filter(self._source.current(), kernel)
+        except ValueError as exc:
+            show_message(self.message, str(exc))
+            return False
+        self._kernel = kernel
+        update_image(self.filtered_view, result)
+        limit = float(np.abs(kernel).max()) or 1.0
+        update_image(self.kernel_view, kernel, vmin=-limit, vmax=limit, cmap="RdBu_r",
+                     scale=max(1, 120 // kernel.shape[0]))
+        show_message(self.message, _describe_result(result), kind="info")
+        return True
+
+    def filter(self, image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+        """The filtered image for the current operation and boundary."""
+        operation = convolve2d if self.mode_toggle.value == "convolution" else correlate2d
+        return operation(image, kernel, mode="same", boundary=self.boundary.value)
+
+    def __repr__(self) -> str:
+        return (f"KernelExplorer(image={self.image_choice.value!r}, preset={self.preset.value!r}, "
+                f"{self.mode_toggle.value}, boundary={self.boundary.value!r})")
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        return _display_bundle(self, self.widget)
+
+    # ---------------------------------------------------------------------------- handlers
+
+    def _connect(self) -> None:
+        self.preset.observe(self._on_preset, names="value")
+        self.size.observe(self._on_size, names="value")
+        for grid in self._grid.values():
+            for row in grid:
+                for cell in row:
+                    cell.observe(self._on_cell, names="value")
+        for control in (self.mode_toggle, self.boundary, self.normalise):
+            control.observe(lambda _change: self.refresh(), names="value")
+        self.image_choice.observe(self._on_image, names="value")
+        self.upload.observe(self._on_upload, names="value")
+
+    def _on_preset(self, change) -> None:
+        if change["new"] == CUSTOM or self._syncing:
+            return
+        kernel = self._presets[change["new"]]
+        self._syncing = True
+        try:
+            self.size.value = _size_label(kernel)
+            self._show_grid()
+            self._write_cells(kernel)
+        finally:
+            self._syncing = False
+        self.refresh()
+
+    def _on_size(self, change) -> None:
+        if self._syncing:
+            return
+        old = np.array([[_safe_weight(c.value) for c in row] for row in self._grid[int(change["old"][0])]])
+        self._syncing = True
+        try:
+            self._show_grid()
+            self._write_cells(_resize_kernel(old, self._side()))
+            self.preset.value = CUSTOM
+        finally:
+            self._syncing = False
+        self.refresh()
+
+    def _on_cell(self, change) -> None:
+        if self._syncing:
+            return
+        if self.preset.value != CUSTOM:
+            self._syncing = True
+            self.preset.value = CUSTOM
+            self._syncing = False
+        self.refresh()
+
+    def _on_image(self, _change) -> None:
+        try:
+            image = self._source.current()
+        except ValueError as exc:  # pragma: no cover - samples are shipped with the packages
+            show_message(self.message, str(exc))
+            return
+        update_image(self.original_view, image)
+        self.refresh()
+
+    def _on_upload(self, _change) -> None:
+        try:
+            image = self._source.read_upload()
+        except ValueError as exc:
+            show_message(self.message, f"Upload refused: {_strip_name(exc)}")
+            return
+        self._source.add_upload(image)  # triggers _on_image when the choice changes
+        update_image(self.original_view, image)
+        self.refresh()
+
+    # ------------------------------------------------------------------------------ layout
+
+    def _new_cell(self) -> widgets.Text:
+        cell = widgets.Text(value="0", continuous_update=False,
+                            layout=widgets.Layout(**_CELL_LAYOUT))
+        cell.add_class("course-kernel-cell")
+        return cell
+
+    def _side(self) -> int:
+        return int(self.size.value[0])
+
+    def _show_grid(self) -> None:
+        self._grid_box.children = [widgets.HBox(row) for row in self._grid[self._side()]]
+
+    def _write_cells(self, kernel: np.ndarray) -> None:
+        for row_cells, row_values in zip(self.cells, kernel, strict=True):
+            for cell, value in zip(row_cells, row_values, strict=True):
+                cell.value = format_weight(value)
+
+    def _read_kernel(self) -> np.ndarray:
+        if self.preset.value != CUSTOM:
+            return self._presets[self.preset.value]
+        values = []
+        for r, row in enumerate(self.cells):
+            for c, cell in enumerate(row):
+                try:
+                    values.append(parse_weight(cell.value))
+                except ValueError as exc:
+                    raise ValueError(f"Cell (row {r + 1}, column {c + 1}): {exc}") from None
+        side = self._side()
+        return np.array(values).reshape(side, side)
+
+    def _layout(self) -> widgets.VBox:
+        controls = widgets.VBox([
+            widgets.HBox([self.image_choice, self.upload]),
+            widgets.HBox([self.preset, self.size]),
+            self._grid_box,
+            widgets.HBox([self.mode_toggle]),
+            widgets.HBox([self.boundary, self.normalise]),
+        ])
+        pictures = widgets.HBox([
+            _captioned(self.original_view, "original"),
+            _captioned(self.filtered_view, "filtered"),
+            _captioned(self.kernel_view, "kernel (red > 0, blue < 0)"),
+        ])
+        box = _AppBox([controls, self.message, pictures], app=self)
+        box.add_class("course-kernel-explorer")
+        return box
+
+
+class GaussianExplorer:
+    """Blur an image with a Gaussian; a slider sets sigma, the kernel is shown as an image.
+
+    Attributes
+    ----------
+    image_choice : ipywidgets.Dropdown      sample image
+    upload : ipywidgets.FileUpload          upload your own picture
+    sigma : ipywidgets.FloatSlider          standard deviation in pixels (CSS ``course-sigma-slider``)
+    kernel_view : ipywidgets.Image          the kernel (CSS ``course-gaussian-kernel``)
+    blurred_view : ipywidgets.Image         the result (CSS ``course-gaussian-image``)
+    message : ipywidgets.HTML               the kernel size, or what went wrong
+    widget : ipywidgets.VBox                everything (CSS ``course-gaussian-explorer``)
+    """
+
+    def __init__(self, image=None, *, sigma: float = 1.0, display_width: int = 320) -> None:
+        self._source = _ImageSource(image, default="astronaut")
+        self.image_choice = self._source.choice
+        self.upload = self._source.upload
+        self.sigma = widgets.FloatSlider(value=sigma, min=0.25, max=8.0, step=0.25,
+                                         description="sigma", continuous_update=True,
+                                         readout_format=".2f")
+        self.sigma.add_class("course-sigma-slider")
+        self.kernel_view = image_view(width=160, css_class="course-gaussian-kernel")
+        self.blurred_view = image_view(width=display_width, css_class="course-gaussian-image")
+        self.message = message_line()
+        self.widget = _AppBox([
+            widgets.HBox([self.image_choice, self.upload]), self.sigma, self.message,
+            widgets.HBox([_captioned(self.kernel_view, "kernel"),
+                          _captioned(self.blurred_view, "blurred")]),
+        ], app=self)
+        self.widget.add_class("course-gaussian-explorer")
+        self.sigma.observe(lambda _change: self.refresh(), names="value")
+        self.image_choice.observe(lambda _change: self.refresh(), names="value")
+        self.upload.observe(self._on_upload, names="value")
+        self.refresh()
+
+    def refresh(self) -> bool:
+        """Blur with the current sigma and show; on bad input keep the last picture."""
+        try:
+            kernel = gaussian_kernel(self.sigma.value)
+            blurred = gaussian_blur(self._source.current(), self.sigma.value)
+        except ValueError as exc:
+            show_message(self.message, str(exc))
+            return False
+        update_image(self.blurred_view, blurred)
+        update_image(self.kernel_view, kernel, cmap="viridis",
+                     scale=max(1, 160 // kernel.shape[0]))
+        show_message(self.message, f"kernel {kernel.shape[0]}x{kernel.shape[1]} "
+                     f"(2*ceil(3 sigma) + 1), centre weight {kernel.max():.4f}", kind="info")
+        return True
+
+    def _on_upload(self, _change) -> None:
+        try:
+            image = self._source.read_upload()
+        except ValueError as exc:
+            show_message(self.message, f"Upload refused: {_strip_name(exc)}")
+            return
+        self._source.add_upload(image)
+        self.refresh()
+
+    def __repr__(self) -> str:
+        return f"GaussianExplorer(image={self.image_choice.value!r}, sigma={self.sigma.value})"
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        return _display_bundle(self, self.widget)
+
+
+def kernel_explorer(image=None) -> widgets.VBox:
+    """The kernel explorer's container (``.app`` is the :class:`KernelExplorer`).
+
+    ``image``: your own array (grey or colour, floats in [0, 1]); default: the camera sample.
+
+    >>> box = kernel_explorer()
+    >>> box.app.preset.value = "box 3x3"
+    >>> box.app.cells[0][0].value
+    '1/9'
+    """
+    return KernelExplorer(image).widget
+
+
+def gaussian_explorer(image=None) -> widgets.VBox:
+    """The Gaussian explorer's container (``.app`` is the :class:`GaussianExplorer`).
+
+    >>> box = gaussian_explorer()
+    >>> box.app.sigma.value = 2.0
+    >>> box.app.message.value
+    '<span style="color:#555555">kernel 13x13 (2*ceil(3 sigma) + 1), centre weight 0.0399</span>'
+    """
+    return GaussianExplorer(image).widget
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _prepare(image) -> np.ndarray:
+    """Check an image and shrink it for live filtering."""
+    from ..images import to_float
+
+    arr = to_float(image)
+    if arr.ndim == 3 and arr.shape[2] not in (3, 4):
+        raise ValueError(f"the image must be grey or RGB; got shape {arr.shape}.")
+    if arr.ndim == 3:
+        arr = arr[:, :, :3]
+    return shrink(arr, max_side=LIVE_SIDE)
+
+
+def _upload_content(value):
+    """The bytes of the uploaded file: a dict in ipywidgets 7, a tuple of dicts in 8."""
+    if not value:
+        return None
+    entry = next(iter(value.values())) if isinstance(value, dict) else value[0]
+    content = entry["content"]
+    return content.tobytes() if isinstance(content, memoryview) else bytes(content)
+
+
+def _normalised(kernel: np.ndarray) -> np.ndarray:
+    total = float(kernel.sum())
+    if abs(total) < 1e-12:
+        raise ValueError("The kernel's weights sum to 0, so it cannot be normalised: "
+                         "untick 'normalise' (edge kernels are meant to sum to 0).")
+    return kernel / total
+
+
+def _resize_kernel(kernel: np.ndarray, side: int) -> np.ndarray:
+    """Crop the centre of a larger kernel, or pad a smaller one with zeros."""
+    if kernel.shape[0] > side:
+        cut = (kernel.shape[0] - side) // 2
+        return kernel[cut:cut + side, cut:cut + side]
+    pad = (side - kernel.shape[0]) // 2
+    return np.pad(kernel, pad)
+
+
+def _safe_weight(text: str) -> float:
+    try:
+        return parse_weight(text)
+    except ValueError:
+        return 0.0
+
+
+def _size_label(kernel: np.ndarray) -> str:
+    return f"{kernel.shape[0]}x{kernel.shape[1]}"
+
+
+def _describe_result(result: np.ndarray) -> str:
+    low, high = float(result.min()), float(result.max())
+    if low >= 0.0 and high <= 1.0:
+        return f"result in [{low:.2f}, {high:.2f}], shown as is"
+    return f"result in [{low:.2f}, {high:.2f}], rescaled to black..white for display"
+
+
+def _strip_name(exc: Exception) -> str:
+    return str(exc).replace("`source` ", "the file ")
+
+
+def _captioned(view: widgets.Image, caption: str) -> widgets.VBox:
+    return widgets.VBox([widgets.HTML(f"<b>{caption}</b>"), view])

@@ -1,0 +1,176 @@
+"""The live training demo for the classroom: choose a data set, an activation, a learning rate
+and a number of epochs, press Train, and watch the progress and the curves.
+
+Training runs in a background thread, so the notebook stays responsive (the Stop button works
+while the model trains). Thin over :func:`course_lib.train.fit`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import ipywidgets as widgets
+import torch
+
+from ..activations import ACTIVATION_NAMES, get_activation
+from ..data import load_digits_split, make_shapes
+from ..models.tiny import tiny_cnn
+from ..train import PROGRESS_CLASS, LivePlot, StepInfo, TrainingDiverged, fit
+from ._common import message_line, show_message
+
+__all__ = ["DATASETS", "TrainingDemo", "training_demo"]
+
+CSS_CLASS = "course-training-demo"
+# data set name -> (image size, number of classes)
+DATASETS = {"digits": (8, 10), "shapes": (32, 4)}
+SHAPES_TRAIN, SHAPES_TEST = 1200, 400  # small enough for a live demo on a laptop CPU
+BATCH_SIZE = 64
+
+
+class _StopRequested(KeyboardInterrupt):
+    """Raised from the step callback when the Stop button was pressed."""
+
+
+class TrainingDemo:
+    """Widgets: ``dataset``, ``activation``, ``lr``, ``epochs``, ``train_button``,
+    ``stop_button``, ``progress`` (+ ``progress_label``), the live ``plot``, ``message``;
+    ``widget`` is the whole app and ``history`` the last run's :class:`History`."""
+
+    def __init__(self, *, dataset: str = "digits", activation: str = "relu", lr: float = 3e-3,
+                 epochs: int = 5, background: bool = True):
+        self.dataset = widgets.Dropdown(options=list(DATASETS), value=dataset,
+                                        description="data set")
+        self.activation = widgets.Dropdown(
+            options=[(get_activation(n).label, n) for n in ACTIVATION_NAMES], value=activation,
+            description="activation")
+        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.25,
+                                         description="learning rate", readout_format=".1e")
+        self.epochs = widgets.IntSlider(value=epochs, min=1, max=30, description="epochs")
+        self.train_button = widgets.Button(description="Train", button_style="primary",
+                                           icon="play")
+        self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="progress")
+        self.progress_label = widgets.HTML(value="")
+        progress_box = widgets.HBox([self.progress, self.progress_label])
+        progress_box.add_class(PROGRESS_CLASS)
+        self.live = LivePlot(width=640)
+        self.plot = self.live.image  # CSS class course-train-plot
+        self.message = message_line()
+        self.background = bool(background)
+        self.history = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._data: dict = {}
+        controls = widgets.VBox([
+            widgets.HBox([self.dataset, self.activation]),
+            widgets.HBox([self.lr, self.epochs]),
+            widgets.HBox([self.train_button, self.stop_button]),
+        ])
+        self.widget = widgets.VBox([controls, progress_box, self.message, self.plot])
+        self.widget.add_class(CSS_CLASS)
+        self.train_button.on_click(lambda _: self.train())
+        self.stop_button.on_click(lambda _: self.stop())
+
+    # -- data and model ---------------------------------------------------------------------
+
+    def data(self, name: str):
+        """``(train, test)`` pairs of the data set ``name`` (built once, then cached)."""
+        if name not in self._data:
+            if name == "digits":
+                split = load_digits_split()
+                self._data[name] = (split.train, split.test)
+            else:
+                self._data[name] = (make_shapes(SHAPES_TRAIN, seed=0),
+                                    make_shapes(SHAPES_TEST, seed=1))
+        return self._data[name]
+
+    def _model(self):
+        size, classes = DATASETS[self.dataset.value]
+        with torch.random.fork_rng(devices=[]):  # same start every time, global RNG untouched
+            torch.manual_seed(0)
+            return tiny_cnn(image_size=size, num_classes=classes,
+                            activation=self.activation.value)
+
+    # -- running ----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def train(self) -> None:
+        """Start training with the current settings (in a thread when ``background``)."""
+        if self.running:
+            show_message(self.message, "Training is already running: press Stop first.")
+            return
+        self._stop.clear()
+        self._set_busy(True)
+        show_message(self.message, f"Training a tiny CNN ({self.activation.value}) on the "
+                                   f"{self.dataset.value}...", kind="info")
+        if self.background:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        else:
+            self._run()
+
+    def stop(self) -> None:
+        """Ask a running training to stop after its current step."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until a background training run has finished."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            train, test = self.data(self.dataset.value)
+            epochs = int(self.epochs.value)
+            steps = epochs * -(-len(train[1]) // BATCH_SIZE)  # ceil
+            self.progress.max, self.progress.value = steps, 0
+            history = fit(self._model(), train, test=test, epochs=epochs,
+                          lr=float(self.lr.value), batch_size=BATCH_SIZE, progress=False, live_plot=self.live,
+                          callback=self._on_step, quiet=True)
+            self.history = history
+            self._report(history)
+        except TrainingDiverged as exc:
+            show_message(self.message, str(exc))
+        except Exception as exc:  # a widget must show the problem, not die silently
+            show_message(self.message, f"Training failed: {type(exc).__name__}: {exc}")
+        finally:
+            self._set_busy(False)
+
+    def _on_step(self, info: StepInfo) -> None:
+        if self._stop.is_set():
+            raise _StopRequested
+        self.progress.value += 1
+        if info.step == info.steps_per_epoch or info.step % 5 == 0:
+            self.progress_label.value = (f"epoch {info.epoch}, step {info.step}/"
+                                         f"{info.steps_per_epoch}, loss {info.loss:.3f}")
+
+    def _report(self, history) -> None:
+        if not len(history):
+            show_message(self.message, "Stopped before the first epoch finished.", kind="info")
+            return
+        last = history[-1]
+        text = (f"{len(history)} epochs: train accuracy {100 * last.train_acc:.1f}%, "
+                f"test accuracy {100 * last.test_acc:.1f}%.")
+        if history.interrupted:
+            text = "Stopped. " + text
+        show_message(self.message, text, kind="ok")
+        self.progress_label.value = f"done: test accuracy {100 * last.test_acc:.1f}%"
+
+    def _set_busy(self, busy: bool) -> None:
+        self.train_button.disabled = busy
+        self.stop_button.disabled = not busy
+        for control in (self.dataset, self.activation, self.lr, self.epochs):
+            control.disabled = busy
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def training_demo(**kwargs) -> TrainingDemo:
+    """Build the live training demo (display it, or its ``.widget``, in a notebook)."""
+    return TrainingDemo(**kwargs)

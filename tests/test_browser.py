@@ -1,0 +1,353 @@
+"""The course in a real browser: JupyterLab, Notebook 7 and the Voilà classroom view in Chromium.
+
+Each chapter notebook is opened in JupyterLab, run top to bottom through the page (the
+"Run All Cells" command), and checked: no cell shows an error, every widget rendered, and the
+chapter's apps react to the reader (chapter 1: the kernel explorer's preset and a kernel cell
+change the filtered image; chapter 3: live training curves and a progress bar appear). Chapter 1
+also runs in the Notebook 7 interface, and the classroom view (`make present`) is opened in Voilà
+and one demo is driven. Screenshots land in artifacts/screenshots/.
+
+Needs Debian's Chromium at /usr/bin/chromium (`apt-get install -y chromium`); without it the
+tests skip, except in CI (CI=true), where a missing browser fails them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.request
+
+import numpy as np
+import pytest
+from browser_servers import chromium, jupyter_lab, require_chromium, screenshot, voila
+from PIL import Image
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK_TIMEOUT_MS = 240_000  # one chapter runs in about a minute on a 2-core CPU
+REACT_TIMEOUT_MS = 30_000  # a widget's answer to a change travels browser -> kernel -> browser
+VIEWPORT = {"width": 1600, "height": 1100}
+
+# What each chapter must show once run (CSS classes the course_lib widget apps add).
+CHAPTER_WIDGETS = {
+    "01_image_filters": [
+        ".course-kernel-explorer", ".course-kernel-preset select", ".course-kernel-cell input",
+        "img.course-original-image", "img.course-filtered-image",
+        ".course-gaussian-explorer", ".course-sigma-slider", "img.course-gaussian-image",
+    ],
+    "02_cnn_architectures": [
+        ".course-layer-explorer", ".course-layer-model select", ".course-layer-slider",
+    ],
+    "03_training": [
+        ".course-activation-explorer", "img.course-train-plot", ".course-train-progress",
+    ],
+}
+PRESENTER_DEMOS = [
+    ".course-kernel-explorer", ".course-gaussian-explorer", ".course-layer-explorer",
+    ".course-activation-explorer", ".course-training-demo",
+]
+WIDGET_FAILURE_TEXTS = ["Error displaying widget", "Failed to load model class"]
+
+# --- JavaScript run in the page (JupyterLab and Notebook 7 expose `window.jupyterapp`) ---------
+
+KERNEL_IDLE = """() => {
+    const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+    const kernel = panel && panel.sessionContext && panel.sessionContext.session
+        && panel.sessionContext.session.kernel;
+    return Boolean(panel && panel.content && panel.context && panel.context.isReady
+        && kernel && kernel.status === 'idle');
+}"""
+RUN_ALL = """() => {
+    window.__courseRunAll = null;
+    window.jupyterapp.commands.execute('notebook:run-all-cells').then(
+        ok => { window.__courseRunAll = ok ? 'ok' : 'a cell failed'; },
+        err => { window.__courseRunAll = 'run-all raised ' + err; });
+}"""
+CODE_CELLS = """() => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    return panel.content.widgets.filter(cell => cell.model.type === 'code').map(cell => {
+        const areas = cell.outputArea.node.querySelectorAll(
+            ':scope > .jp-OutputArea-child > .jp-OutputArea-output');
+        return {
+            source: cell.model.sharedModel.getSource(),
+            count: cell.model.executionCount,
+            outputs: cell.model.toJSON().outputs,
+            renderedWidgets: Array.from(areas).filter(
+                area => area.querySelector(':scope > .jupyter-widgets')).length,
+        };
+    });
+}"""
+# Count every new picture shown in a live-plot Image (its blob URL changes on each update).
+WATCH_IMAGE_UPDATES = """(selector) => {
+    window.__courseImageUpdates = new Set();
+    const record = () => document.querySelectorAll(selector).forEach(
+        img => img.src && window.__courseImageUpdates.add(img.src));
+    new MutationObserver(record).observe(document.body,
+        {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+}"""
+IMAGE_LOADED = "img => img.complete && img.naturalWidth > 0"
+
+
+# --- fixtures -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, browser):
+    with jupyter_lab(tmp_path_factory.mktemp("lab")) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(REACT_TIMEOUT_MS)
+    page.js_errors = []
+    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def lab_page(page, lab):
+    yield page
+    shut_down_kernels(lab.url)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def shut_down_kernels(url: str) -> None:
+    """Stop every kernel of the server, so the next notebook has the CPU to itself."""
+    with urllib.request.urlopen(f"{url}/api/kernels", timeout=10) as response:
+        kernels = json.load(response)
+    for kernel in kernels:
+        request = urllib.request.Request(f"{url}/api/kernels/{kernel['id']}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
+
+
+def open_and_run_all(page, url: str, *, before_run=None) -> list[dict]:
+    """Open a notebook page, run all cells through the UI and return its code cells' state."""
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function(KERNEL_IDLE, timeout=NOTEBOOK_TIMEOUT_MS)
+    if before_run:
+        before_run(page)
+    page.evaluate(RUN_ALL)
+    page.wait_for_function("window.__courseRunAll !== null", timeout=NOTEBOOK_TIMEOUT_MS)
+    outcome = page.evaluate("window.__courseRunAll")
+    page.wait_for_function(KERNEL_IDLE, timeout=NOTEBOOK_TIMEOUT_MS)
+    cells = page.evaluate(CODE_CELLS)
+    assert outcome == "ok", f"Run All Cells: {outcome}\n{describe_errors(cells)}"
+    return cells
+
+
+def describe_errors(cells: list[dict]) -> str:
+    lines = []
+    for index, cell in enumerate(cells):
+        for output in cell["outputs"]:
+            if output["output_type"] == "error":
+                lines.append(f"code cell {index}: {output['ename']}: {output['evalue']}\n"
+                             f"  source: {cell['source'][:200]!r}")
+    return "\n".join(lines)
+
+
+def assert_ran_without_errors(cells: list[dict]) -> None:
+    assert not describe_errors(cells), describe_errors(cells)
+    not_run = [i for i, cell in enumerate(cells)
+               if cell["source"].strip() and cell["count"] is None]
+    assert not not_run, f"code cells {not_run} were not executed"
+
+
+def assert_widgets_rendered(page, cells: list[dict], expected: list[str]) -> None:
+    """Every widget output has a live view, none shows an error, and the chapter's apps exist."""
+    for index, cell in enumerate(cells):
+        views = sum("application/vnd.jupyter.widget-view+json" in output.get("data", {})
+                    for output in cell["outputs"])
+        assert cell["renderedWidgets"] == views, (
+            f"code cell {index}: {views} widget outputs but {cell['renderedWidgets']} rendered")
+    body = page.inner_text("body")
+    for text in WIDGET_FAILURE_TEXTS:
+        assert text not in body, f"the page shows {text!r}"
+    assert page.locator(".jupyter-widgets-error-widget").count() == 0, "an error widget is shown"
+    for selector in expected:
+        element = page.locator(selector).first
+        assert page.locator(selector).count() > 0, f"{selector} did not render"
+        element.scroll_into_view_if_needed()
+        assert element.is_visible(), f"{selector} is not visible"
+    for image in page.locator("img[class*='course-']").all():
+        image.scroll_into_view_if_needed()
+        assert image.evaluate(IMAGE_LOADED), f"image {image.get_attribute('class')} is empty"
+
+
+def pixels(locator) -> np.ndarray:
+    """What the browser shows for an element, as an RGB array."""
+    locator.scroll_into_view_if_needed()
+    return np.asarray(Image.open(io.BytesIO(locator.screenshot())).convert("RGB"), dtype=float)
+
+
+def wait_for_new_src(page, selector: str, old_src: str) -> str:
+    page.wait_for_function(
+        "([selector, old]) => { const img = document.querySelector(selector);"
+        " return img && img.src && img.src !== old && img.complete && img.naturalWidth > 0; }",
+        arg=[selector, old_src], timeout=REACT_TIMEOUT_MS)
+    return page.locator(selector).first.get_attribute("src")
+
+
+def assert_picture_changed(before: np.ndarray, after: np.ndarray, what: str) -> None:
+    assert before.shape == after.shape, f"{what}: the picture changed size {before.shape} -> {after.shape}"
+    assert np.abs(before - after).mean() > 0.5, f"{what}: the displayed picture did not change"
+
+
+def change_kernel_preset(page, scope: str) -> None:
+    """Pick another preset in the kernel explorer; assert that the filtered image changed."""
+    select = page.locator(f"{scope} .course-kernel-preset select").first
+    filtered = f"{scope} img.course-filtered-image"
+    before_src = page.locator(filtered).first.get_attribute("src")
+    before = pixels(page.locator(filtered).first)
+    current = select.input_value()
+    options = select.locator("option").evaluate_all("options => options.map(o => o.value)")
+    others = [value for value in options if value != current]
+    assert others, f"the preset menu offers only {options}"
+    select.select_option(others[-1])
+    wait_for_new_src(page, filtered, before_src)
+    assert_picture_changed(before, pixels(page.locator(filtered).first),
+                           f"preset {current!r} -> {others[-1]!r}")
+
+
+def edit_kernel_cell(page, scope: str) -> None:
+    """Type a new weight into a kernel cell; the filtered image changes. Then a bad entry."""
+    cell = page.locator(f"{scope} .course-kernel-cell input").first
+    filtered = f"{scope} img.course-filtered-image"
+    before_src = page.locator(filtered).first.get_attribute("src")
+    before = pixels(page.locator(filtered).first)
+    new_value = "-7" if cell.input_value().strip() != "-7" else "9"
+    cell.fill(new_value)
+    cell.press("Enter")
+    good_src = wait_for_new_src(page, filtered, before_src)
+    assert_picture_changed(before, pixels(page.locator(filtered).first),
+                           f"kernel cell set to {new_value}")
+    # Nonsense keeps the last good picture and says what is wrong in the message line.
+    cell.fill("abc")
+    cell.press("Enter")
+    message = page.locator(f"{scope} .course-message").first
+    page.wait_for_function(
+        "el => el.innerText.trim().length > 0", arg=message.element_handle(),
+        timeout=REACT_TIMEOUT_MS)
+    assert page.locator(filtered).first.get_attribute("src") == good_src
+    cell.fill(new_value)
+    cell.press("Enter")
+
+
+def move_slider(page, selector: str, image: str) -> None:
+    """Move an ipywidgets 8 slider with the keyboard; assert that ``image`` changed."""
+    before_src = page.locator(image).first.get_attribute("src")
+    before = pixels(page.locator(image).first)
+    handle = page.locator(f"{selector} .noUi-handle").first
+    handle.focus()
+    for _ in range(3):
+        handle.press("ArrowRight")
+    wait_for_new_src(page, image, before_src)
+    assert_picture_changed(before, pixels(page.locator(image).first), f"{selector} moved")
+
+
+def lab_url(lab, chapter: str) -> str:
+    return f"{lab.url}/lab/tree/notebooks/{chapter}.ipynb"
+
+
+# --- JupyterLab -----------------------------------------------------------------------------
+
+
+def test_chapter1_in_jupyterlab_runs_and_kernel_explorer_reacts(lab, lab_page):
+    page, chapter = lab_page, "01_image_filters"
+    cells = open_and_run_all(page, lab_url(lab, chapter))
+    assert_ran_without_errors(cells)
+    assert_widgets_rendered(page, cells, CHAPTER_WIDGETS[chapter])
+
+    explorer = ".course-kernel-explorer"
+    screenshot(page.locator(explorer).first, "lab-01-kernel-explorer-before")
+    change_kernel_preset(page, explorer)
+    edit_kernel_cell(page, explorer)
+    screenshot(page.locator(explorer).first, "lab-01-kernel-explorer-after")
+
+    gaussian = ".course-gaussian-explorer"
+    move_slider(page, f"{gaussian} .course-sigma-slider", f"{gaussian} img.course-gaussian-image")
+    screenshot(page.locator(gaussian).first, "lab-01-gaussian-explorer")
+    assert not page.js_errors, page.js_errors
+
+
+def test_chapter2_in_jupyterlab_runs_and_layer_explorer_renders(lab, lab_page):
+    page, chapter = lab_page, "02_cnn_architectures"
+    cells = open_and_run_all(page, lab_url(lab, chapter))
+    assert_ran_without_errors(cells)
+    assert_widgets_rendered(page, cells, CHAPTER_WIDGETS[chapter])
+    screenshot(page.locator(".course-layer-explorer").first, "lab-02-layer-explorer")
+    assert not page.js_errors, page.js_errors
+
+
+def test_chapter3_in_jupyterlab_shows_live_training(lab, lab_page):
+    page, chapter = lab_page, "03_training"
+    plot = "img.course-train-plot"
+    cells = open_and_run_all(page, lab_url(lab, chapter),
+                             before_run=lambda p: p.evaluate(WATCH_IMAGE_UPDATES, plot))
+    assert_ran_without_errors(cells)
+    assert_widgets_rendered(page, cells, CHAPTER_WIDGETS[chapter])
+    pictures = page.evaluate("window.__courseImageUpdates.size")
+    assert pictures >= 2, f"the training curves were drawn {pictures} time(s), not live"
+    progress = page.locator(".course-train-progress").first
+    bar = progress.locator(".progress-bar")
+    if bar.count():  # an IntProgress/FloatProgress bar: it must have moved
+        width = bar.first.evaluate("el => el.getBoundingClientRect().width")
+        assert width > 0, "the training progress bar stayed empty"
+    else:
+        assert progress.inner_text().strip(), "the training progress shows nothing"
+    screenshot(page.locator(plot).first, "lab-03-training-curves")
+    screenshot(page.locator(".course-activation-explorer").first, "lab-03-activation-explorer")
+    assert not page.js_errors, page.js_errors
+
+
+# --- Notebook 7 ------------------------------------------------------------------------------
+
+
+def test_chapter1_in_notebook7_runs_and_widgets_render(lab, lab_page):
+    page, chapter = lab_page, "01_image_filters"
+    cells = open_and_run_all(page, f"{lab.url}/notebooks/notebooks/{chapter}.ipynb")
+    assert page.locator("#main-panel, .jp-NotebookPanel").count() > 0
+    assert "/notebooks/" in page.url, f"not the Notebook 7 interface: {page.url}"
+    assert_ran_without_errors(cells)
+    assert_widgets_rendered(page, cells, CHAPTER_WIDGETS[chapter])
+    change_kernel_preset(page, ".course-kernel-explorer")
+    screenshot(page, "notebook7-01-image-filters")
+    assert not page.js_errors, page.js_errors
+
+
+# --- Classroom mode (Voilà) ------------------------------------------------------------------
+
+
+def test_presenter_in_voila_shows_demos_without_code(tmp_path, page):
+    with voila(tmp_path) as server:
+        page.goto(server.url, wait_until="domcontentloaded", timeout=NOTEBOOK_TIMEOUT_MS)
+        for selector in PRESENTER_DEMOS:
+            page.wait_for_selector(selector, timeout=NOTEBOOK_TIMEOUT_MS)
+        body = page.inner_text("body")
+        assert "There was an error when executing cell" not in body, body[:2000]
+        assert "Traceback" not in body, body[:2000]
+        for text in WIDGET_FAILURE_TEXTS:
+            assert text not in body, f"the page shows {text!r}"
+        # No code: Voilà strips the inputs; no editor, no prompt.
+        assert page.locator(".jp-InputArea, .cm-editor, .jp-InputPrompt").count() == 0
+        assert "kernel_explorer()" not in body
+        # Large figures: the filtered image fills a good part of a 1600-px-wide screen.
+        filtered = page.locator(".course-kernel-explorer img.course-filtered-image").first
+        filtered.scroll_into_view_if_needed()
+        assert filtered.bounding_box()["width"] >= 400, filtered.bounding_box()
+        screenshot(page, "presenter-voila", full_page=True)
+        change_kernel_preset(page, ".course-kernel-explorer")
+        screenshot(page.locator(".course-kernel-explorer").first, "presenter-kernel-explorer")
+        assert not page.js_errors, page.js_errors

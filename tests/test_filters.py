@@ -1,0 +1,195 @@
+"""course_lib.filters against scipy.ndimage / scikit-image and known properties."""
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+import scipy.signal
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_lib import filters
+from course_lib.conv import convolve2d, correlate2d
+
+
+def rand(seed, shape):
+    return np.random.default_rng(seed).random(shape)
+
+
+# ------------------------------------------------------------------------------- kernels
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.3, 4.0))
+def test_gaussian_kernel_sums_to_one_and_is_symmetric(sigma):
+    kernel = filters.gaussian_kernel(sigma)
+    assert kernel.shape == (2 * int(np.ceil(3 * sigma)) + 1,) * 2
+    assert kernel.sum() == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(kernel, kernel.T, atol=1e-15)
+    np.testing.assert_allclose(kernel, kernel[::-1, ::-1], atol=1e-15)
+    assert np.unravel_index(kernel.argmax(), kernel.shape) == (kernel.shape[0] // 2,) * 2
+
+
+@pytest.mark.parametrize("sigma", (0.8, 1.5, 3.0))
+def test_gaussian_blur_matches_scipy_ndimage(sigma):
+    image = rand(0, (40, 50))
+    radius = int(np.ceil(3 * sigma))
+    ours = convolve2d(image, filters.gaussian_kernel(sigma), boundary="fill")
+    ref = ndi.gaussian_filter(image, sigma, mode="constant", truncate=radius / sigma)
+    np.testing.assert_allclose(ours, ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("sigma", (1.0, 2.0))
+def test_gaussian_derivative_matches_scipy_ndimage(sigma):
+    image = rand(1, (40, 50))
+    radius = int(np.ceil(3 * sigma))
+    for axis in (0, 1):
+        kernel = filters.gaussian_derivative_kernel(sigma, axis=axis)
+        order = (1, 0) if axis == 0 else (0, 1)
+        ref = ndi.gaussian_filter(image, sigma, order=order, mode="constant",
+                                  truncate=radius / sigma)
+        np.testing.assert_allclose(convolve2d(image, kernel), ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("operator", ("sobel", "prewitt"))
+def test_sobel_and_prewitt_match_scipy_ndimage(operator):
+    image = rand(2, (30, 25))
+    gx, gy = filters.gradient(image, operator=operator, boundary="symm")
+    reference = getattr(ndi, operator)
+    np.testing.assert_allclose(gx, reference(image, axis=1, mode="reflect"), atol=1e-12)
+    np.testing.assert_allclose(gy, reference(image, axis=0, mode="reflect"), atol=1e-12)
+
+
+def test_sobel_matches_scikit_image_up_to_its_scale():
+    from skimage.filters import sobel_v
+
+    image = rand(3, (20, 20))
+    gx, _ = filters.gradient(image, operator="sobel")
+    # scikit-image's vertical-edge Sobel divides by 4; compare away from the border
+    np.testing.assert_allclose(gx[1:-1, 1:-1] / 4, sobel_v(image)[1:-1, 1:-1], atol=1e-12)
+
+
+def test_central_difference_matches_numpy_gradient():
+    image = rand(4, (12, 15))
+    gx, gy = filters.gradient(image, operator="central")
+    dy, dx = np.gradient(image)
+    np.testing.assert_allclose(gx[:, 1:-1], dx[:, 1:-1], atol=1e-12)
+    np.testing.assert_allclose(gy[1:-1, :], dy[1:-1, :], atol=1e-12)
+
+
+def test_difference_kernels_on_a_ramp():
+    ramp = np.tile(np.arange(6.0) ** 2, (3, 1))  # x^2 along the columns
+    n = 3
+    forward = convolve2d(ramp, filters.difference_kernel(kind="forward"))
+    backward = convolve2d(ramp, filters.difference_kernel(kind="backward"))
+    assert forward[1, n] == (n + 1) ** 2 - n**2
+    assert backward[1, n] == n**2 - (n - 1) ** 2
+
+
+def test_flat_image_has_no_edges():
+    flat = np.full((10, 10), 0.3)
+    for operator in ("central", "sobel", "prewitt", "gaussian"):
+        assert np.abs(filters.gradient_magnitude(flat, operator=operator)).max() < 1e-12
+    assert np.abs(convolve2d(flat, filters.laplacian_kernel(), boundary="symm")).max() < 1e-12
+
+
+def test_gradient_orientation_points_to_brighter_side():
+    x, y = np.meshgrid(np.arange(9.0), np.arange(9.0))
+    for angle in (0, 45, 90, 135, -60):
+        t = np.radians(angle)
+        plane = np.cos(t) * x + np.sin(t) * y  # brighter towards (cos t, sin t), y down
+        theta = filters.gradient_orientation(plane, operator="sobel")
+        assert np.degrees(theta[4, 4]) == pytest.approx(angle, abs=1e-9)
+        magnitude = filters.gradient_magnitude(plane, operator="central")
+        assert magnitude[4, 4] == pytest.approx(1.0)
+
+
+def test_identity_shift_and_box():
+    image = rand(5, (9, 11))
+    np.testing.assert_allclose(convolve2d(image, filters.identity_kernel(5)), image, atol=1e-15)
+    shifted = convolve2d(image, filters.shift_kernel(dx=2, dy=-1))
+    np.testing.assert_allclose(shifted[:-1, 2:], image[1:, :-2], atol=1e-15)
+    assert filters.box_kernel((3, 5)).sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(convolve2d(image, filters.box_kernel(3)),
+                               ndi.uniform_filter(image, 3, mode="constant"), atol=1e-12)
+
+
+def test_sharpen_is_image_plus_detail():
+    image = rand(6, (10, 10))
+    blurred = filters.box_blur(image, 3)
+    np.testing.assert_allclose(filters.sharpen(image, 1.5), image + 1.5 * (image - blurred),
+                               atol=1e-12)
+    assert filters.sharpen_kernel(0.7).sum() == pytest.approx(1.0)
+
+
+def test_laplacian_is_sum_of_second_differences():
+    image = rand(7, (10, 10))
+    second = np.array([[1.0, -2.0, 1.0]])
+    expected = convolve2d(image, second) + convolve2d(image, second.T)
+    np.testing.assert_allclose(convolve2d(image, filters.laplacian_kernel()), expected,
+                               atol=1e-12)
+    padded = np.pad(image, 1)
+    neighbours = sum(padded[1 + dy:11 + dy, 1 + dx:11 + dx]
+                     for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+    np.testing.assert_allclose(convolve2d(image, filters.laplacian_kernel(neighbours=8)),
+                               neighbours - 8 * image, atol=1e-12)
+
+
+def test_impulse_response_reproduces_kernels():
+    for kernel in filters.preset_kernels().values():
+        size = kernel.shape
+        response = filters.impulse_response(lambda im, k=kernel: convolve2d(im, k), shape=size)
+        np.testing.assert_allclose(response, kernel, atol=1e-15)
+        flipped = filters.impulse_response(lambda im, k=kernel: correlate2d(im, k), shape=size)
+        np.testing.assert_allclose(flipped, kernel[::-1, ::-1], atol=1e-15)
+
+
+def test_median_filter_matches_scipy_and_is_not_linear():
+    image = rand(8, (15, 12))
+    np.testing.assert_allclose(filters.median_filter(image, 3, boundary="symm"),
+                               ndi.median_filter(image, 3, mode="reflect"), atol=0)
+    colour = rand(9, (8, 8, 3))
+    assert filters.median_filter(colour, 3).shape == (8, 8, 3)
+    other = rand(10, (15, 12))
+    together = filters.median_filter(image + other)
+    apart = filters.median_filter(image) + filters.median_filter(other)
+    assert np.abs(together - apart).max() > 0.05  # additivity fails
+
+
+def test_gaussian_is_separable_two_passes():
+    image = rand(11, (30, 30))
+    row = filters.gaussian_kernel_1d(2.0)
+    two = scipy.signal.convolve2d(scipy.signal.convolve2d(image, row[None, :], mode="same"),
+                                  row[:, None], mode="same")
+    np.testing.assert_allclose(filters.gaussian_blur(image, 2.0, boundary="fill"), two,
+                               atol=1e-12)
+
+
+# ------------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(("call", "error", "words"), [
+    (lambda: filters.gaussian_kernel(-1.0), ValueError, "`sigma` must be positive"),
+    (lambda: filters.gaussian_kernel(0.0), ValueError, "`sigma` must be positive"),
+    (lambda: filters.gaussian_kernel(float("nan")), ValueError, "`sigma` must be finite"),
+    (lambda: filters.gaussian_kernel("1"), TypeError, "`sigma` must be a real number"),
+    (lambda: filters.gaussian_kernel(1.0, size=4), ValueError, "`size` must be odd"),
+    (lambda: filters.identity_kernel(2), ValueError, "must be odd so that the kernel has a centre"),
+    (lambda: filters.box_kernel(0), ValueError, "`size` must be at least 1"),
+    (lambda: filters.box_kernel((3, 4)), ValueError, "`size` must be odd"),
+    (lambda: filters.shift_kernel(dx=3, shape=(1, 5)), ValueError, "too small for a shift"),
+    (lambda: filters.shift_kernel(dx=1.5), TypeError, "`dx` must be an integer"),
+    (lambda: filters.sobel_kernel(axis=2), ValueError, "`axis` must be 0"),
+    (lambda: filters.difference_kernel(kind="sideways"), ValueError, "`kind` must be one of"),
+    (lambda: filters.laplacian_kernel(neighbours=6), ValueError, "`neighbours` must be 4 or 8"),
+    (lambda: filters.sharpen_kernel(-1.0), ValueError, "`amount` must be at least 0"),
+    (lambda: filters.gradient(np.zeros(4)), ValueError, "`image` must be a 2-D or 3-D"),
+    (lambda: filters.gradient(np.zeros((4, 4)), operator="canny"), ValueError, "`operator`"),
+    (lambda: filters.median_filter(np.zeros((4, 4)), 4), ValueError, "`size` must be odd"),
+    (lambda: filters.box_blur(np.zeros((4, 4)), boundary="mirror"), ValueError, "`boundary`"),
+    (lambda: filters.impulse((3, 3), position=(3, 0)), ValueError, "lies outside"),
+    (lambda: filters.impulse((0, 3)), ValueError, "`shape` must be at least 1"),
+    (lambda: filters.impulse_response("blur"), TypeError, "`filter_fn` must be callable"),
+])
+def test_bad_input(call, error, words):
+    with pytest.raises(error, match=words):
+        call()

@@ -1,0 +1,255 @@
+"""The trainer: history, determinism, checkpoints, NaN detection, interruption, live plot."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course_lib.data import load_digits_split
+from course_lib.models import tiny_cnn
+from course_lib.train import (
+    EpochRecord,
+    History,
+    LivePlot,
+    TrainConfig,
+    Trainer,
+    TrainingDiverged,
+    descent_path,
+    evaluate,
+    fit,
+    linear_loss_surface,
+    load_checkpoint,
+    plot_history,
+)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    split = load_digits_split()
+    return (split.x_train[:256], split.y_train[:256]), (split.x_test[:128], split.y_test[:128])
+
+
+def fresh_model(seed=0, **kwargs):
+    torch.manual_seed(seed)
+    return tiny_cnn(width=8, **kwargs)
+
+
+def test_history_has_one_record_per_epoch_and_consistent_numbers(digits):
+    train, test = digits
+    model = fresh_model()
+    history = fit(model, train, test=test, epochs=3, lr=1e-2, progress=False)
+    assert [r.epoch for r in history] == [1, 2, 3] and not history.interrupted
+    assert len(history.step_losses) == 3 * 4  # 256 samples / 64 per batch
+    # the epoch's train loss is the sample-weighted mean of its step losses (equal batches here)
+    assert history[0].train_loss == pytest.approx(np.mean(history.step_losses[:4]), rel=1e-12)
+    assert history.train_loss[-1] < history.train_loss[0]
+    # the test numbers are exactly what evaluate() reports for the final model
+    loss, acc = evaluate(model, test)
+    assert history[-1].test_loss == pytest.approx(loss, rel=1e-6) and history[-1].test_acc == acc
+    assert all(r.seconds > 0 for r in history)
+
+
+def test_train_accuracy_counts_correct_predictions_of_the_steps(digits):
+    train, _ = digits
+    history = fit(fresh_model(), train, epochs=1, lr=1e-2, batch_size=256, progress=False)
+    # with one batch per epoch, the train accuracy is that of the initial model on all data
+    _, acc = evaluate(fresh_model(), train)
+    assert history[0].train_acc == acc
+    assert history[0].test_loss is None and not history.has_test
+
+
+def test_learns_the_digits(digits):
+    split = load_digits_split()
+    history = fit(fresh_model(), split.train, test=split.test, epochs=4, lr=1e-2,
+                  progress=False)
+    assert history[-1].test_acc > 0.85
+
+
+def test_two_runs_with_one_seed_are_identical(digits):
+    train, test = digits
+    a = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, seed=3, progress=False)
+    b = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, seed=3, progress=False)
+    c = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, seed=4, progress=False)
+    assert a.step_losses == b.step_losses
+    assert a.test_loss == b.test_loss
+    assert a.step_losses != c.step_losses  # the seed changes the order of the samples
+
+
+def test_checkpoint_round_trip_and_resume_equals_unbroken_run(digits, tmp_path):
+    train, test = digits
+    unbroken_model = fresh_model()
+    unbroken = fit(unbroken_model, train, test=test, epochs=4, lr=1e-2, progress=False)
+
+    path = tmp_path / "run.pt"
+    first_model = fresh_model()
+    fit(first_model, train, test=test, epochs=2, lr=1e-2, progress=False, checkpoint=path)
+    resumed_model = fresh_model(seed=99)  # different start: everything must come from the file
+    resumed = fit(resumed_model, train, test=test, epochs=4, lr=1e-2, progress=False,
+                  checkpoint=path, resume=True)
+    assert resumed.step_losses == unbroken.step_losses
+    for p, q in zip(resumed_model.parameters(), unbroken_model.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+    restored = fresh_model(seed=5)
+    history = load_checkpoint(path, restored)  # weights_only=True inside
+    assert history.test_acc == unbroken.test_acc and len(history) == 4
+    assert all(torch.equal(p, q) for p, q in zip(restored.parameters(),
+                                                  unbroken_model.parameters(), strict=True))
+
+
+def test_checkpoint_for_another_model_is_refused(digits, tmp_path):
+    train, _ = digits
+    path = tmp_path / "small.pt"
+    fit(fresh_model(), train, epochs=1, lr=1e-2, progress=False, checkpoint=path)
+    with pytest.raises(ValueError, match="does not fit this model"):
+        load_checkpoint(path, tiny_cnn(width=4))
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt", fresh_model())
+
+
+def test_nan_loss_names_epoch_and_step():
+    x = torch.randn(40, 3)
+    x[25] = float("nan")  # the 26th sample poisons the batch that holds it
+    y = torch.zeros(40, dtype=torch.int64)
+    with pytest.raises(TrainingDiverged, match=r"loss became nan at epoch 1, step \d+ of 4"):
+        fit(nn.Linear(3, 2), (x, y), epochs=2, lr=0.1, batch_size=10, progress=False)
+
+
+def test_exploding_lr_is_reported_with_epoch_and_step(digits):
+    train, _ = digits
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
+    with pytest.raises(TrainingDiverged, match=r"at epoch \d+, step \d+ of 4.*lr=1e\+38"):
+        fit(model, train, epochs=5, lr=1e38, optimizer="sgd", momentum=0.0, progress=False)
+
+
+class Explode(nn.Module):
+    """A model whose forward raises KeyboardInterrupt at its k-th call (like Ctrl-C)."""
+
+    def __init__(self, k):
+        super().__init__()
+        self.linear, self.calls, self.k = nn.Linear(64, 10), 0, k
+
+    def forward(self, x):
+        self.calls += 1
+        if self.calls == self.k:
+            raise KeyboardInterrupt
+        return self.linear(x.flatten(1))
+
+
+def test_keyboard_interrupt_keeps_model_and_finished_epochs(digits, capsys):
+    train, _ = digits
+    model = Explode(k=10)  # 4 steps per epoch: interrupted at epoch 3, step 2
+    history = fit(model, train, epochs=5, lr=1e-2, progress=False)
+    assert history.interrupted and len(history) == 2
+    assert len(history.step_losses) == 9
+    out = capsys.readouterr().out
+    assert "interrupted at epoch 3, step 1" in out and "2 finished epochs" in out
+    assert "(interrupted after 2 finished epochs)" in history.table()
+
+
+def test_interrupt_from_callback_and_continue_training(digits, capsys):
+    train, _ = digits
+
+    def stop_at_step_6(info):
+        if info.epoch == 2 and info.step == 2:
+            raise KeyboardInterrupt
+
+    trainer = Trainer(fresh_model(), TrainConfig(epochs=3, lr=1e-2))
+    history = trainer.fit(train, progress=False, callback=stop_at_step_6)
+    assert history.interrupted and len(history) == 1 and len(history.step_losses) == 6
+    assert "interrupted at epoch 2, step 2" in capsys.readouterr().out
+    history = trainer.fit(train, progress=False)  # carries on to 3 epochs
+    assert not history.interrupted and [r.epoch for r in history] == [1, 2, 3]
+
+
+def test_callback_sees_every_step(digits):
+    train, _ = digits
+    seen = []
+    fit(fresh_model(), train, epochs=2, lr=1e-2, batch_size=100, progress=False,
+        callback=lambda info: seen.append((info.epoch, info.step, info.steps_per_epoch)))
+    assert seen == [(1, 1, 3), (1, 2, 3), (1, 3, 3), (2, 1, 3), (2, 2, 3), (2, 3, 3)]
+
+
+def test_progress_bar_runs_outside_a_notebook(digits, capsys):
+    train, _ = digits
+    fit(fresh_model(), train, epochs=1, lr=1e-2, progress=True)
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err and "4/4" in err
+
+
+def test_live_plot_is_updated_and_carries_its_css_class(digits):
+    train, test = digits
+    plot = LivePlot()
+    fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, progress=False, live_plot=plot)
+    assert plot.updates >= 2
+    assert plot.image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "course-train-plot" in plot.image._dom_classes
+
+
+def test_history_table_and_plot():
+    h = History()
+    h.append(EpochRecord(1, 1.23456, 0.5, None, None, 0.5))
+    h.append(EpochRecord(2, 0.5, 0.75, None, None, 0.25))
+    text = h.table(times=False)
+    assert text.splitlines()[0].split() == ["epoch", "train", "loss", "train", "acc"]
+    assert "1.2346" in text and "75.00%" in text and "seconds" not in text
+    assert "0.25" in repr(h)
+    assert repr(History()) == "History(no epochs yet)"
+    fig = plot_history({"a": h, "b": h})
+    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
+    assert History.from_dict(h.to_dict()) == h
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"lr": -1.0}, ValueError, "lr"),
+    ({"lr": float("nan")}, ValueError, "lr"),
+    ({"batch_size": 0}, ValueError, "batch_size"),
+    ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
+    ({"momentum": 0.5}, ValueError, "momentum"),  # with Adam
+    ({"device": "cuda:7"}, ValueError, "device"),
+    ({"live_plot": "yes"}, TypeError, "live_plot"),
+    ({"resume": True}, ValueError, "resume"),
+    ({"callback": 3}, TypeError, "callback"),
+])
+def test_bad_settings(digits, kwargs, error, name):
+    train, _ = digits
+    settings = {"epochs": 1, "lr": 0.01, "progress": False, **kwargs}
+    with pytest.raises(error, match=f"`{name}"):
+        fit(fresh_model(), train, **settings)
+
+
+@pytest.mark.parametrize("train, match", [
+    ((torch.zeros(4, 64),), "pair"),
+    ((torch.zeros(4, 64, dtype=torch.int64), torch.zeros(4, dtype=torch.int64)), "float"),
+    ((torch.zeros(4, 64), torch.zeros(4)), "int64"),
+    ((torch.zeros(4, 64), torch.zeros(3, dtype=torch.int64)), "same"),
+])
+def test_bad_data(train, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        fit(nn.Linear(64, 2), train, epochs=1, lr=0.1, progress=False)
+
+
+def test_linear_loss_surface_matches_direct_formula():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 2)), rng.normal(size=20)
+    w1, w2 = np.linspace(-1, 1, 5), np.linspace(-2, 2, 3)
+    surface = linear_loss_surface(x, y, w1, w2)
+    assert surface.shape == (3, 5)
+    assert surface[2, 1] == pytest.approx(0.5 * np.mean((x @ [w1[1], w2[2]] - y) ** 2))
+
+
+def test_descent_path_reaches_least_squares_solution():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(50, 2))
+    y = x @ np.array([1.0, -2.0])
+    path = descent_path(x, y, lr=0.5, steps=200)
+    np.testing.assert_allclose(path[-1], [1.0, -2.0], atol=1e-6)
+    stochastic = descent_path(x, y, lr=0.1, steps=500, batch_size=1)
+    np.testing.assert_allclose(stochastic[-1], [1.0, -2.0], atol=1e-3)
+    # one-sample updates move w along that sample: positive inputs move both weights together
+    positive = np.abs(x)
+    steps = np.diff(descent_path(positive, positive @ [1.0, -1.0], lr=0.1, steps=50,
+                                 batch_size=1), axis=0)
+    assert np.all(np.sign(steps[:, 0]) == np.sign(steps[:, 1]))

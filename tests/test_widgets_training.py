@@ -1,0 +1,89 @@
+"""The live training demo: click Train, check progress, curves, messages and Stop."""
+
+import threading
+
+import pytest
+
+from course_lib.widgets import training as T
+from course_lib.widgets.training import training_demo
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def small_shapes(monkeypatch):
+    monkeypatch.setattr(T, "SHAPES_TRAIN", 128)
+    monkeypatch.setattr(T, "SHAPES_TEST", 64)
+
+
+def test_css_classes_for_browser_tests():
+    demo = training_demo()
+    assert "course-training-demo" in demo.widget._dom_classes
+    assert "course-train-plot" in demo.plot._dom_classes
+    boxes = [w for w in demo.widget.children if "course-train-progress" in w._dom_classes]
+    assert boxes and demo.progress in boxes[0].children
+
+
+def test_train_click_runs_and_reports(small_shapes):
+    demo = training_demo(epochs=2, background=False)
+    demo.train_button.click()
+    assert len(demo.history) == 2
+    assert demo.progress.value == demo.progress.max == 2 * 22  # 1347 digits / 64 per step
+    assert demo.plot.value[:8] == PNG
+    assert f"test accuracy {100 * demo.history[-1].test_acc:.1f}%" in demo.message.value
+    assert not demo.train_button.disabled and demo.stop_button.disabled
+
+
+def test_background_training_and_shapes(small_shapes):
+    demo = training_demo(dataset="shapes", activation="tanh", epochs=1)
+    demo.train_button.click()
+    demo.wait(timeout=60)
+    assert not demo.running and len(demo.history) == 1
+    assert demo.progress.max == 2  # 128 shapes / 64 per step
+
+
+def test_stop_button_interrupts_and_keeps_history(small_shapes):
+    demo = training_demo(epochs=30, background=False)
+    original = demo._on_step
+
+    def press_stop_in_epoch_2(info):
+        if info.epoch == 2 and info.step == 3:
+            demo.stop_button.click()
+        original(info)
+
+    demo._on_step = press_stop_in_epoch_2
+    demo.stop_button.disabled = False
+    demo.train_button.click()
+    assert demo.history.interrupted and len(demo.history) == 1
+    assert "Stopped. 1 epochs" in demo.message.value
+    assert not demo.train_button.disabled
+
+
+def test_diverging_run_shows_message():
+    demo = training_demo(epochs=1, background=False)
+    (x, y), test = demo.data("digits")
+    poisoned = x.clone()
+    poisoned[:] = float("nan")  # every batch gives a NaN loss at once
+    demo._data["digits"] = ((poisoned, y), test)
+    demo.train_button.click()
+    assert "loss became nan at epoch 1, step 1" in demo.message.value
+    assert demo.history is None and not demo.train_button.disabled
+
+
+def test_second_click_while_running_is_refused(small_shapes):
+    demo = training_demo(epochs=3)
+    gate = threading.Event()
+    original = demo._on_step
+
+    def slow(info):
+        gate.wait(5)
+        original(info)
+
+    demo._on_step = slow
+    demo.train_button.click()
+    demo.train()  # the button is disabled in a browser; calling train() again is refused
+    assert "already running" in demo.message.value
+    demo.stop()
+    gate.set()
+    demo.wait(timeout=60)
+    assert not demo.running and demo.history.interrupted
