@@ -145,7 +145,8 @@ def plot_layer_costs(table: LayerTable, *, columns=("parameters", "multiply_adds
     for ax, column in zip(axes[0], columns, strict=True):
         values = np.array([getattr(r, column) for r in keep], dtype=float)
         share = 100 * values / values.sum()
-        ax.barh(names, share, color="#4c72b0" if column == "parameters" else "#dd8452")
+        colour = {"parameters": "#4c72b0", "multiply_adds": "#dd8452", "activations": "#55a868"}
+        ax.barh(names, share, color=colour[column])
         ax.invert_yaxis()
         ax.set_xlabel(f"share of {labels[column]} (%)")
         for y, s in enumerate(share):
