@@ -394,12 +394,14 @@ def chain_gradient(name: str, x, *, depth: int):
 
 
 def layer_gradient_norms(name: str, *, depth: int = 10, width: int = 64, batch: int = 128,
-                         seed: int = 0) -> np.ndarray:
+                         init: str = "default", seed: int = 0) -> np.ndarray:
     """Norm of the loss gradient on each layer's weights, in a deep MLP of one activation.
 
     The network is ``depth`` blocks of ``Linear(width, width)`` followed by the activation,
-    with PyTorch's default initialisation, fed standard-normal inputs; the loss is the mean
-    of the last layer's outputs. Layer 1 is the one nearest the input.
+    fed standard-normal inputs; the loss is the mean of the last layer's outputs. Layer 1 is
+    the one nearest the input. ``init="default"`` keeps PyTorch's initialisation (uniform,
+    variance ``1 / (3 fan_in)``); ``init="he"`` draws normal weights of variance
+    ``2 / fan_in`` and zero biases (He et al., 2015), the initialisation designed for ReLU.
 
     Examples
     --------
@@ -411,13 +413,18 @@ def layer_gradient_norms(name: str, *, depth: int = 10, width: int = 64, batch: 
     width = check_int(width, "width", minimum=1, maximum=4096)
     batch = check_int(batch, "batch", minimum=1, maximum=100_000)
     seed = check_int(seed, "seed", minimum=0)
+    check_choice(init, "init", ("default", "he"))
     act = get_activation(name)
     generator = torch.Generator().manual_seed(seed)
     layers = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for _ in range(depth):
-            layers += [nn.Linear(width, width), act.module()]
+            linear = nn.Linear(width, width)
+            if init == "he":
+                nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
+                nn.init.zeros_(linear.bias)
+            layers += [linear, act.module()]
     net = nn.Sequential(*layers).double()
     x = torch.randn(batch, width, generator=generator, dtype=torch.float64)  # (B, W)
     net(x).mean().backward()

@@ -85,6 +85,9 @@ WATCH_IMAGE_UPDATES = """(selector) => {
     new MutationObserver(record).observe(document.body,
         {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
 }"""
+# Every demo shown, or Voilà reports a failed cell: stop waiting either way.
+PRESENTER_SETTLED = """(demos) => demos.every(selector => document.querySelector(selector))
+    || document.body.innerText.includes('There was an error when executing cell')"""
 IMAGE_LOADED = "img => img.complete && img.naturalWidth > 0"
 
 
@@ -332,10 +335,12 @@ def test_chapter1_in_notebook7_runs_and_widgets_render(lab, lab_page):
 
 def test_presenter_in_voila_shows_demos_without_code(tmp_path, page):
     with voila(tmp_path) as server:
+        # Voilà answers once the notebook has run; the widgets then render in the page.
         page.goto(server.url, wait_until="domcontentloaded", timeout=NOTEBOOK_TIMEOUT_MS)
-        for selector in PRESENTER_DEMOS:
-            page.wait_for_selector(selector, timeout=NOTEBOOK_TIMEOUT_MS)
+        page.wait_for_function(PRESENTER_SETTLED, arg=PRESENTER_DEMOS, timeout=REACT_TIMEOUT_MS)
         body = page.inner_text("body")
+        missing = [selector for selector in PRESENTER_DEMOS if not page.locator(selector).count()]
+        assert not missing, f"demos not shown: {missing}\n{body[:2000]}\n{server.log_text()[-3000:]}"
         assert "There was an error when executing cell" not in body, body[:2000]
         assert "Traceback" not in body, body[:2000]
         for text in WIDGET_FAILURE_TEXTS:

@@ -1,0 +1,153 @@
+"""Time course_lib's convolution against SciPy and PyTorch, side by side.
+
+    python benchmarks/bench_conv.py            # the full table (about a minute)
+    python benchmarks/bench_conv.py --quick    # fewer repeats
+
+Every case is a "same"-size convolution with zero padding (boundary "fill"), float64, so all
+routines compute the same numbers; the script checks that they do before timing them. Times are
+the best of several runs (wall clock, this machine, whatever else it is doing), in milliseconds.
+The last columns are the targets: ``convolve2d(method="auto")`` at least 2x faster than
+``scipy.signal.convolve2d``, and no slower than the fastest SciPy routine (ratio <= 1).
+
+The script then times the kernel explorer: one re-filter and re-render (convolution + PNG
+encoding) of a 512x512 colour image, the work done on each change of a widget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+
+import numpy as np
+import scipy
+import scipy.ndimage
+import scipy.signal
+import torch
+
+from course_lib import conv, filters
+
+SIZES = (512, 1024)
+DENSE = (3, 7, 15)
+GAUSSIAN_SIGMAS = (1.0, 3.0)  # 7x7 and 19x19 separable kernels
+
+
+def best_time(fn: Callable[[], object], *, budget_s: float, max_runs: int) -> float:
+    """Best wall-clock time in ms over up to ``max_runs`` runs within about ``budget_s``."""
+    fn()  # warm-up (caches, FFT plans, lazy imports)
+    best, spent, runs = float("inf"), 0.0, 0
+    while runs < max_runs and (runs < 2 or spent < budget_s):
+        start = time.perf_counter()
+        fn()
+        elapsed = time.perf_counter() - start
+        best, spent, runs = min(best, elapsed), spent + elapsed, runs + 1
+    return best * 1e3
+
+
+def competitors(image: np.ndarray, kernel: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
+    radius = kernel.shape[0] // 2
+    image_t = torch.from_numpy(image)[None, None]  # (1, 1, H, W) float64
+    flipped_t = torch.from_numpy(np.ascontiguousarray(kernel[::-1, ::-1]))[None, None]
+    return {
+        "ours (auto)": lambda: conv.convolve2d(image, kernel, method="auto"),
+        "signal.convolve2d": lambda: scipy.signal.convolve2d(image, kernel, mode="same"),
+        "ndimage.convolve": lambda: scipy.ndimage.convolve(image, kernel, mode="constant"),
+        "signal.fftconvolve": lambda: scipy.signal.fftconvolve(image, kernel, mode="same"),
+        # torch's conv2d is a correlation: give it the flipped kernel
+        "torch conv2d": lambda: torch.nn.functional.conv2d(image_t, flipped_t,
+                                                           padding=radius)[0, 0].numpy(),
+    }
+
+
+def check_equal(results: dict[str, np.ndarray]) -> None:
+    reference = results["signal.convolve2d"]
+    for name, value in results.items():
+        if value.shape != reference.shape or not np.allclose(value, reference, atol=1e-10):
+            raise RuntimeError(f"{name} disagrees with scipy.signal.convolve2d")
+
+
+def cases():
+    rng = np.random.default_rng(0)
+    for size in SIZES:
+        image = rng.random((size, size))
+        for k in DENSE:
+            yield f"{size}x{size} dense {k}x{k}", image, rng.normal(size=(k, k))
+        for sigma in GAUSSIAN_SIGMAS:
+            kernel = filters.gaussian_kernel(sigma)
+            yield f"{size}x{size} gauss {kernel.shape[0]}x{kernel.shape[0]}", image, kernel
+
+
+def conv_table(*, budget_s: float, max_runs: int) -> list[dict]:
+    rows = []
+    for label, image, kernel in cases():
+        runs = competitors(image, kernel)
+        check_equal({name: fn() for name, fn in runs.items()})
+        times = {name: best_time(fn, budget_s=budget_s, max_runs=max_runs)
+                 for name, fn in runs.items()}
+        rows.append({"case": label, "method": conv.choose_method(kernel), **times})
+    return rows
+
+
+def print_conv_table(rows: list[dict]) -> None:
+    names = ["ours (auto)", "signal.convolve2d", "ndimage.convolve", "signal.fftconvolve",
+             "torch conv2d"]
+    header = (f"{'case':<22}{'auto ->':>11}" + "".join(f"{n:>20}" for n in names)
+              + f"{'vs convolve2d':>15}{'vs best SciPy':>15}")
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        ours = row["ours (auto)"]
+        best_scipy_name = min(names[1:4], key=lambda n: row[n])
+        speedup = row["signal.convolve2d"] / ours
+        ratio = ours / row[best_scipy_name]
+        cells = "".join(f"{row[n]:>17.2f} ms" for n in names)
+        print(f"{row['case']:<22}{row['method']:>11}{cells}"
+              f"{speedup:>14.1f}x{ratio:>10.2f} ({best_scipy_name.split('.')[-1][:8]})")
+    print()
+    worst_speedup = min(r["signal.convolve2d"] / r["ours (auto)"] for r in rows)
+    worst_ratio = max(r["ours (auto)"] / min(r[n] for n in names[1:4]) for r in rows)
+    print(f"smallest speed-up over scipy.signal.convolve2d: {worst_speedup:.1f}x "
+          f"(target >= 2x: {'met' if worst_speedup >= 2 else 'NOT met'})")
+    print(f"largest time relative to the fastest SciPy routine: {worst_ratio:.2f} "
+          f"(target <= 1: {'met' if worst_ratio <= 1 else 'NOT met'})")
+
+
+def widget_timing(*, repeats: int) -> None:
+    """Time one kernel-explorer update on a 512x512 colour image (filter + PNG encoding)."""
+    from course_lib.images import sample_image
+    from course_lib.plotting import to_png
+    from course_lib.widgets.filters import KernelExplorer
+
+    app = KernelExplorer(sample_image("astronaut"))  # (512, 512, 3)
+    image = sample_image("astronaut")
+    print("kernel explorer, 512x512 colour image: one update = filter + PNG encoding")
+    for preset in ("box 3x3", "sharpen", "sobel x", "gaussian 5x5 (sigma 1)"):
+        app.preset.value = preset
+        kernel = app.kernel
+        total = best_time(app.refresh, budget_s=0.5, max_runs=repeats)
+        filtering = best_time(lambda k=kernel: app.filter(image, k), budget_s=0.3,
+                              max_runs=repeats)
+        result = app.filter(image, kernel)
+        encoding = best_time(lambda r=result: to_png(r), budget_s=0.3, max_runs=repeats)
+        verdict = "under" if total < 30 else "OVER"
+        print(f"  {preset:<24} update {total:6.1f} ms ({verdict} 30 ms): "
+              f"filter {filtering:5.1f} ms, PNG {encoding:5.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args()
+    budget, runs = (0.2, 3) if args.quick else (1.0, 7)
+    print(f"numpy {np.__version__}, scipy {scipy.__version__}, torch {torch.__version__} "
+          f"({torch.get_num_threads()} threads), {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}")
+    print("same-size convolution, zero padding, float64; best of several runs\n")
+    print_conv_table(conv_table(budget_s=budget, max_runs=runs))
+    print()
+    widget_timing(repeats=runs)
+
+
+if __name__ == "__main__":
+    main()
