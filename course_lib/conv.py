@@ -12,8 +12,8 @@ The convolution of the notes is
 and the correlation is the same sum with ``I[m + k, n + l]``: a correlation is a convolution with
 the kernel flipped in both directions.
 
-Every strategy first pads the image as ``mode`` and ``boundary`` ask (see :func:`pad_image`), then
-computes a "valid" convolution of the padded array. The strategies, chosen with ``method``:
+Every strategy computes a "valid" convolution of the image padded as ``mode`` and ``boundary``
+ask (see :func:`pad_image`). The strategies, chosen with ``method``:
 
 ``"naive"``
     the notes' formula as four nested Python loops: the lesson, slow.
@@ -28,12 +28,19 @@ computes a "valid" convolution of the padded array. The strategies, chosen with 
     the convolution theorem with ``scipy.fft.rfft2``: cost independent of the kernel size.
 ``"auto"``
     picks the fastest of the last three for the kernel's size and rank (see :func:`choose_method`).
+
+Two refinements make the fast strategies fast without changing their results: the direct ones
+("vectorized", "separable") pad and process the image in blocks of rows that stay in the CPU
+cache, and in "same" mode the FFT transforms the image at its own size (the padding only matters
+in thin bands along the border, done separately). ``benchmarks/bench_conv.py`` times them against
+SciPy and PyTorch.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.fft
+from numpy.lib.stride_tricks import as_strided
 
 from ._checks import as_float_array, check_choice, check_real
 
@@ -42,10 +49,12 @@ BOUNDARIES = ("fill", "wrap", "symm")
 METHODS = ("auto", "naive", "flip", "vectorized", "separable", "fft")
 
 _NUMPY_PAD_MODE = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}
-# Above this many kernel entries the FFT beats the shifted slices (measured in benchmarks/).
-_FFT_ABOVE_TAPS = 25
-# Rows per block of the shifted-slice loop: a block and its accumulator stay in the CPU cache.
-_BLOCK_ROWS = 32
+# "auto" crossovers, measured with benchmarks/bench_conv.py: a separable kernel with more than
+# 30 taps (kh + kw), or a dense one with more than 121 entries (11x11), runs faster with the FFT.
+_FFT_ABOVE_TAPS = 30
+_FFT_ABOVE_DENSE_TAPS = 121
+# Numbers per block of the shifted-slice loops: a block and its accumulator stay in the CPU cache.
+_BLOCK_NUMBERS = 65_536
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -170,17 +179,17 @@ def separate_kernel(kernel, *, rtol: float = 1e-12) -> tuple[np.ndarray, np.ndar
 def choose_method(kernel) -> str:
     """The strategy ``method="auto"`` uses for ``kernel``: separable, vectorized or FFT.
 
-    The direct strategies cost one whole-image multiply-add per "tap": ``kh * kw`` taps for a
-    dense kernel, ``kh + kw`` for a separable (rank-1) one. Up to 25 taps a direct strategy is
-    faster; above, the FFT, whose cost does not grow with the kernel (see benchmarks/).
+    Rank-1 kernels run as two 1-D passes while ``kh + kw <= 30``; other kernels run as shifted
+    slices while they have at most 121 entries (11x11). Larger kernels go to the FFT, whose cost
+    does not grow with the kernel. The crossovers were measured with benchmarks/bench_conv.py.
 
-    >>> choose_method(np.ones((3, 3))), choose_method(np.eye(3)), choose_method(np.eye(7))
+    >>> choose_method(np.ones((3, 3))), choose_method(np.eye(3)), choose_method(np.eye(13))
     ('separable', 'vectorized', 'fft')
     """
     k = _check_kernel(kernel)
     if min(k.shape) > 1 and separate_kernel(k) is not None:
         return "separable" if sum(k.shape) <= _FFT_ABOVE_TAPS else "fft"
-    return "vectorized" if k.size <= _FFT_ABOVE_TAPS else "fft"
+    return "vectorized" if k.size <= _FFT_ABOVE_DENSE_TAPS else "fft"
 
 
 # --------------------------------------------------------------------------- the strategies
@@ -194,6 +203,7 @@ def convolve_naive(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     ``padded`` is 2-D; index ``m + kh - 1`` of ``padded`` is row ``m`` of the output, so that
     ``m - k`` never runs off the top.
     """
+    _check_strategy_input(padded, kernel, ndims=(2,))
     kh, kw = kernel.shape
     out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
     out = np.zeros((out_h, out_w))
@@ -210,6 +220,7 @@ def convolve_naive(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 def convolve_flip(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Flip the kernel once; then each output pixel is the element-wise product of the
     patch under the kernel and the flipped kernel, summed. ``padded`` is 2-D."""
+    _check_strategy_input(padded, kernel, ndims=(2,))
     flipped = kernel[::-1, ::-1]
     kh, kw = kernel.shape
     out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
@@ -221,32 +232,47 @@ def convolve_flip(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return out
 
 
-def convolve_vectorized(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Sum of shifted slices: for every kernel entry, one multiply-add over the whole image.
+def convolve_vectorized(padded, kernel: np.ndarray) -> np.ndarray:
+    """Shifted slices summed: the loops run over the kernel's entries, not over the pixels.
 
-    The loop runs over the ``kh * kw`` kernel entries instead of the pixels; rows are processed
-    in blocks that fit in the CPU cache. Works on 2-D and channels-last 3-D arrays.
+    ``f = sum_{a,b} flipped[a, b] * padded[a:a+Ho, b:b+Wo]``. The sum over the kernel rows ``a``
+    is one matrix product per block of rows (BLAS), the sum over the kernel columns ``b`` is
+    ``kw`` shifted additions (see :func:`_row_products_sum`). Rows are processed in blocks that
+    fit in the CPU cache. Works on 2-D and channels-last 3-D arrays.
     """
+    _check_strategy_input(padded, kernel, ndims=(2, 3))
     flipped = kernel[::-1, ::-1]
     kh, kw = kernel.shape
     out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
     out = np.empty((out_h, out_w, *padded.shape[2:]))  # (Ho, Wo[, C])
-    for top in range(0, out_h, _BLOCK_ROWS):
-        rows = min(_BLOCK_ROWS, out_h - top)
-        _shifted_sum(padded[top:top + rows + kh - 1], flipped, out[top:top + rows])
+    step = _block_rows(padded.shape, kw)
+    for top in range(0, out_h, step):
+        rows = min(step, out_h - top)
+        block = np.ascontiguousarray(padded[top:top + rows + kh - 1])  # (rows+kh-1, Wp[, C])
+        _row_products_sum(block, flipped, out[top:top + rows])
     return out
 
 
-def convolve_separable(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+def convolve_separable(padded, kernel: np.ndarray) -> np.ndarray:
     """Two 1-D passes for a rank-1 kernel ``g = outer(u, v)``: first down the columns with
     ``u``, then along the rows with ``v`` (the notes' "1D filter on a 2D image")."""
+    _check_strategy_input(padded, kernel, ndims=(2, 3))
     parts = separate_kernel(kernel)
     if parts is None:
         raise ValueError(f"`kernel` of shape {kernel.shape} is not separable (its rank is above 1); "
                          "use method='vectorized' or 'fft'.")
     column, row = parts
-    vertical = convolve_vectorized(padded, column[:, None])  # (Ho, Wp[, C])
-    return convolve_vectorized(vertical, row[None, :])  # (Ho, Wo[, C])
+    kh, kw = kernel.shape
+    out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
+    out = np.empty((out_h, out_w, *padded.shape[2:]))  # (Ho, Wo[, C])
+    step = _block_rows(padded.shape, 1)
+    for top in range(0, out_h, step):  # both passes per block of rows, while it is in cache
+        rows = min(step, out_h - top)
+        block = padded[top:top + rows + kh - 1]  # (rows+kh-1, Wp[, C])
+        vertical = np.empty((rows, *padded.shape[1:]))  # (rows, Wp[, C])
+        _shifted_sum(block, column[::-1, None], vertical)
+        _shifted_sum(vertical, row[None, ::-1], out[top:top + rows])
+    return out
 
 
 def convolve_fft(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -255,15 +281,49 @@ def convolve_fft(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     A circular convolution of length ``L >= Hp`` only wraps garbage into the first ``kh - 1``
     rows, which the "valid" crop removes, so no extra zero padding is needed.
     """
+    _check_strategy_input(padded, kernel, ndims=(2, 3))
     kh, kw = kernel.shape
     height, width = padded.shape[:2]
     shape = (scipy.fft.next_fast_len(height, real=True), scipy.fft.next_fast_len(width, real=True))
-    spectrum = scipy.fft.rfft2(padded, shape, axes=(0, 1), workers=-1)  # (L, L/2+1[, C])
-    kernel_spectrum = scipy.fft.rfft2(kernel, shape, workers=-1)  # (L, L/2+1)
-    if padded.ndim == 3:
-        kernel_spectrum = kernel_spectrum[:, :, None]
-    full = scipy.fft.irfft2(spectrum * kernel_spectrum, shape, axes=(0, 1), workers=-1)
-    return np.ascontiguousarray(full[kh - 1:height, kw - 1:width])  # (Ho, Wo[, C])
+    spectrum = scipy.fft.rfft2(padded, shape, axes=(0, 1))  # (L0, L1/2+1[, C])
+    _multiply_by_kernel_spectrum(spectrum, kernel, shape)
+    full = scipy.fft.irfft2(spectrum, shape, axes=(0, 1))  # (L0, L1[, C])
+    return full[kh - 1:height, kw - 1:width]  # (Ho, Wo[, C])
+
+
+def convolve_fft_same(padded: np.ndarray, kernel: np.ndarray, rows: tuple[int, int],
+                      cols: tuple[int, int]) -> np.ndarray:
+    """FFT convolution in "same" mode: the interior, then the border bands.
+
+    Far enough from the border (the "valid" region of the unpadded image) the padding plays no
+    part, so the interior is an FFT of the image itself: of size ``next_fast_len(H)`` (512 for a
+    512-pixel image) instead of ``next_fast_len(H + kh - 1)`` (540). The four thin bands along
+    the border are small FFT convolutions of the padded array. ``rows`` and ``cols`` are the
+    padding added before and after the image along each axis.
+    """
+    _check_strategy_input(padded, kernel, ndims=(2, 3))
+    (top, bottom), (left, right) = rows, cols
+    kh, kw = kernel.shape
+    height, width = padded.shape[0] - top - bottom, padded.shape[1] - left - right
+    if height < kh or width < kw:  # no interior: one FFT of the whole padded array
+        return convolve_fft(padded[0:padded.shape[0]], kernel)
+    out = np.empty((height, width, *padded.shape[2:]))  # (H, W[, C])
+    if isinstance(padded, _LazyPadded):  # the image itself, contiguous: nothing is copied
+        image = padded.image
+    else:
+        image = padded[top:top + height, left:left + width]
+    out[top:height - bottom, left:width - right] = convolve_fft(image, kernel)
+    if top:
+        out[:top] = convolve_fft(padded[:top + kh - 1], kernel)
+    if bottom:
+        out[height - bottom:] = convolve_fft(padded[height - bottom:], kernel)
+    middle = slice(top, height - bottom + kh - 1)  # padded rows feeding the interior rows
+    if left:
+        out[top:height - bottom, :left] = convolve_fft(padded[middle, :left + kw - 1], kernel)
+    if right:
+        out[top:height - bottom, width - right:] = convolve_fft(padded[middle, width - right:],
+                                                                kernel)
+    return out
 
 
 _STRATEGIES = {
@@ -293,6 +353,12 @@ def _filter(image, kernel, *, mode, boundary, fillvalue, method, flip) -> np.nda
         k = k[::-1, ::-1]
     if method == "auto":
         method = choose_method(k)
+    if method in ("vectorized", "separable"):  # pad block by block, inside the strategy
+        rows, cols = (_axis_padding(size, mode, flip) for size in k.shape)
+        return _STRATEGIES[method](_LazyPadded(arr, rows, cols, boundary, fillvalue), k)
+    if method == "fft" and mode == "same":  # only the thin border bands get padded
+        rows, cols = (_axis_padding(size, mode, flip) for size in k.shape)
+        return convolve_fft_same(_LazyPadded(arr, rows, cols, boundary, fillvalue), k, rows, cols)
     padded = pad_image(arr, k.shape, mode=mode, boundary=boundary, fillvalue=fillvalue,
                        correlate=flip)
     strategy = _STRATEGIES[method]
@@ -302,8 +368,36 @@ def _filter(image, kernel, *, mode, boundary, fillvalue, method, flip) -> np.nda
     return strategy(padded, k)
 
 
+def _check_strategy_input(padded, kernel, *, ndims: tuple[int, ...]) -> None:
+    """Cheap checks (shapes only, no scan of the data) for the strategies' public entry points."""
+    if not hasattr(padded, "shape") or len(padded.shape) not in ndims:
+        want = " or ".join(f"{d}-D" for d in ndims)
+        raise ValueError(f"`padded` must be a {want} array; got shape {getattr(padded, 'shape', None)}.")
+    if not isinstance(kernel, np.ndarray) or kernel.ndim != 2:
+        raise ValueError("`kernel` must be a 2-D numpy array; use convolve2d for anything else.")
+    if kernel.shape[0] > padded.shape[0] or kernel.shape[1] > padded.shape[1]:
+        raise ValueError(f"`kernel` of shape {kernel.shape} is larger than `padded` "
+                         f"{tuple(padded.shape[:2])}: pad the image first (see pad_image).")
+
+
 def _check_kernel(kernel) -> np.ndarray:
     return as_float_array(kernel, "kernel", ndim=2)
+
+
+def _multiply_by_kernel_spectrum(spectrum: np.ndarray, kernel: np.ndarray,
+                                 shape: tuple[int, int]) -> None:
+    """``spectrum *= rfft2(kernel, shape)`` in place, computed cheaply: a separable kernel
+    ``outer(u, v)`` has the separable spectrum ``outer(fft(u), rfft(v))``, applied as two
+    broadcast products; otherwise the row transforms run on the kernel's few rows only."""
+    extra = (None,) * (spectrum.ndim - 2)  # broadcast over colour channels
+    parts = separate_kernel(kernel) if min(kernel.shape) > 1 else None
+    if parts is not None:
+        column, row = parts
+        spectrum *= scipy.fft.fft(column, n=shape[0])[(slice(None), None, *extra)]
+        spectrum *= scipy.fft.rfft(row, n=shape[1])[(None, slice(None), *extra)]
+        return
+    rows = scipy.fft.rfft(kernel, n=shape[1], axis=1)  # (kh, L1/2+1)
+    spectrum *= scipy.fft.fft(rows, n=shape[0], axis=0)[(Ellipsis, *extra)]  # (L0, L1/2+1)
 
 
 def _axis_padding(size: int, mode: str, correlate: bool) -> tuple[int, int]:
@@ -315,16 +409,99 @@ def _axis_padding(size: int, mode: str, correlate: bool) -> tuple[int, int]:
     return (after, before) if correlate else (before, after)
 
 
+def _row_products_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray) -> None:
+    """out[r, n] = sum_{a,b} flipped[a, b] * block[r + a, n + b], for a C-contiguous block.
+
+    Each padded row is one contiguous run of numbers, so the ``kh`` row-shifted copies of the
+    block are the rows of a single strided *view* ``stacked`` (no copy). ``flipped.T @ stacked``
+    then sums over ``a`` for every ``b`` at once (BLAS), and ``kw`` shifted additions sum over
+    ``b``: about ``kw`` passes over memory instead of ``2 * kh * kw``.
+    """
+    rows = out.shape[0]
+    kh, kw = flipped.shape
+    if kh == 1:  # a single row: plain shifted multiply-adds are cheaper than the product
+        _shifted_sum(block, flipped, out)
+        return
+    channels = int(np.prod(block.shape[2:], dtype=int))  # 1 for a grey image
+    row_len = block.shape[1] * channels  # numbers per padded row
+    width = out.shape[1] * channels  # numbers per output row
+    item = block.itemsize
+    stacked = as_strided(block.reshape(-1), shape=(kh, rows * row_len),
+                         strides=(row_len * item, item), writeable=False)  # (kh, rows*Wp*C)
+    partial = (flipped.T @ stacked).reshape(kw, rows, row_len)  # (kw, rows, Wp*C)
+    target = out.reshape(rows, width)  # a view: out is C-contiguous
+    np.copyto(target, partial[0, :, :width])
+    for b in range(1, kw):
+        np.add(target, partial[b, :, b * channels:b * channels + width], out=target)
+
+
 def _shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray) -> None:
-    """out = sum_{a,b} flipped[a, b] * block[a:a+rows, b:b+cols], without temporaries per tap."""
+    """out = sum_{a,b} flipped[a, b] * block[a:a+rows, b:b+cols], one multiply-add per entry."""
     rows, cols = out.shape[:2]
     kh, kw = flipped.shape
     scratch = np.empty_like(out)
-    out.fill(0.0)
+    np.multiply(block[:rows, :cols], flipped[0, 0], out=out)
     for a in range(kh):
         for b in range(kw):
-            weight = flipped[a, b]
-            if weight == 0.0:
-                continue
-            np.multiply(block[a:a + rows, b:b + cols], weight, out=scratch)
-            np.add(out, scratch, out=out)
+            if a or b:
+                np.multiply(block[a:a + rows, b:b + cols], flipped[a, b], out=scratch)
+                np.add(out, scratch, out=out)
+
+
+def _block_rows(shape: tuple[int, ...], copies: int) -> int:
+    """Rows per block, so that ``copies`` partial images of a block hold about 64k numbers
+    (512 kB) and stay in the CPU cache."""
+    per_row = int(np.prod(shape[1:], dtype=int)) * max(copies, 1)
+    return max(2, _BLOCK_NUMBERS // max(per_row, 1))
+
+
+class _LazyPadded:
+    """The array ``pad_image`` would return, made block by block: ``lazy[start:stop]`` gives
+    the padded rows ``start..stop-1``. The direct strategies never hold the whole padded copy,
+    only a block that fits in the CPU cache."""
+
+    def __init__(self, image: np.ndarray, rows: tuple[int, int], cols: tuple[int, int],
+                 boundary: str, fillvalue: float) -> None:
+        self.image, self.cols, self.boundary, self.fillvalue = image, cols, boundary, fillvalue
+        self.row_sources = _pad_indices(image.shape[0], rows, boundary)  # (Hp,), -1 = fill
+        self.col_sources = _pad_indices(image.shape[1], cols, boundary)  # (Wp,)
+        self.shape = (len(self.row_sources), len(self.col_sources), *image.shape[2:])
+
+    def __getitem__(self, key: slice | tuple[slice, slice]) -> np.ndarray:
+        if isinstance(key, tuple):
+            return self._region(*key)
+        sources = self.row_sources[key]
+        left, width = self.cols[0], self.image.shape[1]
+        block = np.empty((len(sources), *self.shape[1:]))  # (n, Wp[, C])
+        first = int(sources[0]) if len(sources) else 0
+        if first >= 0 and np.array_equal(sources, np.arange(first, first + len(sources))):
+            block[:, left:left + width] = self.image[first:first + len(sources)]  # no padding
+        else:
+            inside = sources >= 0
+            block[inside, left:left + width] = self.image[sources[inside]]
+            block[~inside, left:left + width] = self.fillvalue
+        if self.boundary == "fill":
+            block[:, :left] = self.fillvalue
+            block[:, left + width:] = self.fillvalue
+        else:
+            middle = block[:, left:left + width]
+            block[:, :left] = middle[:, self.col_sources[:left]]
+            block[:, left + width:] = middle[:, self.col_sources[left + width:]]
+        return block
+
+
+    def _region(self, rows: slice, cols: slice) -> np.ndarray:
+        """Padded rows ``rows`` and columns ``cols`` only (a thin band along the border)."""
+        row_src, col_src = self.row_sources[rows], self.col_sources[cols]
+        region = self.image[np.ix_(np.maximum(row_src, 0), np.maximum(col_src, 0))]  # (n, m[, C])
+        region[row_src < 0] = self.fillvalue  # -1 only occurs with boundary "fill"
+        region[:, col_src < 0] = self.fillvalue
+        return region
+
+
+def _pad_indices(size: int, pads: tuple[int, int], boundary: str) -> np.ndarray:
+    """Which original index each padded position copies (-1: the fill value)."""
+    index = np.arange(size)
+    if boundary == "fill":
+        return np.pad(index, pads, mode="constant", constant_values=-1)
+    return np.pad(index, pads, mode=_NUMPY_PAD_MODE[boundary])

@@ -114,7 +114,8 @@ def _resolve_device(name: str | None) -> torch.device:
 
 def _epoch_seed(seed: int, epoch: int) -> int:
     """A seed for one epoch's shuffle, so a resumed run shuffles exactly as an unbroken one."""
-    return int(np.random.SeedSequence([seed, epoch]).generate_state(1, dtype=np.uint64)[0] >> 1)
+    state = np.random.SeedSequence([seed, epoch]).generate_state(1, dtype=np.uint64)
+    return int(state[0]) >> 1  # below 2**63, as torch.Generator.manual_seed wants
 
 
 # --- history -------------------------------------------------------------------------------
@@ -287,30 +288,36 @@ def evaluate(model: nn.Module, data, *, batch_size: int = 1024,
 
 
 def _draw_history(fig, histories: Mapping[str, History], *, steps: bool = False) -> None:
+    """Loss and accuracy panels; train solid, test dashed; one colour per run."""
+    from matplotlib.ticker import MaxNLocator
+
     ax_loss, ax_acc = fig.subplots(1, 2)
-    colours = [f"C{i}" for i in range(10)]
-    for (name, h), colour in zip(histories.items(), colours, strict=False):
-        prefix = f"{name}: " if name else ""
+    several = len(histories) > 1
+    for i, (name, h) in enumerate(histories.items()):
+        colour = f"C{i % 10}"
         epochs = [r.epoch for r in h.records]
         if steps and h.step_losses:
-            per_epoch = max(1, math.ceil(len(h.step_losses) / max(len(h.records), 1)))
-            if h.records:
-                per_epoch = round(len(h.step_losses) / len(h.records)) or 1
+            per_epoch = round(len(h.step_losses) / len(h.records)) if h.records else 0
+            per_epoch = per_epoch or len(h.step_losses)
             xs = np.arange(1, len(h.step_losses) + 1) / per_epoch
-            ax_loss.plot(xs, h.step_losses, color=colour, alpha=0.25, lw=0.8)
-        ax_loss.plot(epochs, h.train_loss, "o-", color=colour, label=f"{prefix}train")
-        ax_acc.plot(epochs, [100 * a for a in h.train_acc], "o-", color=colour,
-                    label=f"{prefix}train")
+            ax_loss.plot(xs, h.step_losses, color=colour, alpha=0.25, lw=0.8,
+                         label=None if several else "train, each step")
+        train_label, test_label = (name, None) if several else ("train", "test")
+        ax_loss.plot(epochs, h.train_loss, "o-", color=colour, ms=4, label=train_label)
+        ax_acc.plot(epochs, [100 * a for a in h.train_acc], "o-", color=colour, ms=4,
+                    label=train_label)
         if h.has_test:
-            ax_loss.plot(epochs, h.test_loss, "s--", color=colour, label=f"{prefix}test")
-            ax_acc.plot(epochs, [100 * a for a in h.test_acc], "s--", color=colour,
-                        label=f"{prefix}test")
-    ax_loss.set(title="loss (cross-entropy)", xlabel="epoch", ylabel="loss")
-    ax_acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy (%)")
+            ax_loss.plot(epochs, h.test_loss, "s--", color=colour, ms=4, label=test_label)
+            ax_acc.plot(epochs, [100 * a for a in h.test_acc], "s--", color=colour, ms=4,
+                        label=test_label)
+    suffix = " (solid: train, dashed: test)" if several else ""
+    ax_loss.set(title="loss (cross-entropy)" + suffix, xlabel="epoch", ylabel="loss")
+    ax_acc.set(title="accuracy" + suffix, xlabel="epoch", ylabel="accuracy (%)")
     for ax in (ax_loss, ax_acc):
-        if any(len(h) for h in histories.values()):
-            ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
+    if any(len(h) for h in histories.values()):
+        ax_acc.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
 
 
@@ -528,8 +535,9 @@ class Trainer:
         except KeyboardInterrupt:
             self.history.interrupted = True
             if not quiet:
-                print(f"Training was interrupted at epoch {epoch}, step {step}: the model keeps its "
-                      f"latest weights and the history its {len(self.history)} finished epochs.")
+                print(f"Training was interrupted in epoch {epoch}, after {step} of its "
+                      f"{steps_per_epoch} steps: the model keeps its latest weights and the "
+                      f"history its {len(self.history)} finished epochs.")
         finally:
             self.model.train(was_training)
             if bar is not None:

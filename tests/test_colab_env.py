@@ -66,11 +66,14 @@ def run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess:
 def test_colab_env_has_colabs_versions():
     pins = pinned_versions()
     assert set(MODULES) <= set(pins), f"requirements/colab.txt should pin {sorted(MODULES)}"
-    script = ";".join(f"import {module}; print({name!r}, {module}.__version__)"
-                      for name, module in MODULES.items())
+    script = ";".join([*(f"import {module}; print({name!r}, {module}.__version__)"
+                         for name, module in MODULES.items()),
+                       "import course_lib; print('course_lib', course_lib.__file__)"])
     result = run(["-c", script], timeout=120)
     assert result.returncode == 0, result.stderr
     installed = dict(line.split() for line in result.stdout.splitlines())
+    # course_lib is this checkout (editable install), not a copy from some index.
+    assert installed.pop("course_lib") == str(ROOT / "course_lib" / "__init__.py")
     assert installed["ipywidgets"] == "7.7.1"
     for name, pin in pins.items():
         if name not in MODULES:

@@ -93,6 +93,32 @@ def test_colour_image_is_filtered_channel_by_channel(method, correlate):
         np.testing.assert_allclose(ours[:, :, c], ref, atol=1e-10)
 
 
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+@pytest.mark.parametrize("method", ("separable", "vectorized", "fft"))
+def test_colour_and_all_boundaries_with_a_separable_kernel(boundary, method):
+    image, _ = random_case(9, (40, 33, 3), (1, 1))
+    kernel = np.outer([1.0, 2.0, 1.0, -0.5], [0.5, -1.0, 3.0])  # rank 1, even height
+    for mode in MODES:
+        ours = conv.convolve2d(image, kernel, mode=mode, boundary=boundary, method=method)
+        for c in range(3):
+            ref = scipy.signal.convolve2d(image[:, :, c], kernel, mode=mode, boundary=boundary)
+            np.testing.assert_allclose(ours[:, :, c], ref, atol=1e-10)
+
+
+@pytest.mark.parametrize("size", (1, 2, 5, 11, 13))
+def test_blocks_of_rows_cover_tall_and_wide_images(size):
+    """The direct strategies work in blocks of rows: check images of many shapes."""
+    rng = np.random.default_rng(size)
+    kernel = rng.normal(size=(size, 3))
+    for shape in ((700, 5), (5, 700), (300, 257, 2)):
+        image = rng.random(shape)
+        ours = conv.convolve2d(image, kernel, method="vectorized", boundary="symm")
+        channels = [image] if image.ndim == 2 else [image[:, :, c] for c in range(shape[2])]
+        refs = [scipy.signal.convolve2d(ch, kernel, mode="same", boundary="symm") for ch in channels]
+        ref = refs[0] if image.ndim == 2 else np.stack(refs, axis=-1)
+        np.testing.assert_allclose(ours, ref, atol=1e-10)
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(3, 14), st.integers(3, 14), st.integers(1, 3), st.integers(1, 3),
        st.integers(0, 2**32 - 1), st.sampled_from(("auto", "vectorized", "fft", "naive")))
@@ -194,7 +220,7 @@ def test_separate_kernel():
 
 def test_choose_method():
     assert conv.choose_method(np.ones((5, 5))) == "separable"
-    assert conv.choose_method(np.ones((15, 15))) == "fft"
+    assert conv.choose_method(np.ones((17, 17))) == "fft"
     assert conv.choose_method(np.eye(5)) == "vectorized"
     assert conv.choose_method(np.eye(15)) == "fft"
 
@@ -254,3 +280,32 @@ def test_options_are_keyword_only():
 def test_pad_image_refuses_bad_kernel_shape(shape):
     with pytest.raises(ValueError, match="`kernel_shape` must be two positive integers"):
         conv.pad_image(np.zeros((4, 4)), shape)
+
+
+@pytest.mark.parametrize("strategy", (conv.convolve_naive, conv.convolve_flip,
+                                      conv.convolve_vectorized, conv.convolve_fft))
+def test_strategies_check_their_input(strategy):
+    with pytest.raises(ValueError, match="`padded` must be"):
+        strategy(np.zeros(5), np.ones((3, 3)))
+    with pytest.raises(ValueError, match="`kernel` must be a 2-D numpy array"):
+        strategy(np.zeros((5, 5)), [[1.0]])
+    with pytest.raises(ValueError, match="larger than `padded`"):
+        strategy(np.zeros((2, 5)), np.ones((3, 3)))
+    padded = conv.pad_image(np.arange(20.0).reshape(4, 5), (3, 3))
+    np.testing.assert_allclose(strategy(padded, np.eye(3)),
+                               scipy.signal.convolve2d(np.arange(20.0).reshape(4, 5), np.eye(3),
+                                                       mode="same"), atol=1e-12)
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+@pytest.mark.parametrize("kernel_shape", [(3, 3), (4, 7), (15, 2), (30, 30)])
+@pytest.mark.parametrize("correlate", (False, True))
+def test_fft_same_mode_interior_and_border_bands(boundary, kernel_shape, correlate):
+    """In "same" mode the FFT filters the interior and the border bands separately."""
+    image, kernel = random_case(11, (37, 41, 2), kernel_shape)
+    operation = conv.correlate2d if correlate else conv.convolve2d
+    reference = scipy.signal.correlate2d if correlate else scipy.signal.convolve2d
+    ours = operation(image, kernel, boundary=boundary, fillvalue=0.3, method="fft")
+    for c in range(2):
+        ref = reference(image[:, :, c], kernel, mode="same", boundary=boundary, fillvalue=0.3)
+        np.testing.assert_allclose(ours[:, :, c], ref, atol=1e-10)

@@ -23,6 +23,15 @@ from course_lib.train import (
 )
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models train fastest on one thread (and do not fight other tests for the cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def digits():
     split = load_digits_split()
@@ -144,7 +153,8 @@ def test_keyboard_interrupt_keeps_model_and_finished_epochs(digits, capsys):
     assert history.interrupted and len(history) == 2
     assert len(history.step_losses) == 9
     out = capsys.readouterr().out
-    assert "interrupted at epoch 3, step 1" in out and "2 finished epochs" in out
+    assert "interrupted in epoch 3, after 1 of its 4 steps" in out
+    assert "2 finished epochs" in out
     assert "(interrupted after 2 finished epochs)" in history.table()
 
 
@@ -158,7 +168,7 @@ def test_interrupt_from_callback_and_continue_training(digits, capsys):
     trainer = Trainer(fresh_model(), TrainConfig(epochs=3, lr=1e-2))
     history = trainer.fit(train, progress=False, callback=stop_at_step_6)
     assert history.interrupted and len(history) == 1 and len(history.step_losses) == 6
-    assert "interrupted at epoch 2, step 2" in capsys.readouterr().out
+    assert "interrupted in epoch 2, after 2 of its 4 steps" in capsys.readouterr().out
     history = trainer.fit(train, progress=False)  # carries on to 3 epochs
     assert not history.interrupted and [r.epoch for r in history] == [1, 2, 3]
 
@@ -253,3 +263,24 @@ def test_descent_path_reaches_least_squares_solution():
     steps = np.diff(descent_path(positive, positive @ [1.0, -1.0], lr=0.1, steps=50,
                                  batch_size=1), axis=0)
     assert np.all(np.sign(steps[:, 0]) == np.sign(steps[:, 1]))
+
+
+def test_notebook_mode_shows_one_box_with_bar_and_plot(digits, monkeypatch):
+    """In a notebook, fit(live_plot=True) displays the tqdm widget bar above the live plot."""
+    import ipywidgets as widgets
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    import course_lib.train as train_module
+
+    shown = []
+    monkeypatch.setattr(train_module, "_notebook_tqdm", lambda: notebook_tqdm)
+    monkeypatch.setattr(train_module, "_display", shown.append)
+    train, test = digits
+    history = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, live_plot=True)
+    assert len(history) == 2
+    (box,) = shown
+    assert isinstance(box, widgets.VBox)
+    bar, image = box.children
+    assert "course-train-progress" in bar._dom_classes
+    assert "course-train-plot" in image._dom_classes
+    assert image.value[:8] == b"\x89PNG\r\n\x1a\n"

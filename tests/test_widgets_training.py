@@ -3,11 +3,21 @@
 import threading
 
 import pytest
+import torch
 
 from course_lib.widgets import training as T
 from course_lib.widgets.training import training_demo
 
 PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models train fastest on one thread (and do not fight other tests for the cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture
@@ -87,3 +97,12 @@ def test_second_click_while_running_is_refused(small_shapes):
     gate.set()
     demo.wait(timeout=60)
     assert not demo.running and demo.history.interrupted
+
+
+def test_learning_rate_slider_stops_are_exact():
+    demo = training_demo(lr=3e-3)
+    assert demo.lr.value == 3e-3 and demo.lr.label == "0.003"
+    demo.lr.value = 0.1
+    assert demo.lr.value == 0.1
+    with pytest.raises(ValueError, match="`lr` must be one of"):
+        training_demo(lr=0.005)

@@ -78,7 +78,8 @@ def _rows_html(rows, x: float, depth: int) -> str:
     body = "".join(
         f"<tr><td>{html.escape(r['label'])}</td><td>{r['value']:.6g}</td>"
         f"<td>{r['grad']:.6g}</td><td>{r['chain_grad']:.3e}</td></tr>" for r in rows)
-    return f'<table class="course-activation-table">{head}{body}</table>'
+    return (f'<table class="course-activation-table" style="border-spacing: 14px 2px">'
+            f"{head}{body}</table>")
 
 
 class ActivationExplorer:

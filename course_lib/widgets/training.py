@@ -18,13 +18,14 @@ from ..models.tiny import tiny_cnn
 from ..train import PROGRESS_CLASS, LivePlot, StepInfo, TrainingDiverged, fit
 from ._common import message_line, show_message
 
-__all__ = ["DATASETS", "TrainingDemo", "training_demo"]
+__all__ = ["DATASETS", "LEARNING_RATES", "TrainingDemo", "training_demo"]
 
 CSS_CLASS = "course-training-demo"
 # data set name -> (image size, number of classes)
 DATASETS = {"digits": (8, 10), "shapes": (32, 4)}
 SHAPES_TRAIN, SHAPES_TEST = 1200, 400  # small enough for a live demo on a laptop CPU
 BATCH_SIZE = 64
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)  # the slider's stops
 
 
 class _StopRequested(KeyboardInterrupt):
@@ -39,13 +40,19 @@ class TrainingDemo:
     def __init__(self, *, dataset: str = "digits", activation: str = "relu", lr: float = 3e-3,
                  epochs: int = 5, background: bool = True):
         self.dataset = widgets.Dropdown(options=list(DATASETS), value=dataset,
-                                        description="data set")
+                                        description="data set",
+                                        style={"description_width": "initial"})
         self.activation = widgets.Dropdown(
             options=[(get_activation(n).label, n) for n in ACTIVATION_NAMES], value=activation,
-            description="activation")
-        self.lr = widgets.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.25,
-                                         description="learning rate", readout_format=".1e")
-        self.epochs = widgets.IntSlider(value=epochs, min=1, max=30, description="epochs")
+            description="activation", style={"description_width": "initial"})
+        if lr not in LEARNING_RATES:
+            raise ValueError(f"`lr` must be one of {', '.join(f'{r:g}' for r in LEARNING_RATES)}; "
+                             f"got {lr!r}.")
+        wide = {"description_width": "initial"}
+        self.lr = widgets.SelectionSlider(options=[(f"{r:g}", r) for r in LEARNING_RATES],
+                                          value=lr, description="learning rate", style=wide)
+        self.epochs = widgets.IntSlider(value=epochs, min=1, max=30, description="epochs",
+                                        style=wide)
         self.train_button = widgets.Button(description="Train", button_style="primary",
                                            icon="play")
         self.stop_button = widgets.Button(description="Stop", icon="stop", disabled=True)
@@ -172,5 +179,12 @@ class TrainingDemo:
 
 
 def training_demo(**kwargs) -> TrainingDemo:
-    """Build the live training demo (display it, or its ``.widget``, in a notebook)."""
+    """Build the live training demo (display it, or its ``.widget``, in a notebook).
+
+    Examples
+    --------
+    >>> demo = training_demo(epochs=3)
+    >>> demo.dataset.options, demo.epochs.value, demo.stop_button.disabled
+    (('digits', 'shapes'), 3, True)
+    """
     return TrainingDemo(**kwargs)
