@@ -13,7 +13,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
-PORT ?= 8888
+PORT ?= 8866
 
 .PHONY: setup browser lab test lint notebooks sync bench student present colab-env clean help
 
@@ -47,7 +47,7 @@ browser:
 lab: setup
 	$(BIN)/jupyter lab notebooks/
 
-test: setup browser
+test: setup browser colab-env
 	$(BIN)/python -m pytest -n 2 --dist loadscope $(PYTEST_ARGS)
 
 lint: setup

@@ -2,6 +2,7 @@
 
 import io
 
+import ipywidgets
 import numpy as np
 import pytest
 import scipy.signal
@@ -25,12 +26,19 @@ def shown(view) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(view.value)))
 
 
-def uploaded(name: str, data: bytes) -> tuple:
-    """What FileUpload.value holds after a browser upload in ipywidgets 8."""
-    import datetime
+def upload(widget, name: str, data: bytes) -> None:
+    """Do to a FileUpload what a browser upload does, in ipywidgets 7 (Colab) and 8."""
+    if ipywidgets.__version__.startswith("7."):
+        # ipywidgets 7 builds the read-only `.value` dict from `metadata` and `data` when the
+        # front end bumps `_counter`.
+        widget.metadata = [{"name": name, "type": "", "size": len(data), "lastModified": 0}]
+        widget.data = [data]
+        widget._counter += 1
+    else:
+        import datetime
 
-    return ({"name": name, "type": "", "size": len(data), "content": memoryview(data),
-             "last_modified": datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)},)
+        widget.value = ({"name": name, "type": "", "size": len(data), "content": memoryview(data),
+                         "last_modified": datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)},)
 
 
 def png_of(array) -> bytes:
@@ -156,11 +164,11 @@ def test_sample_choice_changes_the_original():
 def test_upload_of_an_image_and_of_junk(small):
     app = KernelExplorer(small)
     picture = (np.arange(40 * 30) % 256).astype(np.uint8).reshape(30, 40)
-    app.upload.value = uploaded("mine.png", png_of(picture))
+    upload(app.upload, "mine.png", png_of(picture))
     assert app.image_choice.value == "uploaded"
     np.testing.assert_array_equal(shown(app.original_view), picture)
     good = app.filtered_view.value
-    app.upload.value = uploaded("notes.txt", b"hello")
+    upload(app.upload, "notes.txt", b"hello")
     assert "Upload refused" in app.message.value and "not an image" in app.message.value
     assert app.filtered_view.value == good
 
@@ -172,7 +180,7 @@ def test_huge_upload_is_refused(small, monkeypatch):
     app = KernelExplorer(small)
     good = app.original_view.value
     big = np.zeros((100, 100), dtype=np.uint8)
-    app.upload.value = uploaded("big.png", png_of(big))
+    upload(app.upload, "big.png", png_of(big))
     assert "Upload refused" in app.message.value and "100x100 pixels" in app.message.value
     assert app.original_view.value == good
 
@@ -273,6 +281,6 @@ def test_gaussian_explorer_container_and_classes():
 def test_gaussian_explorer_refuses_junk_upload(small):
     app = GaussianExplorer(small)
     good = app.blurred_view.value
-    app.upload.value = uploaded("x.png", b"xyz")
+    upload(app.upload, "x.png", b"xyz")
     assert "Upload refused" in app.message.value
     assert app.blurred_view.value == good

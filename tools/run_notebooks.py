@@ -30,6 +30,9 @@ def execute(path: Path, *, timeout: int = 600) -> float:
     seconds = time.perf_counter() - start
     for cell in nb.cells:  # keep diffs small: drop per-run timestamps
         cell.get("metadata", {}).pop("execution", None)
+    # The saved widget state holds every PNG a widget ever showed (megabytes); the views
+    # themselves need a live kernel anyway, so keep the file small.
+    nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
     return seconds
 
