@@ -1,4 +1,5 @@
-"""Test-suite set-up shared by every test module.
+"""Test-suite set-up shared by every test, notebook and doctest (it lives at the root so that
+``pytest notebooks`` alone is covered too).
 
 Every process the tests start (nbval's notebook kernels, the Jupyter server of the browser tests,
 the Colab-like environment's run) inherits an environment that blocks the network: see
@@ -12,8 +13,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-OFFLINE_DIR = Path(__file__).resolve().parent / "offline"
-collect_ignore = ["offline"]  # sitecustomize.py is for child processes, not a test module
+OFFLINE_DIR = Path(__file__).resolve().parent / "tests" / "offline"
+collect_ignore = ["tests/offline"]  # sitecustomize.py is for child processes, not a test module
 
 
 def _block_network_for_child_processes() -> None:
@@ -24,3 +25,10 @@ def _block_network_for_child_processes() -> None:
 
 
 _block_network_for_child_processes()
+
+
+def pytest_configure(config):
+    """Keep a notebook's cells on one worker: with ``pytest -n N`` the cells of a notebook share a
+    kernel and must run in order, so xdist's default ``load`` distribution becomes ``loadscope``."""
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadscope"
