@@ -318,6 +318,12 @@ def _draw_history(fig, histories: Mapping[str, History], *, steps: bool = False)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     if any(len(h) for h in histories.values()):
         ax_acc.legend(fontsize=8, loc="lower right")
+    elif not any(h.step_losses for h in histories.values()):  # nothing yet: a clean, labelled frame
+        ax_loss.set(xlim=(0, 5), ylim=(0, 2.5))
+        ax_acc.set(xlim=(0, 5), ylim=(0, 100))
+        for ax in (ax_loss, ax_acc):
+            ax.text(0.5, 0.5, "the curves appear here\nas the network trains", ha="center",
+                    va="center", color="0.5", transform=ax.transAxes)
     fig.tight_layout()
 
 
@@ -367,7 +373,8 @@ class LivePlot:
         width = check_int(width, "width", minimum=100, maximum=4000)
         self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px"))
         self.image.add_class(PLOT_CLASS)
-        self.updates = 0  # how many pictures were drawn
+        self.image.value = self.render(History())  # empty axes until the first epoch, not a broken image
+        self.updates = 0  # how many pictures were drawn from a run
 
     def render(self, history: History) -> bytes:
         """The PNG of the curves of ``history``."""

@@ -34,6 +34,14 @@ def test_css_classes_for_browser_tests():
     assert boxes and demo.progress in boxes[0].children
 
 
+def test_plot_shows_empty_axes_before_training():
+    """Before the first epoch the plot is a labelled, empty frame, not a broken image."""
+    demo = training_demo()
+    before = demo.plot.value
+    assert before.startswith(PNG) and len(before) > 1000
+    assert demo.live.updates == 0
+
+
 def test_train_click_runs_and_reports(small_shapes):
     demo = training_demo(epochs=2, background=False)
     demo.train_button.click()
