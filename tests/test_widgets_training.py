@@ -37,7 +37,7 @@ def test_css_classes_for_browser_tests():
 def test_plot_shows_empty_axes_before_training():
     """Before the first epoch the plot is a labelled, empty frame, not a broken image."""
     demo = training_demo()
-    before = demo.plot.value
+    before = bytes(demo.plot.value)
     assert before.startswith(PNG) and len(before) > 1000
     assert demo.live.updates == 0
 
