@@ -13,7 +13,9 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 PYTEST_ARGS ?=
+LAB_ARGS ?=
 PORT ?= 8866
+VOILA_ARGS ?=
 
 .PHONY: setup browser lab test lint notebooks sync bench student present colab-env clean help
 
@@ -44,8 +46,11 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: Chromium is not installed; the browser tests need /usr/bin/chromium"; fi; }
 
+# Jupyter refuses to start as root (containers, CI images) unless told it may.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: setup browser colab-env
 	$(BIN)/python -m pytest -n 2 --dist loadscope $(PYTEST_ARGS)
@@ -66,7 +71,7 @@ student: setup
 	$(BIN)/python tools/student_copy.py --out student
 
 present: setup
-	$(BIN)/voila classroom/presenter.ipynb --port=$(PORT) --Voila.ip=127.0.0.1 --theme=light
+	$(BIN)/voila classroom/presenter.ipynb --port=$(PORT) --Voila.ip=127.0.0.1 --theme=light $(VOILA_ARGS)
 
 colab-env:
 	$(MAKE) -f tools/colab_env.mk PYTHON=$(PYTHON)

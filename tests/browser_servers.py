@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -194,20 +195,46 @@ def jupyter_lab(tmp: Path):
         yield server
 
 
-def voila_command(notebook: str, port: int) -> list[str]:
-    """The classroom command of the Makefile (`make present`), without opening a browser."""
-    return [sys.executable, "-m", "voila", notebook, f"--port={port}", "--Voila.ip=127.0.0.1",
-            "--theme=light", "--no-browser"]
+def make_recipe(target: str, **variables: str) -> str:
+    """The shell command ``make <target>`` runs, as the Makefile writes it (``make -n``), for the
+    environment running the tests (``VENV`` = this interpreter's prefix, its set-up taken as done)."""
+    prefix = Path(sys.prefix)
+    command = ["make", "--no-print-directory", "-n", "-o", f"{prefix}/.installed", target,
+               f"VENV={prefix}", *(f"{name}={value}" for name, value in variables.items())]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    if result.returncode or len(lines) != 1:
+        raise RuntimeError(f"`make -n {target}` should print one command; it printed "
+                           f"(exit {result.returncode}):\n{result.stdout}{result.stderr}")
+    return lines[0]
+
+
+def in_course(command: str, root: Path) -> list[str]:
+    """Run a Makefile recipe from a copy of the course in ``root`` (its paths are relative)."""
+    return ["bash", "-c", f"cd {shlex.quote(str(root))} && exec {command}"]
 
 
 @contextlib.contextmanager
-def voila(tmp: Path, notebook: str = "classroom/presenter.ipynb"):
-    """Voilà serving ``notebook`` from a copy of the course."""
+def make_lab(tmp: Path):
+    """`make lab` exactly as the README says, on a free port, no browser, no token."""
     home, root = tmp / "home", copy_course(tmp / "course")
     port = free_port()
+    args = (f"--no-browser --port={port} --ServerApp.port_retries=0 --ServerApp.ip=127.0.0.1 "
+            "--IdentityProvider.token=")
+    command = in_course(make_recipe("lab", LAB_ARGS=args), root)
+    status = f"http://127.0.0.1:{port}/api/status"
+    with _serve(command, home=home, root=root, port=port, status_url=status) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def voila(tmp: Path):
+    """`make present` (the classroom view in Voilà) from a copy of the course, no browser."""
+    home, root = tmp / "home", copy_course(tmp / "course")
+    port = free_port()
+    command = in_course(make_recipe("present", PORT=str(port), VOILA_ARGS="--no-browser"), root)
     # Voilà runs the notebook on each page load, so wait for the port, not for a page.
-    with _serve(voila_command(notebook, port), home=home, root=root, port=port,
-                status_url=None) as server:
+    with _serve(command, home=home, root=root, port=port, status_url=None) as server:
         yield server
 
 
