@@ -57,3 +57,14 @@ def test_rows_match_the_library(name):
     act = A.get_activation(name)
     assert row["value"] == act.function(-1.5) and row["grad"] == act.derivative(-1.5)
     assert np.isclose(row["chain_grad"], A.chain_gradient(name, -1.5, depth=3)[1][-1])
+
+
+def test_dpi_makes_a_sharper_picture_for_a_projector():
+    from io import BytesIO
+
+    from PIL import Image
+
+    widths = [Image.open(BytesIO(bytes(activation_explorer(dpi=d).plot.value))).width for d in (72, 144)]
+    assert widths[1] == 2 * widths[0]
+    with pytest.raises(ValueError, match="dpi"):
+        activation_explorer(dpi=0)

@@ -12,6 +12,7 @@ import io
 import ipywidgets as widgets
 import numpy as np
 
+from .._checks import check_int
 from ..activations import ACTIVATION_NAMES, chain_gradient, get_activation
 from ._common import message_line, show_message
 
@@ -87,7 +88,8 @@ class ActivationExplorer:
     ``plot``, the numbers ``table``, a ``message`` line; ``widget`` is the whole app."""
 
     def __init__(self, *, functions=("sigmoid", "tanh", "relu"), x: float = 2.0,
-                 depth: int = 5):
+                 depth: int = 5, dpi: int = 72):
+        self.dpi = check_int(dpi, "dpi", minimum=30, maximum=300)  # 144 for a projector
         options = [(get_activation(n).label, n) for n in ACTIVATION_NAMES]
         self.functions = widgets.SelectMultiple(options=options, value=tuple(functions),
                                                 description="functions", rows=6)
@@ -114,7 +116,7 @@ class ActivationExplorer:
         x, depth = float(self.x.value), int(self.depth.value)
         rows = explorer_rows(names, x, depth)
         self.table.value = _rows_html(rows, x, depth)
-        self.plot.value = explorer_figure(names, x, depth)
+        self.plot.value = explorer_figure(names, x, depth, dpi=self.dpi)
         show_message(self.message, "")
 
     def _ipython_display_(self):

@@ -38,7 +38,7 @@ class TrainingDemo:
     ``widget`` is the whole app and ``history`` the last run's :class:`History`."""
 
     def __init__(self, *, dataset: str = "digits", activation: str = "relu", lr: float = 3e-3,
-                 epochs: int = 5, background: bool = True):
+                 epochs: int = 5, background: bool = True, dpi: int = 72):
         self.dataset = widgets.Dropdown(options=list(DATASETS), value=dataset,
                                         description="data set",
                                         style={"description_width": "initial"})
@@ -60,7 +60,7 @@ class TrainingDemo:
         self.progress_label = widgets.HTML(value="")
         progress_box = widgets.HBox([self.progress, self.progress_label])
         progress_box.add_class(PROGRESS_CLASS)
-        self.live = LivePlot(width=640)
+        self.live = LivePlot(width=640, dpi=dpi)  # dpi 144 for a projector
         self.plot = self.live.image  # CSS class course-train-plot
         self.message = message_line()
         self.background = bool(background)
