@@ -14,6 +14,7 @@ picture stays.
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 
 import ipywidgets as widgets
@@ -234,35 +235,37 @@ class KernelExplorer:
         if change["new"] == CUSTOM or self._syncing:
             return
         kernel = self._presets[change["new"]]
-        self._syncing = True
-        try:
+        with self._quietly():
             self.size.value = _size_label(kernel)
             self._show_grid()
             self._write_cells(kernel)
+        self.refresh()
+
+    @contextlib.contextmanager
+    def _quietly(self):
+        """Change controls without their observers reacting (one refresh at the end instead)."""
+        self._syncing = True
+        try:
+            yield
         finally:
             self._syncing = False
-        self.refresh()
 
     def _on_size(self, change) -> None:
         if self._syncing:
             return
         old = np.array([[_safe_weight(c.value) for c in row] for row in self._grid[int(change["old"][0])]])
-        self._syncing = True
-        try:
+        with self._quietly():
             self._show_grid()
             self._write_cells(_resize_kernel(old, self._side()))
             self.preset.value = CUSTOM
-        finally:
-            self._syncing = False
         self.refresh()
 
     def _on_cell(self, change) -> None:
         if self._syncing:
             return
         if self.preset.value != CUSTOM:
-            self._syncing = True
-            self.preset.value = CUSTOM
-            self._syncing = False
+            with self._quietly():
+                self.preset.value = CUSTOM
         self.refresh()
 
     def _on_image(self, _change) -> None:
