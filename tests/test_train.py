@@ -24,12 +24,8 @@ from course_lib.train import (
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train fastest on one thread (and do not fight other tests for the cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here trains tiny models: on one thread."""
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 import threading
 
 import pytest
-import torch
 
 from course_lib.widgets import training as T
 from course_lib.widgets.training import training_demo
@@ -12,12 +11,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train fastest on one thread (and do not fight other tests for the cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_torch_thread):
+    """Every test here trains tiny models: on one thread."""
 
 
 @pytest.fixture
