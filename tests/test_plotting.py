@@ -1,0 +1,67 @@
+"""PNG rendering for the widgets: checked by decoding with Pillow, an independent PNG reader."""
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from PIL import Image
+
+from course_lib.plotting import encode_png, to_png, to_uint8
+
+
+def decode(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 40), st.sampled_from([1, 3, 4]))))
+def test_encode_png_round_trips_through_pillow(pixels):
+    if pixels.shape[2] == 1:
+        pixels = pixels[:, :, 0]
+    assert np.array_equal(decode(encode_png(pixels)), pixels)
+
+
+def test_encode_png_on_a_photo_and_a_strided_view():
+    from course_lib.images import sample_image
+
+    photo = to_uint8(sample_image("astronaut"))
+    assert np.array_equal(decode(encode_png(photo)), photo)
+    view = photo[::3, ::2, ::-1]  # not contiguous
+    assert np.array_equal(decode(encode_png(view)), view)
+
+
+@pytest.mark.parametrize("bad, error, words", [
+    (np.zeros((4, 4)), TypeError, "uint8"),
+    ([[1, 2]], TypeError, "uint8"),
+    (np.zeros((4, 4, 2), np.uint8), ValueError, "(H, W, 3)"),
+    (np.zeros((0, 4), np.uint8), ValueError, "H, W > 0"),
+    (np.zeros(4, np.uint8), ValueError, "got (4,)"),
+])
+def test_encode_png_bad_input(bad, error, words):
+    with pytest.raises(error, match="pixels") as info:
+        encode_png(bad)
+    assert words in str(info.value)
+
+
+def test_to_uint8_scales_clips_and_colours():
+    assert to_uint8(np.array([[0.0, 0.25, 1.0]])).tolist() == [[0, 64, 255]]
+    # outside [0, 1]: its own range
+    assert to_uint8(np.array([[-2.0, 0.0, 2.0]])).tolist() == [[0, 128, 255]]
+    # explicit range: clipped
+    assert to_uint8(np.array([[-1.0, 0.5, 3.0]]), vmin=0, vmax=1).tolist() == [[0, 128, 255]]
+    coloured = to_uint8(np.linspace(0, 1, 6).reshape(2, 3), cmap="viridis")
+    assert coloured.shape == (2, 3, 3)
+    with pytest.raises(ValueError, match="channels"):
+        to_uint8(np.zeros((3, 3, 2)))
+
+
+def test_to_png_scales_small_images_by_repeating_pixels():
+    kernel = np.array([[0.0, 1.0], [1.0, 0.0]])
+    big = decode(to_png(kernel, scale=4))
+    assert big.shape == (8, 8)
+    assert np.array_equal(big, np.kron(to_uint8(kernel), np.ones((4, 4), np.uint8)))
+    with pytest.raises(ValueError, match="scale"):
+        to_png(kernel, scale=0)
