@@ -34,24 +34,14 @@ def cases(draw, max_image=12, max_kernel=6):
     return image, kernel, mode, boundary, fill
 
 
+@pytest.mark.parametrize("name", ["convolve2d", "correlate2d"])
 @settings(max_examples=60, deadline=None)
-@given(cases(), st.sampled_from(FAST + SLOW))
-def test_convolve_matches_scipy(case, method):
+@given(case=cases(), method=st.sampled_from(FAST + SLOW))
+def test_matches_scipy(name, case, method):
     image, kernel, mode, boundary, fill = case
-    ours = conv.convolve2d(image, kernel, mode=mode, boundary=boundary, fillvalue=fill,
-                           method=method)
-    ref = scipy.signal.convolve2d(image, kernel, mode=mode, boundary=boundary, fillvalue=fill)
-    assert ours.shape == ref.shape
-    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-10)
-
-
-@settings(max_examples=60, deadline=None)
-@given(cases(), st.sampled_from(FAST + SLOW))
-def test_correlate_matches_scipy(case, method):
-    image, kernel, mode, boundary, fill = case
-    ours = conv.correlate2d(image, kernel, mode=mode, boundary=boundary, fillvalue=fill,
-                            method=method)
-    ref = scipy.signal.correlate2d(image, kernel, mode=mode, boundary=boundary, fillvalue=fill)
+    ours = getattr(conv, name)(image, kernel, mode=mode, boundary=boundary, fillvalue=fill,
+                               method=method)
+    ref = getattr(scipy.signal, name)(image, kernel, mode=mode, boundary=boundary, fillvalue=fill)
     assert ours.shape == ref.shape
     np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-10)
 

@@ -22,10 +22,7 @@ from course_lib.train import (
     plot_history,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread(one_torch_thread):
-    """Every test here trains tiny models: on one thread."""
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread
 
 
 @pytest.fixture(scope="module")

@@ -111,19 +111,22 @@ class _ImageSource:
             self.images[name] = _prepare(sample_image(name))
         return self.images[name]
 
-    def read_upload(self) -> np.ndarray:
-        """The uploaded file as an image (ValueError with a short reason if it is not one)."""
-        content = _upload_content(self.upload.value)
-        if content is None:
-            raise ValueError("no file was uploaded.")
-        image = load_image(content, max_pixels=MAX_UPLOAD_PIXELS)
-        return _prepare(image)
-
-    def add_upload(self, image: np.ndarray) -> None:
+    def take_upload(self, message: widgets.HTML) -> np.ndarray | None:
+        """Make the uploaded file the chosen image and return it. A file that is not a usable
+        image is refused with a short reason in ``message``; None, and the last picture stays."""
+        try:
+            content = _upload_content(self.upload.value)
+            if content is None:
+                raise ValueError("no file was uploaded.")
+            image = _prepare(load_image(content, max_pixels=MAX_UPLOAD_PIXELS))
+        except ValueError as exc:
+            show_message(message, f"Upload refused: {_strip_name(exc)}")
+            return None
         self.images[UPLOADED] = image
         if UPLOADED not in self.choice.options:
             self.choice.options = [UPLOADED, *self.choice.options]
-        self.choice.value = UPLOADED
+        self.choice.value = UPLOADED  # a new choice refreshes the explorer through its observer
+        return image
 
 
 class KernelExplorer:
@@ -278,14 +281,10 @@ class KernelExplorer:
         self.refresh()
 
     def _on_upload(self, _change) -> None:
-        try:
-            image = self._source.read_upload()
-        except ValueError as exc:
-            show_message(self.message, f"Upload refused: {_strip_name(exc)}")
-            return
-        self._source.add_upload(image)  # triggers _on_image when the choice changes
-        update_image(self.original_view, image)
-        self.refresh()
+        image = self._source.take_upload(self.message)
+        if image is not None:  # also a second upload, when the choice stays the same
+            update_image(self.original_view, image)
+            self.refresh()
 
     # ------------------------------------------------------------------------------ layout
 
@@ -389,13 +388,8 @@ class GaussianExplorer:
         return True
 
     def _on_upload(self, _change) -> None:
-        try:
-            image = self._source.read_upload()
-        except ValueError as exc:
-            show_message(self.message, f"Upload refused: {_strip_name(exc)}")
-            return
-        self._source.add_upload(image)
-        self.refresh()
+        if self._source.take_upload(self.message) is not None:
+            self.refresh()
 
     def __repr__(self) -> str:
         return f"GaussianExplorer(image={self.image_choice.value!r}, sigma={self.sigma.value})"
