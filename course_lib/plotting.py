@@ -121,3 +121,110 @@ def use_course_style(*, dpi: int = 72) -> None:
         "image.interpolation": "nearest",
         "font.size": 10,
     })
+
+
+def show_images(images, *, titles=None, signed: bool | None = None, colorbar: bool = True,
+                shared_limits: bool = False, cmap: str | None = None, ncols: int | None = None,
+                size: float = 2.4, suptitle: str | None = None):
+    """Draw images side by side, each with a title and a colorbar that says what its colours mean.
+
+    The colour map follows what the values are:
+
+    - **signed values** (kernels, derivatives, weights, differences): a diverging map (``RdBu_r``,
+      colour-blind safe: blue below zero, red above) with limits symmetric about zero, so that
+      zero is always the middle (white) colour;
+    - **magnitudes** (a blurred image, a gradient magnitude, an impulse response): a perceptual
+      map, ``gray`` for photographs in ``[0, 1]`` and ``viridis`` otherwise;
+    - **RGB images** (H, W, 3) are shown as they are, with no colorbar.
+
+    Parameters
+    ----------
+    images : sequence of array-like
+        2-D images, or (H, W, 3) colour images in ``[0, 1]``.
+    titles : sequence of str, optional
+        One title per image.
+    signed : bool, optional
+        Force the signed (True) or magnitude (False) treatment; by default an image is signed
+        when it holds a negative value.
+    colorbar : bool
+        Draw a colorbar next to each grey-level image.
+    shared_limits : bool
+        One value range for all images (so that equal colours mean equal values across panels).
+    cmap : str, optional
+        Override the colour map of every grey-level image.
+    ncols : int, optional
+        Images per row (default: all in one row).
+    size : float
+        Width of each panel in inches.
+    suptitle : str, optional
+        A title for the whole figure.
+
+    Returns
+    -------
+    fig, axes : the matplotlib figure and a flat array of its axes.
+
+    Examples
+    --------
+    >>> sobel_x = np.array([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]])
+    >>> fig, axes = show_images([np.eye(3), sobel_x], titles=["identity", "Sobel x"])
+    >>> [ax.get_title() for ax in axes]
+    ['identity', 'Sobel x']
+    >>> [(im.get_cmap().name, *map(float, im.get_clim())) for ax in axes for im in ax.images]
+    [('viridis', 0.0, 1.0), ('RdBu_r', -2.0, 2.0)]
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(images, np.ndarray) and images.ndim == 2:
+        images = [images]
+    arrays = [as_float_array(image, f"images[{i}]", ndim=(2, 3)) for i, image in enumerate(images)]
+    if not arrays:
+        raise ValueError("`images` must hold at least one image; got an empty sequence.")
+    for i, arr in enumerate(arrays):
+        if arr.ndim == 3 and arr.shape[2] not in (3, 4):
+            raise ValueError(f"`images[{i}]` must be 2-D or (H, W, 3); got shape {arr.shape}.")
+    if titles is not None:
+        titles = list(titles)
+        if len(titles) != len(arrays):
+            raise ValueError(f"`titles` must have one title per image ({len(arrays)}); got {len(titles)}.")
+    n = len(arrays)
+    ncols = n if ncols is None else check_int(ncols, "ncols", minimum=1)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols * 1.2, size * nrows * 1.05),
+                             squeeze=False)
+    axes = axes.ravel()
+    grey = [a for a in arrays if a.ndim == 2]
+    is_signed = [signed if signed is not None else bool(a.min() < 0) for a in grey]
+    shared = None
+    if shared_limits and grey:
+        if any(is_signed):
+            m = max(float(np.abs(a).max()) for a in grey) or 1.0
+            shared = (-m, m)
+        else:
+            shared = (min(float(a.min()) for a in grey), max(float(a.max()) for a in grey))
+    g = 0
+    for i, (ax, arr) in enumerate(zip(axes, arrays, strict=False)):
+        ax.set(xticks=[], yticks=[])
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+        if arr.ndim == 3:
+            ax.imshow(np.clip(arr, 0, 1))
+            continue
+        this_signed = is_signed[g]
+        g += 1
+        if this_signed:
+            m = float(np.abs(arr).max()) or 1.0
+            limits = shared or (-m, m)
+            map_name = cmap or "RdBu_r"
+        else:
+            photo = arr.min() >= 0 and arr.max() <= 1 and min(arr.shape) > 16
+            limits = shared or ((0.0, 1.0) if photo else (float(arr.min()), float(arr.max())))
+            map_name = cmap or ("gray" if photo else "viridis")
+        shown = ax.imshow(arr, cmap=map_name, vmin=limits[0], vmax=limits[1])
+        if colorbar:
+            fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
+    for ax in axes[n:]:
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig, axes[:n]
