@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import matplotlib
-import pytest
 
 matplotlib.use("Agg")
 
@@ -33,14 +32,3 @@ def pytest_configure(config):
     kernel and must run in order, so xdist's default ``load`` distribution becomes ``loadscope``."""
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadscope"
-
-
-@pytest.fixture(scope="module")
-def one_torch_thread():
-    """Tiny models train fastest on one thread (and do not fight other tests for the cores)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from ._checks import as_float_array, check_choice, check_int, check_real
+from .threads import choose_threads, torch_threads
 
 __all__ = [
     "EpochRecord",
@@ -81,6 +82,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # L2 penalty on the weights, passed to the optimiser
     seed: int = 0  # fixes the order of the samples in every epoch
     device: str | None = None  # "cpu", "cuda", ...; None picks CUDA when available
+    threads: int | None = None  # CPU threads while training; None: chosen from the model's size
 
     def __post_init__(self):
         self.epochs = check_int(self.epochs, "epochs", minimum=1, maximum=100_000)
@@ -97,6 +99,8 @@ class TrainConfig:
         if self.device is not None and not isinstance(self.device, str):
             raise TypeError(f"`device` must be a str such as 'cpu' or 'cuda', or None; got "
                             f"{type(self.device).__name__}.")
+        if self.threads is not None:
+            self.threads = check_int(self.threads, "threads", minimum=1, maximum=1024)
 
 
 def _resolve_device(name: str | None) -> torch.device:
@@ -517,38 +521,39 @@ class Trainer:
         was_training = self.model.training
         self.history.interrupted = False
         epoch, step = len(self.history) + 1, 0
-        try:
-            for epoch in range(len(self.history) + 1, self.config.epochs + 1):
-                if bar is not None:
-                    bar.set_description(f"epoch {epoch}/{self.config.epochs}")
-                start = time.perf_counter()
-                for info in self._train_epoch(x, y, epoch, steps_per_epoch):
-                    step = info.step
+        with torch_threads(self.config.threads or choose_threads(self.model)):
+            try:
+                for epoch in range(len(self.history) + 1, self.config.epochs + 1):
                     if bar is not None:
-                        bar.update(1)
-                    if callback is not None:
-                        callback(info)
-                    if plot is not None and plot.due():
-                        plot.update(self.history)
-                record = self._finish_epoch(epoch, test, start)
-                self.history.append(record)
+                        bar.set_description(f"epoch {epoch}/{self.config.epochs}")
+                    start = time.perf_counter()
+                    for info in self._train_epoch(x, y, epoch, steps_per_epoch):
+                        step = info.step
+                        if bar is not None:
+                            bar.update(1)
+                        if callback is not None:
+                            callback(info)
+                        if plot is not None and plot.due():
+                            plot.update(self.history)
+                    record = self._finish_epoch(epoch, test, start)
+                    self.history.append(record)
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{record.train_loss:.4f}",
+                                        acc=f"{100 * (record.test_acc or record.train_acc):.1f}%")
+                    if plot is not None:
+                        plot.update(self.history, force=True)
+                    if checkpoint is not None:
+                        self.save(checkpoint)
+            except KeyboardInterrupt:
+                self.history.interrupted = True
+                if not quiet:
+                    print(f"Training was interrupted in epoch {epoch}, after {step} of its "
+                          f"{steps_per_epoch} steps: the model keeps its latest weights and the "
+                          f"history its {len(self.history)} finished epochs.")
+            finally:
+                self.model.train(was_training)
                 if bar is not None:
-                    bar.set_postfix(loss=f"{record.train_loss:.4f}",
-                                    acc=f"{100 * (record.test_acc or record.train_acc):.1f}%")
-                if plot is not None:
-                    plot.update(self.history, force=True)
-                if checkpoint is not None:
-                    self.save(checkpoint)
-        except KeyboardInterrupt:
-            self.history.interrupted = True
-            if not quiet:
-                print(f"Training was interrupted in epoch {epoch}, after {step} of its "
-                      f"{steps_per_epoch} steps: the model keeps its latest weights and the "
-                      f"history its {len(self.history)} finished epochs.")
-        finally:
-            self.model.train(was_training)
-            if bar is not None:
-                bar.close()
+                    bar.close()
         if plot is not None and self.history.interrupted:
             plot.update(self.history, force=True)
         return self.history
@@ -646,7 +651,7 @@ class _PlotDriver:
 def fit(model: nn.Module, train, *, epochs: int, lr: float, batch_size: int = 64, test=None,
         seed: int = 0, progress: bool = True, live_plot: bool | LivePlot = False,
         optimizer: str = "adam", momentum: float | None = None, weight_decay: float = 0.0,
-        device: str | None = None, checkpoint=None, resume: bool = False,
+        device: str | None = None, threads: int | None = None, checkpoint=None, resume: bool = False,
         callback: Callable[[StepInfo], None] | None = None, quiet: bool = False) -> History:
     """Train a classifier ``model`` on ``train = (x, y)`` with cross-entropy.
 
@@ -656,8 +661,9 @@ def fit(model: nn.Module, train, *, epochs: int, lr: float, batch_size: int = 64
         Maps a batch ``x`` of shape (B, ...) to class scores (B, classes). Trained in place.
     train, test : tuple of torch.Tensor
         ``(x, y)``: float inputs and int64 class indices. ``test`` is evaluated after each epoch.
-    epochs, lr, batch_size, seed, optimizer, momentum, weight_decay, device
-        See :class:`TrainConfig`.
+    epochs, lr, batch_size, seed, optimizer, momentum, weight_decay, device, threads
+        See :class:`TrainConfig`. With ``threads=None`` a small model trains on one CPU thread
+        (see :mod:`course_lib.threads`); the caller's thread setting is restored afterwards.
     progress : bool
         Show a tqdm progress bar (CSS class ``course-train-progress`` in a notebook).
     live_plot : bool or LivePlot
@@ -696,7 +702,8 @@ def fit(model: nn.Module, train, *, epochs: int, lr: float, batch_size: int = 64
     (10, True)
     """
     config = TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
-                         momentum=momentum, weight_decay=weight_decay, seed=seed, device=device)
+                         momentum=momentum, weight_decay=weight_decay, seed=seed, device=device,
+                         threads=threads)
     return Trainer(model, config).fit(train, test, progress=progress, live_plot=live_plot,
                                       checkpoint=checkpoint, resume=resume, callback=callback,
                                       quiet=quiet)

@@ -22,8 +22,6 @@ from course_lib.train import (
     plot_history,
 )
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread
-
 
 @pytest.fixture(scope="module")
 def digits():

@@ -10,9 +10,6 @@ from course_lib.widgets.training import training_demo
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread
-
-
 @pytest.fixture
 def small_shapes(monkeypatch):
     monkeypatch.setattr(T, "SHAPES_TRAIN", 128)

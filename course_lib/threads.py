@@ -1,0 +1,64 @@
+"""How many CPU threads PyTorch uses while the course trains a model.
+
+PyTorch splits each operation across all the CPU's cores by default. For the course's tiny
+models (ten thousand parameters, 8x8 or 32x32 images) one step is far too little work to split:
+the threads spend their time waiting for each other, and when another program keeps a core busy
+(a browser, a classroom server, Colab's second vCPU) a thread waiting on that core slows the
+whole step down, six to twenty times in measurements on a 2-core machine
+(``benchmarks/bench_train.py`` measures it). So the trainer decides: one thread for a small
+model, the caller's setting for a large one, and the caller's setting is restored afterwards.
+
+>>> from torch import nn
+>>> choose_threads(nn.Linear(10, 2))
+1
+>>> before = torch.get_num_threads()
+>>> with torch_threads(1):
+...     torch.get_num_threads()
+1
+>>> torch.get_num_threads() == before
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from ._checks import check_int
+
+__all__ = ["SMALL_MODEL_PARAMETERS", "choose_threads", "torch_threads"]
+
+SMALL_MODEL_PARAMETERS = 1_000_000
+"""Below this many parameters a model trains on one CPU thread (see the module's docstring)."""
+
+
+def choose_threads(model: nn.Module) -> int:
+    """CPU threads to train ``model`` with: 1 below :data:`SMALL_MODEL_PARAMETERS` parameters,
+    otherwise PyTorch's current setting (by default, one per core).
+
+    >>> from course_lib.models import tiny_cnn
+    >>> choose_threads(tiny_cnn(image_size=8, num_classes=10))
+    1
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"`model` must be a torch.nn.Module; got {type(model).__name__}.")
+    parameters = sum(p.numel() for p in model.parameters())
+    return 1 if parameters < SMALL_MODEL_PARAMETERS else torch.get_num_threads()
+
+
+@contextmanager
+def torch_threads(threads: int) -> Iterator[int]:
+    """Run the ``with`` block with PyTorch using ``threads`` CPU threads, then restore the
+    caller's setting (also when the block raises or is interrupted)."""
+    threads = check_int(threads, "threads", minimum=1, maximum=1024)
+    previous = torch.get_num_threads()
+    if threads != previous:
+        torch.set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        if torch.get_num_threads() != previous:
+            torch.set_num_threads(previous)
