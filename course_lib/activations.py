@@ -329,7 +329,7 @@ _REGISTRY = {
     "elu": Activation("elu", "ELU", elu, elu_grad, nn.ELU,
                       r"x \text{ if } x>0 \text{ else } e^x - 1", "(-1, inf)"),
     "gelu": Activation("gelu", "GELU", gelu, gelu_grad, nn.GELU, r"x\,\Phi(x)",
-                       "[-0.17, inf)"),
+                       "[-0.16997, inf)"),
 }
 
 ACTIVATION_NAMES: tuple[str, ...] = tuple(_REGISTRY)

@@ -206,3 +206,24 @@ def test_dead_relu_fraction():
 def test_bad_input_gets_clear_error(call, error, words):
     with pytest.raises(error, match=words.replace("(", r"\(")):
         call()
+
+
+def test_every_stated_output_range_matches_the_function():
+    """The ranges printed in chapter 3 (e.g. GELU's minimum -0.16997) are checked numerically."""
+    from scipy.optimize import minimize_scalar
+
+    x = np.linspace(-40, 40, 80_001)
+    for name in A.ACTIVATION_NAMES:
+        activation = A.get_activation(name)
+        low_text = activation.output_range.strip("[(").split(",")[0]
+        values = activation.function(x)
+        if low_text == "-inf":  # unbounded below
+            assert activation.function(np.array([-1e6]))[0] < -1e3
+        elif name == "gelu":
+            lowest = minimize_scalar(lambda t: float(A.gelu(t)), bounds=(-3, 0), method="bounded",
+                                     options={"xatol": 1e-12}).fun
+            assert f"{lowest:.5f}" == low_text  # -0.16997, closed: the minimum is reached
+            assert activation.output_range.startswith("[")
+        else:
+            assert values.min() >= float(low_text) - 1e-12
+            assert abs(values.min() - float(low_text)) < 1e-9

@@ -93,7 +93,7 @@ sigmoid_grad = Exercise(
     solution=("import numpy as np\n\n"
               "def my_sigmoid_grad(x):\n"
               "    with np.errstate(over='ignore'):       # exp(1000) = inf is harmless here\n"
-              "        s = 1.0 / (1.0 + np.exp(-x))         # sigmoid, in [0, 1]\n"
+              "        s = 1.0 / (1.0 + np.exp(-x))         # sigmoid, in (0, 1)\n"
               "    return s * (1.0 - s)\n"),
     answer_name="my_sigmoid_grad",
     starter=("def my_sigmoid_grad(x):\n"
@@ -337,7 +337,7 @@ QUIZ = (
         answer=max_sigmoid_grad(),
         explanation="At x = 0: σ(0) = 0.5, so σ'(0) = 0.5 · 0.5 = 0.25.",
         mistakes=((0.5, "0.5 is σ(0); its derivative there is 0.5 · (1 − 0.5)."),
-                  (1.0, "σ'(x) = σ(x)(1 − σ(x)) is a product of two numbers in [0, 1] that "
+                  (1.0, "σ'(x) = σ(x)(1 − σ(x)) is a product of two numbers in (0, 1) that "
                         "sum to 1: at most 0.5 · 0.5.")),
         rtol=1e-3),
     MultipleChoice(
