@@ -272,3 +272,39 @@ def test_cost_figures(meta_models):
     assert sum(bool(ax.images) for ax in fig.axes) == 10
     with pytest.raises(ValueError, match="`columns` must be one of"):
         plot_layer_costs(table, columns=("flops",))
+
+
+def test_kernel_cosines_against_a_direct_computation():
+    import numpy as np
+
+    from course_lib.models.visualise import best_matches, kernel_cosines
+
+    rng = np.random.default_rng(0)
+    bank = rng.normal(size=(6, 3, 3))
+    kernel = rng.normal(size=(3, 3))
+    cosines = kernel_cosines(bank, {"k": kernel})["k"]
+    for f, c in zip(bank, cosines, strict=True):
+        a, b = (f - f.mean()).ravel(), (kernel - kernel.mean()).ravel()
+        assert c == pytest.approx(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    index, value = best_matches(bank, {"k": kernel})["k"]
+    assert abs(value) == pytest.approx(np.abs(cosines).max()) and cosines[index] == value
+
+
+def test_random_best_cosines_is_a_null_baseline():
+    import numpy as np
+
+    from course_lib.filters import sobel_kernel
+    from course_lib.models.visualise import random_best_cosines
+
+    sobel = {"Sobel x": sobel_kernel(axis=1)}
+    one = random_best_cosines(sobel, n_filters=1, trials=4000)["Sobel x"]
+    sixteen = random_best_cosines(sobel, n_filters=16, trials=4000)["Sobel x"]
+    assert one.shape == sixteen.shape == (4000,)
+    assert np.all((0 <= sixteen) & (sixteen <= 1))
+    # the best of 16 random filters matches far better than a single one: that is the baseline
+    assert np.median(one) < 0.3 < 0.6 < np.median(sixteen) < 0.75
+    assert np.array_equal(sixteen, random_best_cosines(sobel, n_filters=16, trials=4000)["Sobel x"])
+    with pytest.raises(ValueError, match="`n_filters`"):
+        random_best_cosines(sobel, n_filters=0)
+    with pytest.raises(ValueError, match="the limit is 50,000,000"):
+        random_best_cosines(sobel, n_filters=4096, trials=100_000)

@@ -12,7 +12,8 @@ from torch import nn
 from .._checks import as_float_array, check_choice, check_int
 from .summary import LayerTable
 
-__all__ = ["filter_bank", "nearest_kernels", "plot_layer_costs", "show_filters"]
+__all__ = ["best_matches", "filter_bank", "kernel_cosines", "nearest_kernels", "plot_layer_costs",
+           "random_best_cosines", "show_filters"]
 
 
 def filter_bank(filters) -> np.ndarray:
@@ -86,41 +87,102 @@ def show_filters(filters, *, titles=None, columns: int = 8, title: str | None = 
     return fig
 
 
-def nearest_kernels(filters, kernels: dict) -> list[tuple[str, float]]:
-    """For each filter, the most similar named kernel and their cosine similarity.
-
-    Both are compared with their mean removed (so a brightness offset does not count) and up
-    to sign (a filter and its negative detect the same edge); kernels of another size are
-    skipped. A cosine of 1 means the same pattern, 0 nothing in common.
-
-    >>> nearest_kernels(-2 * np.array([[[1.0, 0, -1]] * 3]), {"vertical edge": np.array(
-    ...     [[1.0, 0, -1]] * 3), "flat": np.ones((3, 3))})
-    [('vertical edge', 1.0)]
-    """
-    bank = filter_bank(filters)
-    if bank.ndim != 3:
-        raise ValueError("`filters` must be grey (one input channel) to compare with kernels.")
+def _unit_patterns(kernels: dict, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Each named kernel of ``shape`` with its mean removed, scaled to unit length (flattened)."""
     if not isinstance(kernels, dict) or not kernels:
         raise TypeError("`kernels` must be a non-empty dict of name -> 2-D kernel.")
     refs = {}
     for name, kernel in kernels.items():
         kernel = as_float_array(kernel, f"kernels[{name!r}]", ndim=2)
-        if kernel.shape == bank.shape[1:]:
+        if kernel.shape == shape:
             centred = (kernel - kernel.mean()).ravel()
             norm = np.linalg.norm(centred)
             if norm > 0:                           # a flat kernel has no pattern to match
                 refs[name] = centred / norm
     if not refs:
-        raise ValueError(f"no kernel in `kernels` has the filters' shape {bank.shape[1:]} and a "
+        raise ValueError(f"no kernel in `kernels` has the filters' shape {shape} and a "
                          "pattern (non-constant).")
-    result = []
-    for f in bank:
-        centred = (f - f.mean()).ravel()
-        norm = np.linalg.norm(centred) or 1.0
-        scores = {name: abs(float(centred @ ref)) / norm for name, ref in refs.items()}
-        best = max(scores, key=scores.get)
-        result.append((best, round(float(scores[best]), 3)))
+    return refs
+
+
+def kernel_cosines(filters, kernels: dict) -> dict[str, np.ndarray]:
+    """The cosine similarity of every filter with every named kernel, both with their mean
+    removed (a brightness offset does not count): ``{name: array (n_filters,)}``, signed (a
+    filter and its negative detect the same edge, with cosines ``c`` and ``-c``). Kernels of
+    another size than the filters are skipped.
+
+    >>> kernel_cosines(np.array([[[1.0, 0, -1]] * 3, [[0, 1.0, 0]] * 3]),
+    ...                {"vertical edge": np.array([[-1.0, 0, 1]] * 3)})
+    {'vertical edge': array([-1.,  0.])}
+    """
+    bank = filter_bank(filters)
+    if bank.ndim != 3:
+        raise ValueError("`filters` must be grey (one input channel) to compare with kernels.")
+    refs = _unit_patterns(kernels, bank.shape[1:])
+    centred = (bank - bank.mean(axis=(1, 2), keepdims=True)).reshape(len(bank), -1)  # (n, k*k)
+    norms = np.linalg.norm(centred, axis=1)
+    norms[norms == 0] = 1.0
+    return {name: np.round(centred @ ref / norms, 12) + 0.0 for name, ref in refs.items()}  # no -0
+
+
+def nearest_kernels(filters, kernels: dict) -> list[tuple[str, float]]:
+    """For each filter, the most similar named kernel and their cosine similarity, up to sign
+    (see :func:`kernel_cosines`). A cosine of 1 means the same pattern, 0 nothing in common.
+
+    >>> nearest_kernels(-2 * np.array([[[1.0, 0, -1]] * 3]), {"vertical edge": np.array(
+    ...     [[1.0, 0, -1]] * 3), "flat": np.ones((3, 3))})
+    [('vertical edge', 1.0)]
+    """
+    cosines = kernel_cosines(filters, kernels)
+    names = list(cosines)
+    table = np.abs(np.stack([cosines[name] for name in names], axis=1))  # (n_filters, n_kernels)
+    return [(names[int(row.argmax())], round(float(row.max()), 3)) for row in table]
+
+
+def best_matches(filters, kernels: dict) -> dict[str, tuple[int, float]]:
+    """For each named kernel, the filter most similar to it, up to sign: ``{name: (index,
+    cosine)}``, the cosine keeping its sign (negative: the filter is the kernel's negative).
+
+    >>> best_matches(np.array([[[0, 1.0, 0]] * 3, [[1.0, 0, -1]] * 3]),
+    ...              {"vertical edge": np.array([[-1.0, 0, 1]] * 3)})
+    {'vertical edge': (1, -1.0)}
+    """
+    result = {}
+    for name, values in kernel_cosines(filters, kernels).items():
+        index = int(np.argmax(np.abs(values)))
+        result[name] = (index, float(values[index]))
     return result
+
+
+def random_best_cosines(kernels: dict, *, n_filters: int, trials: int = 2000,
+                        seed: int = 0) -> dict[str, np.ndarray]:
+    """The null baseline for :func:`best_matches`: how well does the best of ``n_filters``
+    *random* filters match each kernel? Returns ``{name: array (trials,)}`` of best absolute
+    cosines, one per trial of ``n_filters`` filters with independent uniform entries (the
+    distribution of PyTorch's default initialisation; the cosine ignores the scale).
+
+    A learned filter resembles a kernel only if its cosine is well above this distribution.
+
+    >>> sobel = np.array([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]])
+    >>> null = random_best_cosines({"Sobel x": sobel}, n_filters=16, trials=500)
+    >>> print(f"median {np.median(null['Sobel x']):.2f}")
+    median 0.69
+    """
+    n_filters = check_int(n_filters, "n_filters", minimum=1, maximum=4096)
+    trials = check_int(trials, "trials", minimum=1, maximum=100_000)
+    shapes = {as_float_array(k, f"kernels[{name!r}]", ndim=2).shape
+              for name, k in (kernels.items() if isinstance(kernels, dict) else [])}
+    if len(shapes) > 1:
+        raise ValueError(f"`kernels` must all have one shape; got {sorted(shapes)}.")
+    shape = shapes.pop() if shapes else (0, 0)
+    if n_filters * trials * shape[0] * shape[1] > 50_000_000:
+        raise ValueError(f"`n_filters` x `trials` x kernel size = "
+                         f"{n_filters * trials * shape[0] * shape[1]:,} numbers; the limit is 50,000,000.")
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
+    bank = rng.uniform(-1.0, 1.0, size=(trials * n_filters, *shape))  # (trials * n, k, k)
+    cosines = kernel_cosines(bank, kernels)
+    return {name: np.abs(values).reshape(trials, n_filters).max(axis=1)
+            for name, values in cosines.items()}
 
 
 def plot_layer_costs(table: LayerTable, *, columns=("parameters", "multiply_adds"),
