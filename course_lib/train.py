@@ -556,6 +556,8 @@ class Trainer:
                     bar.close()
         if plot is not None and self.history.interrupted:
             plot.update(self.history, force=True)
+        if plot is not None:
+            plot.publish()  # the output keeps a picture of the final curves
         return self.history
 
     def _train_epoch(self, x, y, epoch: int, steps_per_epoch: int):
@@ -604,7 +606,7 @@ class Trainer:
     def _progress(self, enabled: bool, plot: _PlotDriver | None, *, total: int):
         if not enabled:
             if plot is not None and plot.show:
-                _display(plot.plot.image)
+                plot.display(plot.plot.image)
             return None
         from tqdm.auto import tqdm
 
@@ -615,21 +617,22 @@ class Trainer:
 
             bar = widget_bar(total=total, unit="step", display=False)
             bar.container.add_class(PROGRESS_CLASS)
-            _display(widgets.VBox([bar.container, plot.plot.image]))
+            plot.display(widgets.VBox([bar.container, plot.plot.image]))
             return bar
         bar = tqdm(total=total, unit="step")
         container = getattr(bar, "container", None)
         if container is not None:
             container.add_class(PROGRESS_CLASS)
         if plot is not None and plot.show:
-            _display(plot.plot.image)
+            plot.display(plot.plot.image)
         return bar
 
 
-def _display(widget) -> None:
+def _display(view):
+    """Display ``view`` and return its handle, for a later update."""
     from IPython.display import display
 
-    display(widget)
+    return display(view, display_id=True)
 
 
 class _PlotDriver:
@@ -638,6 +641,22 @@ class _PlotDriver:
     def __init__(self, plot: LivePlot, *, show: bool, interval: float = 1.0):
         self.plot, self.show, self.interval = plot, show, interval
         self._last = time.perf_counter()
+        self._handle = None  # the display, when this driver showed the plot itself
+
+    def display(self, widget) -> None:
+        """Show ``widget`` (the live plot, maybe with a progress bar) with a picture of the plot
+        for pages without a live kernel; :meth:`publish` refreshes that picture."""
+        from .widgets._static import Pictured
+
+        self._view = Pictured(widget, text="Training: progress, and the loss and accuracy curves",
+                              snapshot=lambda: self.plot.image.value,
+                              alt="Loss and accuracy per epoch, training and test, as training went.")
+        self._handle = _display(self._view)
+
+    def publish(self) -> None:
+        """Replace the displayed picture by one of the plot as it is now."""
+        if self._handle is not None:
+            self._handle.update(self._view)
 
     def due(self) -> bool:
         return time.perf_counter() - self._last >= self.interval

@@ -269,7 +269,8 @@ def test_notebook_mode_shows_one_box_with_bar_and_plot(digits, monkeypatch):
     train, test = digits
     history = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, live_plot=True)
     assert len(history) == 2
-    (box,) = shown
+    (view,) = shown  # the live widget, displayed with a picture of the plot
+    box = view.widget
     assert isinstance(box, widgets.VBox)
     bar, image = box.children
     assert "course-train-progress" in bar._dom_classes

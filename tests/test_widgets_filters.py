@@ -228,7 +228,7 @@ def test_container_classes_and_display(small):
     assert "course-kernel-preset" in app.preset._dom_classes
     assert "course-filtered-image" in app.filtered_view._dom_classes
     assert "course-original-image" in app.original_view._dom_classes
-    bundle = app._repr_mimebundle_()
+    bundle, _metadata = app._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == box.model_id
     assert bundle["text/plain"] == repr(box) == repr(app)
     assert "PNG" not in repr(box)

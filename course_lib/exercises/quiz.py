@@ -153,6 +153,48 @@ class Quiz(widgets.VBox):
         return (f"Quiz: {self.quiz_title} ({len(self.questions)} questions; "
                 "answer them in Jupyter, each with its Check button)")
 
+    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+        """The live quiz, and its questions as HTML wherever no kernel runs."""
+        from ..widgets._static import widget_bundle
+
+        return widget_bundle(self, text=repr(self), html=quiz_html(self.quiz_title, self.questions))
+
+    def _ipython_display_(self, **kwargs) -> None:  # ipywidgets 7 displays widgets this way
+        from ..widgets._static import display_bundle
+
+        display_bundle(self._repr_mimebundle_())
+
+
+_INLINE_MATH = re.compile(r"(?<![\\$])\$([^$]+?)\$")
+
+
+def _math_delimiters(text: str) -> str:
+    """``$x$`` becomes ``\\(x\\)``, which MathJax finds in JupyterLab, nbconvert and the website."""
+    return _INLINE_MATH.sub(lambda m: "\\(" + m.group(1) + "\\)", text)
+
+
+def quiz_html(title: str, questions: Sequence) -> str:
+    """The quiz's questions (and the choices of multiple-choice ones) as static HTML.
+
+    >>> q = MultipleChoice("Is $2 + 2 = 4$?", (Choice("yes", "Right.", correct=True),
+    ...                                        Choice("no", "It is.")))
+    >>> page = quiz_html("Warm-up", [q])
+    >>> "<li>Is \\(2 + 2 = 4\\)?" in page, page.count("<li>")  # the question and its 2 choices
+    (True, 3)
+    """
+    items = []
+    for question in questions:
+        prompt = _math_delimiters(question.prompt)  # authors' HTML, as the live widget shows it
+        if isinstance(question, MultipleChoice):
+            options = "".join(f"<li>{_math_delimiters(html.escape(c.text))}</li>"
+                              for c in question.choices)
+            items.append(f'<li>{prompt}<ol type="a">{options}</ol></li>')
+        else:
+            items.append(f"<li>{prompt} <em>(a number)</em></li>")
+    return (f'<div class="course-quiz-static"><p><strong>Quiz: {html.escape(title)}</strong> '
+            "(answer in a live notebook, with the Check buttons)</p>"
+            f"<ol>{''.join(items)}</ol></div>")
+
 
 def _answer_widget(question) -> widgets.Widget:
     if isinstance(question, MultipleChoice):

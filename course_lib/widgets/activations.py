@@ -15,6 +15,7 @@ import numpy as np
 from .._checks import check_int
 from ..activations import ACTIVATION_NAMES, chain_gradient, get_activation
 from ._common import message_line, show_message
+from ._static import widget_bundle
 
 __all__ = ["ActivationExplorer", "activation_explorer", "explorer_figure", "explorer_rows"]
 
@@ -119,10 +120,20 @@ class ActivationExplorer:
         self.plot.value = explorer_figure(names, x, depth, dpi=self.dpi)
         show_message(self.message, "")
 
-    def _ipython_display_(self):
-        from IPython.display import display
+    def snapshot(self) -> bytes:
+        """PNG of the explorer as it is now (its plot: the last good one)."""
+        return self.plot.value
 
-        display(self.widget)
+    def __repr__(self) -> str:
+        return (f"ActivationExplorer(functions={tuple(self.functions.value)!r}, "
+                f"x={self.x.value:g}, layers={self.depth.value})")
+
+    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+        names = ", ".join(get_activation(n).label for n in self.functions.value)
+        alt = (f"Activation explorer for {names} at x = {self.x.value:g}: three plots, the "
+               f"functions, their derivatives, and the size of the gradient after 1 to "
+               f"{self.depth.value} layers on a log scale.")
+        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
 
 
 def activation_explorer(**kwargs) -> ActivationExplorer:

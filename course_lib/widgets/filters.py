@@ -24,6 +24,7 @@ from ..conv import BOUNDARIES, convolve2d, correlate2d
 from ..filters import gaussian_blur, gaussian_kernel, preset_kernels
 from ..images import load_image, sample_image, sample_names, shrink
 from ._common import image_view, message_line, show_message, update_image
+from ._static import Panel, display_bundle, panels_png, widget_bundle
 
 __all__ = ["GaussianExplorer", "KernelExplorer", "gaussian_explorer", "kernel_explorer",
            "parse_weight"]
@@ -73,7 +74,8 @@ def format_weight(value: float) -> str:
 
 
 class _AppBox(widgets.VBox):
-    """The app's container: a VBox whose text form is short and stable (no PNG bytes)."""
+    """The app's container: displayed as its app is (the live widget, a picture of it, and a
+    short stable text form, no PNG bytes), with ipywidgets 7 and 8."""
 
     def __init__(self, children, *, app) -> None:
         super().__init__(children)
@@ -82,14 +84,11 @@ class _AppBox(widgets.VBox):
     def __repr__(self) -> str:
         return repr(self.app)
 
+    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+        return self.app._repr_mimebundle_(**kwargs)
 
-def _display_bundle(app, container: widgets.Widget) -> dict:
-    """The MIME bundle that shows ``container`` (works with ipywidgets 7 and 8)."""
-    return {
-        "text/plain": repr(app),
-        "application/vnd.jupyter.widget-view+json": {
-            "version_major": 2, "version_minor": 0, "model_id": container.model_id},
-    }
+    def _ipython_display_(self, **kwargs) -> None:
+        display_bundle(self._repr_mimebundle_())
 
 
 class _ImageSource:
@@ -217,8 +216,26 @@ class KernelExplorer:
         return (f"KernelExplorer(image={self.image_choice.value!r}, preset={self.preset.value!r}, "
                 f"{self.mode_toggle.value}, boundary={self.boundary.value!r})")
 
-    def _repr_mimebundle_(self, **kwargs) -> dict:
-        return _display_bundle(self, self.widget)
+    def snapshot(self) -> bytes:
+        """PNG of the explorer as it is now: original, filtered image and kernel, titled with
+        the settings (what a page without a live kernel shows in place of the widget)."""
+        limit = float(np.abs(self._kernel).max()) or 1.0
+        return panels_png([
+            Panel("original", self.original_view.value),
+            Panel("filtered", self.filtered_view.value),
+            Panel("kernel", self._kernel, cmap="RdBu_r", vmin=-limit, vmax=limit,
+                  colorbar="weight (red > 0, blue < 0)"),
+        ], title=self._settings())
+
+    def _settings(self) -> str:
+        return (f"Kernel explorer: {self.image_choice.value!r} image, {self.preset.value} kernel "
+                f"{_size_label(self._kernel)}, {self.mode_toggle.value}, "
+                f"boundary {self.boundary.value!r}")
+
+    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+        alt = (f"{self._settings()}. Three pictures: the original image, the filtered image "
+               "and the kernel's weights as coloured squares.")
+        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
 
     # ---------------------------------------------------------------------------- handlers
 
@@ -394,8 +411,22 @@ class GaussianExplorer:
     def __repr__(self) -> str:
         return f"GaussianExplorer(image={self.image_choice.value!r}, sigma={self.sigma.value})"
 
-    def _repr_mimebundle_(self, **kwargs) -> dict:
-        return _display_bundle(self, self.widget)
+    def snapshot(self) -> bytes:
+        """PNG of the explorer as it is now: the kernel (with a colorbar) and the blurred image."""
+        kernel = gaussian_kernel(self.sigma.value)
+        side = kernel.shape[0]
+        return panels_png([
+            Panel(f"kernel {side}x{side}", kernel, cmap="viridis", vmin=0.0, colorbar="weight"),
+            Panel("blurred", self.blurred_view.value),
+        ], title=self._settings())
+
+    def _settings(self) -> str:
+        return f"Gaussian explorer: {self.image_choice.value!r} image, sigma = {self.sigma.value:g}"
+
+    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+        alt = (f"{self._settings()}. Two pictures: the Gaussian kernel as a bright centre fading "
+               "outwards, and the blurred image.")
+        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
 
 
 def kernel_explorer(image=None) -> widgets.VBox:

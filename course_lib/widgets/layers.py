@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import html
+import textwrap
 
 import ipywidgets as widgets
 import numpy as np
@@ -23,6 +24,7 @@ from .._checks import check_choice, check_int
 from ..models import alexnet, vgg
 from ..models.summary import LayerTable
 from ._common import image_view, message_line, show_message, update_image
+from ._static import Panel, panels_png, widget_bundle
 
 __all__ = ["MODEL_NAMES", "LayerExplorer", "explorer_table", "layer_explorer"]
 
@@ -104,6 +106,14 @@ def receptive_field_picture(size: int, field: int | None, jump: int | None) -> n
 
 def _details_html(table: LayerTable, index: int) -> str:
     """A small HTML summary of layer ``index`` and the totals up to it."""
+    title, *figures = _details_lines(table, index)
+    name, layer = title.split(": ", 1)
+    lines = [f"<b>{html.escape(name)}</b>: {html.escape(layer)}", *map(html.escape, figures)]
+    return '<div class="course-layer-details">' + "<br>".join(lines) + "</div>"
+
+
+def _details_lines(table: LayerTable, index: int) -> list[str]:
+    """The summary of layer ``index`` as lines of plain text: ``"name: layer"``, then figures."""
     row = table.rows[index]
     params_so_far = sum(r.parameters for r in table.rows[:index + 1])
     madds_so_far = sum(r.multiply_adds for r in table.rows[:index + 1])
@@ -112,8 +122,8 @@ def _details_html(table: LayerTable, index: int) -> str:
              f"{row.receptive_field}x{row.receptive_field} pixels, neighbouring units "
              f"{row.jump} pixel(s) apart")
     shape = "x".join(str(v) for v in row.output_shape)
-    lines = [
-        f"<b>{html.escape(row.name)}</b>: {html.escape(row.layer)}",
+    return [
+        f"{row.name}: {row.layer}",
         f"output {shape} = {row.activations:,} values "
         f"({row.activations * 4 / 2**20:.2f} MiB as float32)",
         f"parameters {row.parameters:,}; so far {params_so_far:,} of "
@@ -123,7 +133,6 @@ def _details_html(table: LayerTable, index: int) -> str:
         f"({100 * madds_so_far / max(table.total_multiply_adds, 1):.1f}%)",
         f"receptive field of one unit: {field}",
     ]
-    return '<div class="course-layer-details">' + "<br>".join(lines) + "</div>"
 
 
 class LayerExplorer:
@@ -245,10 +254,28 @@ class LayerExplorer:
         self._show_layer()
         self._show_table()
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    def snapshot(self) -> bytes:
+        """PNG of the explorer as it is now: the receptive-field picture and the layer's figures
+        (what a page without a live kernel shows in place of the widget)."""
+        notes = [textwrap.fill(line, 64) for line in
+                 _details_lines(self._table, self.layer_slider.value)]
+        return panels_png([Panel("receptive field of one unit (red)", self.picture.value)],
+                          title=self._settings(), notes=notes, height=3.6)
 
-        display(self.widget)
+    def _settings(self) -> str:
+        size = self._table.input_shape[-1]
+        return (f"Layer explorer: {self.model_choice.value}, {size}x{size} input, layer "
+                f"{self.layer_slider.value} of {len(self._table) - 1}")
+
+    def __repr__(self) -> str:
+        return (f"LayerExplorer(model={self.model_choice.value!r}, "
+                f"input_size={self.input_size.value}, layer={self.layer_slider.value})")
+
+    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+        row = self.current_row
+        alt = (f"{self._settings()} ({row.name}). The sample photograph with a red square "
+               "marking the pixels one unit of this layer sees, and the layer's figures.")
+        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
 
 
 def layer_explorer(*, model: str = "AlexNet (torchvision)", input_size: int | None = None,

@@ -17,6 +17,7 @@ from ..data import load_digits_split, make_shapes
 from ..models.tiny import tiny_cnn
 from ..train import PROGRESS_CLASS, LivePlot, StepInfo, TrainingDiverged, fit
 from ._common import message_line, show_message
+from ._static import widget_bundle
 
 __all__ = ["DATASETS", "LEARNING_RATES", "TrainingDemo", "training_demo"]
 
@@ -172,10 +173,21 @@ class TrainingDemo:
         for control in (self.dataset, self.activation, self.lr, self.epochs):
             control.disabled = busy
 
-    def _ipython_display_(self):
-        from IPython.display import display
+    def snapshot(self) -> bytes:
+        """PNG of the demo as it is now: the curves of the last run (empty axes before one)."""
+        return self.plot.value
 
-        display(self.widget)
+    def __repr__(self) -> str:
+        return (f"TrainingDemo(dataset={self.dataset.value!r}, activation={self.activation.value!r}, "
+                f"lr={self.lr.value:g}, epochs={self.epochs.value})")
+
+    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+        alt = (f"Training demo: a tiny CNN on the {self.dataset.value} with "
+               f"{get_activation(self.activation.value).label}, learning rate {self.lr.value:g}, "
+               f"{self.epochs.value} epochs. Loss and accuracy axes"
+               + (", with the curves of the last run." if self.history else
+                  ", empty until Train is pressed in a live notebook."))
+        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
 
 
 def training_demo(**kwargs) -> TrainingDemo:
