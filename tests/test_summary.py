@@ -281,3 +281,26 @@ def test_table_totals_by_kind(small_net):
     assert table.total("multiply_adds") == table.total_multiply_adds
     with pytest.raises(ValueError, match="`column` must be one of"):
         table.total("flops")
+
+
+def test_totals_by_size_split_vgg16_into_its_stages():
+    from course_lib.models import vgg
+
+    with torch.device("meta"):
+        table = vgg(16).layer_table(compact=True)
+    stages = table.total_by_size("multiply_adds", kind="Conv2d")
+    assert list(stages) == [224, 112, 56, 28, 14]
+    assert sum(stages.values()) == table.total("multiply_adds", kind="Conv2d")
+    # by hand: stage side n, convolutions (c_in, c_out) of 3x3 at n x n
+    by_hand = {224: [(3, 64), (64, 64)], 112: [(64, 128), (128, 128)],
+               56: [(128, 256), (256, 256), (256, 256)], 28: [(256, 512), (512, 512), (512, 512)],
+               14: [(512, 512)] * 3}
+    for side, convs in by_hand.items():
+        assert stages[side] == sum(conv_multiply_adds(a, b, 3, side) for a, b in convs)
+    assert stages[56] == stages[28] and round(stages[224] / table.total_multiply_adds, 3) == 0.125
+    assert table.total_by_size("parameters") == {
+        side: sum(r.parameters for r in table.rows
+                  if len(r.output_shape) == 3 and r.output_shape[1] == side)
+        for side in (224, 112, 56, 28, 14, 7)}
+    with pytest.raises(ValueError, match="`column` must be one of"):
+        table.total_by_size("flops")

@@ -553,8 +553,30 @@ class LayerTable:
         (99, 119)
         """
         check_choice(column, "column", ("parameters", "multiply_adds", "activations"))
-        rows = [r for r in self.rows if kind is None or r.layer.split(" ")[0] == kind]
-        return sum(getattr(r, column) for r in rows)
+        return sum(getattr(r, column) for r in self._rows_of_kind(kind))
+
+    def total_by_size(self, column: str, *, kind: str | None = None) -> dict[int, int]:
+        """Sum of a column per output size: ``{side: total}`` over the layers whose output map is
+        ``side`` pixels high, in the order the sizes occur (VGG's stages: 224, 112, 56, ...).
+
+        Layers with a flat output (``Linear``, ``Flatten``) have no map and are left out;
+        ``kind`` keeps one kind of layer, as in :meth:`total`.
+
+        >>> table = layer_table(nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.MaxPool2d(2),
+        ...                                   nn.Conv2d(2, 2, 3, padding=1)), (1, 1, 8, 8))
+        >>> table.total_by_size("multiply_adds", kind="Conv2d")    # 8*8*2*9, then 4*4*2*18
+        {8: 1152, 4: 576}
+        """
+        check_choice(column, "column", ("parameters", "multiply_adds", "activations"))
+        sums: dict[int, int] = {}
+        for row in self._rows_of_kind(kind):
+            if len(row.output_shape) == 3:                     # (C, H, W): a map
+                side = row.output_shape[1]
+                sums[side] = sums.get(side, 0) + getattr(row, column)
+        return sums
+
+    def _rows_of_kind(self, kind: str | None) -> list[LayerRow]:
+        return [r for r in self.rows if kind is None or r.layer.split(" ")[0] == kind]
 
     def column(self, name: str) -> list:
         """One column as a list, e.g. ``table.column("parameters")``."""
