@@ -1,6 +1,7 @@
 """VGG (Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
-Recognition", ICLR 2015): only 3x3 convolutions with padding 1, and 2x2 max pooling with stride
-2 after each block, so the spatial size halves and the channels double (64 up to 512).
+Recognition", ICLR 2015): 3x3 convolutions with padding 1 (configuration C, a control, also has
+three 1x1 convolutions), and 2x2 max pooling with stride 2 after each block, so the spatial size
+halves and the channels double (64 up to 512).
 
 ``CONFIGURATIONS`` holds the six networks of the paper's Table 1 (A, A-LRN, B, C, D, E); the
 ``vgg(depth)`` builder makes A, B, D, E (11, 13, 16, 19 weight layers) with torchvision's
