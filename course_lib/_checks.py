@@ -113,3 +113,52 @@ def check_real(value, name: str, *, minimum: float | None = None, positive: bool
     if maximum is not None and value > maximum:
         raise ValueError(f"`{name}` must be at most {maximum}; got {value}.")
     return float(value)
+
+
+MAX_NUMBERS = 2**25
+"""The most numbers (float64 values, 256 MiB) that a size parameter may make the library hold in
+one array: a ``(5792, 5792)`` image or kernel. Larger requests are refused before allocating."""
+
+
+def _bytes_text(count: int) -> str:
+    size = float(min(count, 2**120))
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if size < 1024 or unit == "PiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.3g} {unit}"
+        size /= 1024
+    return f"{size:.3g} PiB"  # pragma: no cover
+
+
+def count_text(number: int, *, commas: bool = True) -> str:
+    """A count for a message: ``1,234,567``, or ``1e+300`` when it is astronomically large.
+
+    >>> count_text(1234567), count_text(1234567, commas=False), count_text(10**300)
+    ('1,234,567', '1234567', '1e+300')
+    """
+    number = int(number)
+    if abs(number) >= 10**15:
+        return f"{float(number):.3g}"
+    return f"{number:,}" if commas else str(number)
+
+
+def check_size(numbers: int, name: str, value, *, limit: int = MAX_NUMBERS,
+               what: str = "an array") -> None:
+    """Refuse, before allocating, a request that needs more than ``limit`` float64 numbers.
+
+    ``numbers`` is a Python int (no overflow); the message names the parameter, its value
+    (or, when ``value`` is a str, that description of it), the size it would need and the limit.
+
+    >>> check_size(10**12, "shape", (10**6, 10**6))
+    Traceback (most recent call last):
+    ...
+    ValueError: `shape` = (1000000, 1000000) would need an array of 1,000,000,000,000 numbers (7.28 TiB); the limit is 33,554,432 numbers (256 MiB).
+    """
+    numbers = int(numbers)
+    if numbers > limit:
+        text = repr(value)
+        if len(text) > 60:
+            text = text[:57] + "..."
+        text = value if isinstance(value, str) else f"= {text}"  # a str is a description
+        raise ValueError(f"`{name}` {text} would need {what} of {count_text(numbers)} numbers "
+                         f"({_bytes_text(8 * numbers)}); the limit is {limit:,} numbers "
+                         f"({_bytes_text(8 * limit)}).")

@@ -42,7 +42,7 @@ import numpy as np
 import scipy.fft
 from numpy.lib.stride_tricks import as_strided
 
-from ._checks import as_float_array, check_choice, check_real
+from ._checks import MAX_NUMBERS, as_float_array, check_choice, check_real, check_size
 
 MODES = ("full", "same", "valid")
 BOUNDARIES = ("fill", "wrap", "symm")
@@ -55,6 +55,9 @@ _FFT_ABOVE_TAPS = 30
 _FFT_ABOVE_DENSE_TAPS = 121
 # Numbers per block of the shifted-slice loops: a block and its accumulator stay in the CPU cache.
 _BLOCK_NUMBERS = 65_536
+# "auto" rounds an FFT result to integers when image and kernel are integers and no output can
+# exceed this (the FFT's errors are then below 1e-4, far from the 0.5 that rounding forgives).
+_EXACT_FFT_BELOW = 2.0**36
 
 
 # ----------------------------------------------------------------------------- public functions
@@ -156,24 +159,36 @@ def pad_image(image, kernel_shape: tuple[int, int], *, mode: str = "same",
 def separate_kernel(kernel, *, rtol: float = 1e-12) -> tuple[np.ndarray, np.ndarray] | None:
     """Split a rank-1 kernel into a column ``u`` and a row ``v`` with ``kernel = outer(u, v)``.
 
-    Returns ``None`` when the kernel is not rank 1 (its second singular value is above ``rtol``
-    times the first).
+    The split is read off the kernel itself, through its largest entry ``g[i, j]`` (the pivot):
+    ``u`` is column ``j`` and ``v`` is row ``i`` divided by the pivot. An integer kernel is split
+    into integer vectors (``u`` is column ``j`` divided by the greatest common divisor of its
+    entries), so integer images give exact integer results. Returns ``None`` when the kernel is
+    not rank 1: when ``outer(u, v)`` misses any entry by more than ``rtol`` times that entry, so
+    a small tap is never dropped. An all-zero kernel (rank 0) also gives ``None``.
 
     >>> u, v = separate_kernel([[1, 2, 1], [2, 4, 2], [1, 2, 1]])
-    >>> np.allclose(np.outer(u, v), [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
-    True
+    >>> u, v
+    (array([1., 2., 1.]), array([1., 2., 1.]))
     >>> separate_kernel([[1, 0], [0, 1]]) is None
+    True
+    >>> separate_kernel([[1e10, 0], [0, 1e-3]]) is None  # rank 2, however small the 1e-3
     True
     """
     k = _check_kernel(kernel)
     rtol = check_real(rtol, "rtol", minimum=0.0)
     if not np.any(k):
         return None
-    left, singular, right = np.linalg.svd(k)
-    if len(singular) > 1 and singular[1] > rtol * singular[0]:
+    magnitude = np.abs(k)
+    i, j = np.unravel_index(int(np.argmax(magnitude)), k.shape)  # the pivot, never zero
+    if magnitude[i, j] < 2.0**53 and np.array_equal(k, np.round(k)):
+        column = k[:, j] / float(np.gcd.reduce(magnitude[:, j].astype(np.int64)))  # (kh,)
+        row = k[i, :] / column[i]  # (kw,) integers: the column is primitive
+    else:
+        column = k[:, j].copy()  # (kh,)
+        row = k[i, :] / k[i, j]  # (kw,)
+    if not np.all(np.abs(np.outer(column, row) - k) <= rtol * magnitude):
         return None
-    scale = np.sqrt(singular[0])
-    return left[:, 0] * scale, right[0, :] * scale  # (kh,), (kw,)
+    return column, row
 
 
 def choose_method(kernel) -> str:
@@ -257,10 +272,14 @@ def convolve_separable(padded, kernel: np.ndarray) -> np.ndarray:
     """Two 1-D passes for a rank-1 kernel ``g = outer(u, v)``: first down the columns with
     ``u``, then along the rows with ``v`` (the notes' "1D filter on a 2D image")."""
     _check_strategy_input(padded, kernel, ndims=(2, 3))
-    parts = separate_kernel(kernel)
+    if not np.any(kernel):  # rank 0: u = 0 and v = 0 will do
+        parts = np.zeros(kernel.shape[0]), np.zeros(kernel.shape[1])
+    else:
+        parts = separate_kernel(kernel)
     if parts is None:
-        raise ValueError(f"`kernel` of shape {kernel.shape} is not separable (its rank is above 1); "
-                         "use method='vectorized' or 'fft'.")
+        raise ValueError(f"`kernel` of shape {kernel.shape} is not separable (its rank is above 1: "
+                         "it is not the outer product of a column and a row); use "
+                         "method='vectorized' or 'fft'.")
     column, row = parts
     kh, kw = kernel.shape
     out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
@@ -349,10 +368,22 @@ def _filter(image, kernel, *, mode, boundary, fillvalue, method, flip) -> np.nda
     if mode == "valid" and (k.shape[0] > arr.shape[0] or k.shape[1] > arr.shape[1]):
         raise ValueError(f"`kernel` of shape {k.shape} is larger than the image "
                          f"{arr.shape[:2]}; mode='valid' needs the kernel to fit inside the image.")
+    _check_padded_size(arr, k, mode)
     if flip:  # correlation = convolution with the flipped kernel
         k = k[::-1, ::-1]
-    if method == "auto":
-        method = choose_method(k)
+    if method != "auto":
+        return _run(arr, k, mode=mode, boundary=boundary, fillvalue=fillvalue, method=method,
+                    flip=flip)
+    method = choose_method(k)
+    result = _run(arr, k, mode=mode, boundary=boundary, fillvalue=fillvalue, method=method,
+                  flip=flip)
+    if method == "fft" and _exact_integers(arr, k, fillvalue):
+        np.round(result, out=result)  # integer data: exact, as scipy.signal.convolve rounds
+    return result
+
+
+def _run(arr, k, *, mode, boundary, fillvalue, method, flip) -> np.ndarray:
+    """Run one strategy on checked inputs (``k`` already flipped for a correlation)."""
     if method in ("vectorized", "separable"):  # pad block by block, inside the strategy
         rows, cols = (_axis_padding(size, mode, flip) for size in k.shape)
         return _STRATEGIES[method](_LazyPadded(arr, rows, cols, boundary, fillvalue), k)
@@ -366,6 +397,25 @@ def _filter(image, kernel, *, mode, boundary, fillvalue, method, flip) -> np.nda
         channels = [strategy(padded[:, :, c], k) for c in range(arr.shape[2])]
         return np.stack(channels, axis=-1)  # (Ho, Wo, C)
     return strategy(padded, k)
+
+
+def _check_padded_size(arr: np.ndarray, kernel: np.ndarray, mode: str) -> None:
+    """Refuse a kernel whose padding would make the working copy much larger than the image."""
+    if mode == "valid":
+        return
+    height, width = (size + extent - 1 for size, extent in zip(arr.shape[:2], kernel.shape))
+    channels = arr.shape[2] if arr.ndim == 3 else 1
+    check_size(height * width * channels, "kernel", f"of shape {kernel.shape}",
+               limit=max(MAX_NUMBERS, 2 * arr.size),
+               what=f"a padded image of {height}x{width} pixels in mode={mode!r}")
+
+
+def _exact_integers(arr: np.ndarray, kernel: np.ndarray, fillvalue: float) -> bool:
+    """Whether image, kernel and fill value are integers small enough that the FFT's result,
+    rounded, is the exact convolution (its rounding errors stay far below 0.5)."""
+    bound = max(float(np.abs(arr).max()), abs(fillvalue)) * float(np.abs(kernel).sum())
+    return (bound < _EXACT_FFT_BELOW and float(fillvalue).is_integer()
+            and np.array_equal(kernel, np.round(kernel)) and np.array_equal(arr, np.round(arr)))
 
 
 def _check_strategy_input(padded, kernel, *, ndims: tuple[int, ...]) -> None:

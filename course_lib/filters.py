@@ -11,13 +11,19 @@ Axes: ``axis=1`` is x (columns, left to right), ``axis=0`` is y (rows, top to bo
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+import scipy.ndimage
 
-from ._checks import as_float_array, check_choice, check_int, check_real
+from ._checks import (_describe, as_float_array, check_choice, check_int, check_real, check_size,
+                      count_text)
 from .conv import BOUNDARIES, convolve2d
+
+# median_filter refuses more than this many window entries in total (pixels x size**2): about
+# three seconds. A 31x31 median of a 512x512 grey image is 252 million.
+MEDIAN_MAX_WORK = 2**29
 
 # ------------------------------------------------------------------------------------ kernels
 
@@ -31,6 +37,7 @@ def identity_kernel(size: int = 3) -> np.ndarray:
            [0., 0., 0.]])
     """
     size = _check_odd(size, "size")
+    check_size(size * size, "size", size, what=f"a {size}x{size} kernel")
     kernel = np.zeros((size, size))
     kernel[size // 2, size // 2] = 1.0
     return kernel
@@ -46,12 +53,15 @@ def shift_kernel(dx: int = 0, dy: int = 0, *, shape: tuple[int, int] | None = No
     array([[1., 0., 0., 0., 0., 0., 0.]])
     """
     dx, dy = check_int(dx, "dx"), check_int(dy, "dy")
+    name = "shape"
     if shape is None:
-        shape = (2 * abs(dy) + 1, 2 * abs(dx) + 1)
+        name, shape = ("dx" if abs(dx) >= abs(dy) else "dy"), (2 * abs(dy) + 1, 2 * abs(dx) + 1)
     rows, cols = _check_shape(shape, "shape")
     if abs(dy) > rows // 2 or abs(dx) > cols // 2:
         raise ValueError(f"`shape` {shape} is too small for a shift of (dy, dx) = ({dy}, {dx}); "
                          f"it needs at least {(2 * abs(dy) + 1, 2 * abs(dx) + 1)}.")
+    check_size(rows * cols, name, dx if name == "dx" else dy if name == "dy" else shape,
+               what=f"a {rows}x{cols} kernel")
     kernel = np.zeros((rows, cols))
     kernel[rows // 2 + dy, cols // 2 + dx] = 1.0
     return kernel
@@ -70,6 +80,7 @@ def box_kernel(size: int | tuple[int, int] = 3) -> np.ndarray:
     array([[0.33333333, 0.33333333, 0.33333333]])
     """
     rows, cols = _check_shape(size if isinstance(size, (tuple, list)) else (size, size), "size")
+    check_size(rows * cols, "size", size, what=f"a {rows}x{cols} kernel")
     return np.full((rows, cols), 1.0 / (rows * cols))
 
 
@@ -82,12 +93,11 @@ def gaussian_kernel_1d(sigma: float, *, size: int | None = None) -> np.ndarray:
     >>> gaussian_kernel_1d(1.0).round(4)
     array([0.0044, 0.054 , 0.242 , 0.3991, 0.242 , 0.054 , 0.0044])
     """
-    sigma = check_real(sigma, "sigma", positive=True)
-    if size is None:
-        size = 2 * int(np.ceil(3.0 * sigma)) + 1
-    size = _check_odd(size, "size")
+    sigma, size, name = _gaussian_size(sigma, size)
+    check_size(size, name, sigma if name == "sigma" else size, what=f"a kernel of {count_text(size)} taps")
     x = np.arange(size) - size // 2  # (size,)
-    weights = np.exp(-(x**2) / (2.0 * sigma**2))
+    with np.errstate(over="ignore"):  # a tiny sigma: exp(-inf) = 0 is right
+        weights = np.exp(-0.5 * (x / sigma) ** 2)  # x / sigma first: sigma**2 may underflow
     return weights / weights.sum()
 
 
@@ -102,6 +112,7 @@ def gaussian_kernel(sigma: float, *, size: int | None = None) -> np.ndarray:
            [0.084, 0.619, 0.084],
            [0.011, 0.084, 0.011]])
     """
+    _check_square_gaussian(sigma, size)
     row = gaussian_kernel_1d(sigma, size=size)  # (size,)
     return np.outer(row, row)  # (size, size)
 
@@ -117,9 +128,12 @@ def gaussian_derivative_kernel(sigma: float, *, axis: int = 1, size: int | None 
     ((7, 7), True, True)
     """
     axis = _check_axis(axis)
+    _check_square_gaussian(sigma, size)
     smooth = gaussian_kernel_1d(sigma, size=size)  # (size,)
     x = np.arange(smooth.size) - smooth.size // 2
-    derivative = -x / sigma**2 * smooth  # (size,)
+    with np.errstate(all="ignore"):
+        derivative = -x / sigma**2 * smooth  # (size,)
+    derivative[~np.isfinite(derivative)] = 0.0  # sigma below 1e-154: sigma**2 underflows to 0
     kernel = np.outer(smooth, derivative)  # (size, size): varies along x
     return kernel if axis == 1 else kernel.T
 
@@ -233,12 +247,20 @@ def box_blur(image, size: int = 3, *, boundary: str = "symm") -> np.ndarray:
 
 def gaussian_blur(image, sigma: float, *, size: int | None = None,
                   boundary: str = "symm") -> np.ndarray:
-    """Blur with a Gaussian of standard deviation ``sigma`` pixels (run as two 1-D passes).
+    """Blur with a Gaussian of standard deviation ``sigma`` pixels, as two 1-D passes.
+
+    The 2-D Gaussian is the outer product of two 1-D ones, so the blur is a vertical pass
+    with the 1-D kernel followed by a horizontal one (the same result as
+    ``convolve2d(image, gaussian_kernel(sigma))``): ``2 * size`` multiply-adds per pixel, never
+    the ``size x size`` kernel.
 
     >>> gaussian_blur(np.ones((5, 5)), 1.0).round(12).max()
     np.float64(1.0)
     """
-    return convolve2d(image, gaussian_kernel(sigma, size=size), boundary=_check_boundary(boundary))
+    boundary = _check_boundary(boundary)
+    taps = gaussian_kernel_1d(sigma, size=size)  # (size,)
+    vertical = convolve2d(image, taps[:, None], boundary=boundary)  # (H, W[, C])
+    return convolve2d(vertical, taps[None, :], boundary=boundary)
 
 
 def sharpen(image, amount: float = 1.0, *, size: int = 3, boundary: str = "symm") -> np.ndarray:
@@ -259,12 +281,15 @@ def median_filter(image, size: int = 3, *, boundary: str = "symm") -> np.ndarray
     arr = as_float_array(image, "image", ndim=(2, 3))
     size = _check_odd(size, "size")
     boundary = _check_boundary(boundary)
-    radius = size // 2
-    pads = [(radius, radius), (radius, radius)] + [(0, 0)] * (arr.ndim - 2)
-    numpy_mode = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}[boundary]
-    padded = np.pad(arr, pads, mode=numpy_mode)
-    windows = sliding_window_view(padded, (size, size), axis=(0, 1))  # (H, W[, C], size, size)
-    return np.median(windows, axis=(-2, -1))
+    work = arr.size * size * size
+    if work > MEDIAN_MAX_WORK:
+        raise ValueError(f"`size` = {size} on an image of shape {arr.shape} would sort {work:,} "
+                         f"window entries ({arr.size:,} windows of {size}x{size}); the limit is "
+                         f"{MEDIAN_MAX_WORK:,}: use a smaller size, or shrink the image.")
+    # SciPy's median filter reads each window in place (no copy of the windows); its border
+    # modes "constant" (zeros), "grid-wrap" and "reflect" are our "fill", "wrap" and "symm".
+    mode = {"fill": "constant", "wrap": "grid-wrap", "symm": "reflect"}[boundary]
+    return scipy.ndimage.median_filter(arr, size=(size, size, 1)[:arr.ndim], mode=mode, cval=0.0)
 
 
 def gradient(image, *, operator: str = "sobel", sigma: float = 1.0,
@@ -282,6 +307,10 @@ def gradient(image, *, operator: str = "sobel", sigma: float = 1.0,
     """
     operator = check_choice(operator, "operator", ("central", "sobel", "prewitt", "gaussian"))
     boundary = _check_boundary(boundary)
+    sigma = check_real(sigma, "sigma", positive=True)
+    if operator != "gaussian" and sigma != 1.0:
+        raise ValueError(f"`sigma` applies to operator='gaussian' only; got sigma={sigma} with "
+                         f"operator={operator!r}.")
     if operator == "gaussian":
         kx, ky = (gaussian_derivative_kernel(sigma, axis=a) for a in (1, 0))
     else:
@@ -324,6 +353,7 @@ def impulse(shape: tuple[int, int] = (7, 7), *, position: tuple[int, int] | None
            [0., 0., 0.]])
     """
     rows, cols = _check_positive_pair(shape, "shape")
+    check_size(rows * cols, "shape", shape, what=f"a {rows}x{cols} image")
     if position is None:
         position = (rows // 2, cols // 2)
     r, c = _check_positive_pair(position, "position", minimum=0)
@@ -344,7 +374,12 @@ def impulse_response(filter_fn: Callable[[np.ndarray], np.ndarray], *,
     """
     if not callable(filter_fn):
         raise TypeError(f"`filter_fn` must be callable; got {type(filter_fn).__name__}.")
-    return np.asarray(filter_fn(impulse(shape)), dtype=np.float64)
+    result = filter_fn(impulse(shape))
+    try:
+        return as_float_array(result, "filter_fn", allow_empty=True)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"`filter_fn` must return a numeric array; it returned "
+                        f"{_describe(result)}: {exc}") from None
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -354,6 +389,22 @@ def _smoothed_difference(smooth: np.ndarray, axis) -> np.ndarray:
     axis = _check_axis(axis)
     kernel = np.outer(smooth, [1.0, 0.0, -1.0])  # (3, 3): differences along x
     return kernel if axis == 1 else kernel.T
+
+
+def _gaussian_size(sigma, size) -> tuple[float, int, str]:
+    """Check ``sigma`` and ``size``; the default size is ``2 * ceil(3 sigma) + 1``. Also returns
+    the name of the parameter that set the size, for a size error."""
+    sigma = check_real(sigma, "sigma", positive=True)
+    if size is None:
+        return sigma, 2 * math.ceil(min(3.0 * sigma, 1e300)) + 1, "sigma"
+    return sigma, _check_odd(size, "size"), "size"
+
+
+def _check_square_gaussian(sigma, size) -> None:
+    """Refuse, before building it, a 2-D Gaussian kernel of more than MAX_NUMBERS entries."""
+    sigma, size, name = _gaussian_size(sigma, size)
+    check_size(size * size, name, sigma if name == "sigma" else size,
+               what=f"a {count_text(size, commas=False)}x{count_text(size, commas=False)} kernel")
 
 
 def _check_odd(size, name: str) -> int:

@@ -208,6 +208,67 @@ def test_separate_kernel():
     assert conv.separate_kernel(np.zeros((3, 3))) is None
 
 
+def test_separate_kernel_splits_integers_exactly_and_keeps_small_taps():
+    assert conv.separate_kernel([[1e10, 0.0], [0.0, 1e-3]]) is None  # rank 2: keep the 1e-3
+    assert conv.separate_kernel([[1.0, 1e-9], [1.0, 1e-9 * (1 + 1e-6)]]) is None
+    u, v = conv.separate_kernel([[1, 3], [3, 9]])  # integers: integer factors, no 1/9
+    np.testing.assert_array_equal(np.outer(u, v), [[1, 3], [3, 9]])
+    assert np.array_equal(u, np.round(u)) and np.array_equal(v, np.round(v))
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        column, row = rng.integers(-9, 10, 5), rng.integers(-9, 10, 4)
+        if not column.any() or not row.any():
+            continue
+        kernel = np.outer(column, row)
+        np.testing.assert_array_equal(np.outer(*conv.separate_kernel(kernel)), kernel)
+
+
+def test_an_impulse_reproduces_a_kernel_with_a_tiny_tap():
+    impulse = np.zeros((5, 5))
+    impulse[2, 2] = 1.0
+    kernel = np.array([[1e10, 0.0], [0.0, 1e-3]])
+    out = conv.convolve2d(impulse, kernel, mode="full")
+    np.testing.assert_array_equal(out[2:4, 2:4], kernel)
+    assert np.count_nonzero(out) == 2
+
+
+@pytest.mark.parametrize("operation", ["convolve2d", "correlate2d"])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("boundary", ["fill", "wrap", "symm"])
+def test_integer_data_gives_exact_integers_like_scipy(operation, mode, boundary):
+    """method="auto" is exact on integer data, whichever strategy it picks (separable,
+    vectorized or FFT): the same integers as scipy.signal's direct sums."""
+    rng = np.random.default_rng(7)
+    image = rng.integers(0, 256, (37, 41)).astype(float)
+    kernels = [np.ones((3, 3)), np.array([[-1, 0, 1]] * 3), np.outer([1, 3, 1], [3, 9, 3]),
+               rng.integers(-4, 5, (5, 5)), rng.integers(-4, 5, (15, 13)),
+               np.outer(rng.integers(1, 9, 19), rng.integers(1, 9, 17))]
+    ours, ref = getattr(conv, operation), getattr(scipy.signal, operation)
+    for kernel in kernels:
+        result = ours(image, kernel, mode=mode, boundary=boundary, fillvalue=2)
+        np.testing.assert_array_equal(result, ref(image, kernel, mode=mode, boundary=boundary,
+                                                  fillvalue=2))
+
+
+def test_the_notes_worked_example_is_exactly_18():
+    image = np.array([[8, 5, 2], [7, 5, 3], [9, 4, 1]])
+    result = conv.convolve2d(image, [[-1, 0, 1]] * 3, mode="valid")
+    assert result[0, 0] == 18.0
+    assert conv.convolve2d(np.ones((3, 3)), np.ones((2, 2)))[2, 2] == 4.0
+
+
+def test_a_zero_kernel_is_separable_and_gives_zeros():
+    result = conv.convolve2d(np.ones((6, 5)), np.zeros((3, 3)), method="separable",
+                             boundary="fill", fillvalue=7.0)
+    np.testing.assert_array_equal(result, np.zeros((6, 5)))
+
+
+def test_a_kernel_far_larger_than_the_image_is_refused_before_padding():
+    with pytest.raises(ValueError, match=r"`kernel` of shape \(3, 20000000\) would need a "
+                                         r"padded image of 5x20000002 pixels"):
+        conv.convolve2d(np.ones((3, 3)), np.broadcast_to(1.0, (3, 20_000_000)))
+
+
 def test_choose_method():
     assert conv.choose_method(np.ones((5, 5))) == "separable"
     assert conv.choose_method(np.ones((17, 17))) == "fft"

@@ -143,6 +143,24 @@ def test_impulse_response_reproduces_kernels():
         np.testing.assert_allclose(flipped, kernel[::-1, ::-1], atol=1e-15)
 
 
+def _sliding_median(image, size, numpy_mode):
+    """The median of every window, the obvious way: pad, view the windows, take medians."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    r = size // 2
+    padded = np.pad(image, [(r, r), (r, r)] + [(0, 0)] * (image.ndim - 2), mode=numpy_mode)
+    return np.median(sliding_window_view(padded, (size, size), axis=(0, 1)), axis=(-2, -1))
+
+
+@pytest.mark.parametrize(("boundary", "numpy_mode"),
+                         [("symm", "symmetric"), ("wrap", "wrap"), ("fill", "constant")])
+@pytest.mark.parametrize("size", [1, 3, 5, 9])
+def test_median_filter_matches_the_sliding_window_median(boundary, numpy_mode, size):
+    for image in (rand(8, (15, 12)), rand(9, (7, 6, 3)), rand(10, (3, 4))):
+        np.testing.assert_array_equal(filters.median_filter(image, size, boundary=boundary),
+                                      _sliding_median(image, size, numpy_mode))
+
+
 def test_median_filter_matches_scipy_and_is_not_linear():
     image = rand(8, (15, 12))
     np.testing.assert_allclose(filters.median_filter(image, 3, boundary="symm"),
@@ -153,6 +171,32 @@ def test_median_filter_matches_scipy_and_is_not_linear():
     together = filters.median_filter(image + other)
     apart = filters.median_filter(image) + filters.median_filter(other)
     assert np.abs(together - apart).max() > 0.05  # additivity fails
+
+
+def test_gaussian_blur_equals_the_2d_kernel_for_every_boundary():
+    image = rand(12, (13, 17, 3))
+    for boundary in ("fill", "wrap", "symm"):
+        for sigma in (0.5, 1.3, 4.0, 20.0):  # 20: the kernel is far larger than the image
+            two_d = convolve2d(image, filters.gaussian_kernel(sigma), boundary=boundary,
+                               method="vectorized" if sigma < 5 else "fft")
+            np.testing.assert_allclose(filters.gaussian_blur(image, sigma, boundary=boundary),
+                                       two_d, atol=1e-12)
+
+
+def test_gaussian_blur_cost_does_not_grow_as_sigma_cubed():
+    import time
+
+    start = time.perf_counter()
+    blurred = filters.gaussian_blur(np.ones((16, 16)), 200.0)
+    assert time.perf_counter() - start < 1.0  # well under 0.1 s on an idle machine
+    np.testing.assert_allclose(blurred, 1.0, atol=1e-12)  # symmetric border: flat stays flat
+
+
+def test_tiny_sigma_gives_an_impulse_not_nan():
+    for sigma in (1e-170, 1e-300, 5e-324):
+        np.testing.assert_array_equal(filters.gaussian_kernel(sigma), filters.identity_kernel(3))
+        derivative = filters.gaussian_derivative_kernel(sigma)
+        np.testing.assert_array_equal(derivative, np.zeros((3, 3)))
 
 
 def test_gaussian_is_separable_two_passes():
@@ -189,6 +233,27 @@ def test_gaussian_is_separable_two_passes():
     (lambda: filters.impulse((3, 3), position=(3, 0)), ValueError, "lies outside"),
     (lambda: filters.impulse((0, 3)), ValueError, "`shape` must be at least 1"),
     (lambda: filters.impulse_response("blur"), TypeError, "`filter_fn` must be callable"),
+    (lambda: filters.impulse_response(lambda im: "abc"), TypeError,
+     "`filter_fn` must return a numeric array"),
+    (lambda: filters.gradient(np.zeros((4, 4)), sigma=-1), ValueError, "`sigma` must be positive"),
+    (lambda: filters.gradient(np.zeros((4, 4)), sigma=2.0), ValueError,
+     "`sigma` applies to operator='gaussian' only"),
+    # sizes that would need far too much memory or time are refused before allocating
+    (lambda: filters.gaussian_kernel(1e4), ValueError, r"`sigma` = 10000.0 would need a "
+     r"60001x60001 kernel of 3,600,120,001 numbers \(26.8 GiB\); the limit is 33,554,432"),
+    (lambda: filters.gaussian_kernel_1d(1e300), ValueError, r"`sigma` = 1e\+300 would need"),
+    (lambda: filters.gaussian_blur(np.ones((4, 4)), 1e300), ValueError, r"`sigma` = 1e\+300"),
+    (lambda: filters.gaussian_derivative_kernel(1e4), ValueError, "`sigma` = 10000.0"),
+    (lambda: filters.gaussian_kernel(1.0, size=10001), ValueError, "`size` = 10001 would need"),
+    (lambda: filters.box_kernel(100001), ValueError, "`size` = 100001 would need"),
+    (lambda: filters.identity_kernel(100001), ValueError, "`size` = 100001 would need"),
+    (lambda: filters.sharpen_kernel(size=100001), ValueError, "`size` = 100001 would need"),
+    (lambda: filters.shift_kernel(dx=10**9), ValueError, "`dx` = 1000000000 would need"),
+    (lambda: filters.shift_kernel(dy=-10**9), ValueError, "`dy` = -1000000000 would need"),
+    (lambda: filters.shift_kernel(shape=(10**5 + 1, 10**5 + 1)), ValueError, "`shape` = "),
+    (lambda: filters.impulse((10**6,) * 2), ValueError, r"`shape` = \(1000000, 1000000\) would"),
+    (lambda: filters.median_filter(np.zeros((512, 512)), 101), ValueError,
+     "`size` = 101 on an image of shape \\(512, 512\\) would sort 2,674,130,944"),
 ])
 def test_bad_input(call, error, words):
     with pytest.raises(error, match=words):
