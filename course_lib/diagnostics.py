@@ -1,0 +1,118 @@
+"""Looking inside a network: what its features carry forward, and the gradients it passes back.
+
+Chapter 3 uses these to find out *why* a tiny CNN with sigmoids does not learn: is it the
+backward pass (vanishing gradients) or the forward pass (features that hardly differ from one
+example to the next)?
+
+- :func:`feature_statistics`: the mean of a model's features, and their **spread across
+  examples** (how much the features of one example differ from another's: what the classifier
+  can tell the classes apart by);
+- :func:`weight_gradient_norms`: the norm of the loss gradient on each layer's weights, for one
+  batch;
+- :func:`weight_changes`: how far training moved each layer's weights from where they started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+__all__ = ["FeatureStatistics", "feature_statistics", "weight_changes", "weight_gradient_norms"]
+
+
+@dataclass(frozen=True)
+class FeatureStatistics:
+    """Summary of a batch of feature vectors (N, D)."""
+
+    mean: float  # the average feature value, over examples and features
+    spread: float  # the standard deviation across examples, averaged over the D features
+    features: int  # D, the number of features per example
+
+    def __str__(self) -> str:
+        return f"mean {self.mean:.3f}, spread across examples {self.spread:.4f} ({self.features} features)"
+
+
+def _check_model_and_inputs(model, x) -> torch.Tensor:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"`model` must be a torch.nn.Module; got {type(model).__name__}.")
+    if not isinstance(x, torch.Tensor) or not torch.is_floating_point(x):
+        raise TypeError(f"`x` must be a float tensor (N, ...); got {type(x).__name__}"
+                        f"{' of dtype ' + str(x.dtype) if isinstance(x, torch.Tensor) else ''}.")
+    if x.ndim < 2 or len(x) < 2:
+        raise ValueError(f"`x` must hold a batch of at least 2 examples (N, ...); got shape "
+                         f"{tuple(x.shape)}.")
+    return x
+
+
+def feature_statistics(model: nn.Module, x: torch.Tensor) -> FeatureStatistics:
+    """Mean and spread across examples of ``model.features(x)`` (or of ``model(x)`` for a model
+    with no ``features`` part), flattened to one vector per example, without gradients.
+
+    Examples
+    --------
+    >>> model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.Sigmoid())
+    >>> x = torch.zeros(5, 4)                 # five identical examples
+    >>> stats = feature_statistics(model, x)
+    >>> stats.spread, stats.features
+    (0.0, 3)
+    """
+    x = _check_model_and_inputs(model, x)
+    body = getattr(model, "features", model)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            features = body(x).reshape(len(x), -1).double()  # (N, D)
+    finally:
+        model.train(was_training)
+    return FeatureStatistics(mean=float(features.mean()),
+                             spread=float(features.std(dim=0, correction=0).mean()),
+                             features=features.shape[1])
+
+
+def weight_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
+    """The norm of the cross-entropy loss's gradient on the weights of each convolution and
+    linear layer, for the batch ``(x, y)``: ``{layer name: norm}``, input side first. The
+    model's own ``.grad`` fields are left as they were.
+
+    Examples
+    --------
+    >>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2))
+    >>> norms = weight_gradient_norms(model, torch.ones(4, 2), torch.tensor([0, 1, 0, 1]))
+    >>> list(norms)
+    ['0', '2']
+    """
+    x = _check_model_and_inputs(model, x)
+    if not isinstance(y, torch.Tensor) or y.dtype != torch.long or y.shape != (len(x),):
+        got = f"a tensor {tuple(y.shape)} of {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__
+        raise TypeError(f"`y` must be an int64 tensor of {len(x)} class indices; got {got}.")
+    layers = {name: m for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))}
+    weights = [m.weight for m in layers.values()]
+    loss = nn.functional.cross_entropy(model(x), y)
+    grads = torch.autograd.grad(loss, weights)
+    return {name: float(g.norm()) for name, g in zip(layers, grads, strict=True)}
+
+
+def weight_changes(before: nn.Module, after: nn.Module) -> dict[str, float]:
+    """How far training moved each layer's weights: ``||W_after - W_before|| / ||W_before||``
+    for every weight tensor (biases left out), by parameter name.
+
+    >>> a = nn.Linear(2, 2); b = nn.Linear(2, 2)
+    >>> _ = b.load_state_dict(a.state_dict())
+    >>> with torch.no_grad():
+    ...     _ = b.weight.mul_(1.5)
+    >>> weight_changes(a, b)
+    {'weight': 0.5}
+    """
+    for name, model in (("before", before), ("after", after)):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"`{name}` must be a torch.nn.Module; got {type(model).__name__}.")
+    old, new = dict(before.named_parameters()), dict(after.named_parameters())
+    if old.keys() != new.keys() or any(old[k].shape != new[k].shape for k in old):
+        raise ValueError("`before` and `after` must be the same architecture (the same parameter "
+                         "names and shapes).")
+    with torch.no_grad():
+        return {name: round(float((new[name] - w).norm() / w.norm()), 6)
+                for name, w in old.items() if name.endswith("weight") and float(w.norm()) > 0}
