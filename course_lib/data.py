@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import struct
 import zlib
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._checks import as_float_array, check_choice, check_int, check_real
+from ._checks import as_float_array, check_choice, check_int, check_real, check_size
 
 __all__ = [
     "FASHION_MNIST_FILES",
@@ -158,6 +159,10 @@ def _draw_shape(label: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.where(mask, foreground, background)
 
 
+MAX_SHAPE_PIXELS = 2**24
+"""The most pixels ``make_shapes`` draws in one call (it holds about four float64 copies)."""
+
+
 def make_shapes(n: int, *, size: int = 32, seed: int = 0, noise: float = 0.1):
     """Generate ``n`` grey images of circles, squares, triangles and lines, with noise.
 
@@ -171,7 +176,8 @@ def make_shapes(n: int, *, size: int = 32, seed: int = 0, noise: float = 0.1):
     n : int
         Number of images.
     size : int
-        Height and width in pixels (at least 8).
+        Height and width in pixels (at least 8). ``n * size**2`` may be at most
+        :data:`MAX_SHAPE_PIXELS` (16,777,216: e.g. 16,384 images of 32x32).
     seed : int
         Seed of the random generator.
     noise : float
@@ -196,6 +202,8 @@ def make_shapes(n: int, *, size: int = 32, seed: int = 0, noise: float = 0.1):
     size = check_int(size, "size", minimum=8, maximum=512)
     seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
     noise = check_real(noise, "noise", minimum=0.0, maximum=1.0)
+    check_size(n * size * size, "n", f"= {n} images of {size}x{size}", limit=MAX_SHAPE_PIXELS,
+               what="an image stack")
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(n) % len(SHAPE_NAMES))  # balanced, shuffled
     images = np.stack([_draw_shape(int(k), size, rng) for k in labels])  # (n, size, size)
@@ -301,12 +309,12 @@ def load_idx(path, *, sha256: str | None = None) -> np.ndarray:
         raise ValueError(f"`path` {path.name!r} is truncated: its header promises {ndim} "
                          f"dimensions but the file ends after {len(data)} bytes.")
     shape = struct.unpack(f">{ndim}I", data[4:header_end])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
     found = len(data) - header_end
     if found != expected:
         state = "truncated" if found < expected else "longer than its header says"
         raise ValueError(f"`path` {path.name!r} is {state}: shape {shape} of {dtype.name} needs "
-                         f"{expected} bytes of data, found {found}.")
+                         f"{expected:,} bytes of data, found {found:,}.")
     array = np.frombuffer(data, dtype=dtype, offset=header_end).reshape(shape)
     return array.astype(dtype.newbyteorder("="))
 
@@ -338,6 +346,9 @@ def load_mnist(root, *, split: str = "train", check: bool = False):
     labels : torch.Tensor
         (N,) int64.
     """
+    if not isinstance(root, (str, Path)):
+        raise TypeError(f"`root` must be a folder, as a str or pathlib.Path; got "
+                        f"{type(root).__name__}.")
     root = Path(root)
     check_choice(split, "split", ("train", "test"))
     prefix = "train" if split == "train" else "t10k"
@@ -569,6 +580,14 @@ class PCAWhitener:
         order = np.argsort(variances)[::-1]
         self.variances_ = np.clip(variances[order], 0.0, None)
         self.components_ = vectors[:, order]
+        kept = self.variances_[:self.n_components or len(self.variances_)]
+        if self.whiten and self.eps == 0.0 and kept[-1] <= 1e-12 * max(kept[0], 1e-300):
+            flat_count = int(np.sum(kept <= 1e-12 * max(kept[0], 1e-300)))
+            raise ValueError(f"`eps` = 0 cannot whiten this data: {flat_count} of its "
+                             f"{len(kept)} directions have no variance (the data is "
+                             "rank-deficient), and whitening divides by their standard "
+                             "deviation. Use eps > 0 (e.g. 1e-5) or, with method='pca', "
+                             "fewer n_components.")
         self._shape = arr.shape[1:]
         return self
 

@@ -96,6 +96,7 @@ def test_shapes_circles_are_round():
 
 @pytest.mark.parametrize("kwargs, name", [
     ({"n": 0}, "n"), ({"n": 4, "size": 4}, "size"), ({"n": 4, "noise": -0.1}, "noise"),
+    ({"n": 10**6, "size": 512}, "n"),  # within each limit, but 262 billion pixels together
 ])
 def test_shapes_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=f"`{name}`"):
@@ -300,3 +301,31 @@ def test_zca_on_images_keeps_their_shape():
 def test_preprocessing_bad_arguments(call, error, name):
     with pytest.raises(error, match=f"`{name}`"):
         call()
+
+
+def test_whitening_rank_deficient_data_without_eps_is_refused_not_nan():
+    rng = np.random.default_rng(0)
+    flat = rng.normal(size=(50, 2)) @ np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.1]])  # rank 2 of 3
+    for method in ("pca", "zca"):
+        with pytest.raises(ValueError, match="`eps` = 0 cannot whiten this data: 1 of its 3"):
+            D.PCAWhitener(method=method, eps=0.0).fit(flat)
+        z = D.PCAWhitener(method=method).fit_transform(flat)  # eps > 0: finite
+        assert np.all(np.isfinite(z))
+    z = D.PCAWhitener(method="pca", eps=0.0, n_components=2).fit_transform(flat)
+    np.testing.assert_allclose(np.cov(z, rowvar=False, bias=True), np.eye(2), atol=1e-8)
+    assert np.all(np.isfinite(D.PCAWhitener(method="pca", whiten=False, eps=0.0)
+                              .fit_transform(flat)))
+
+
+def test_idx_header_with_huge_dimensions_gets_a_positive_size(tmp_path):
+    path = tmp_path / "huge-idx4-ubyte"
+    path.write_bytes(bytes([0, 0, 0x08, 4]) + b"\xff\xff\xff\xff" * 4 + b"ab")
+    with pytest.raises(ValueError, match="needs 340,282,366,604,025,813,516,997,721,482,669,"
+                                         "850,625 bytes of data, found 2"):
+        D.load_idx(path)
+
+
+@pytest.mark.parametrize("root", [None, 3, ["a"]])
+def test_load_mnist_root_must_be_a_path(root):
+    with pytest.raises(TypeError, match="`root` must be a folder"):
+        D.load_mnist(root)
