@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_float_array, check_choice, check_int, check_real
+from ._checks import as_float_array, check_choice, check_int, check_real, check_size
 from .threads import choose_threads, torch_threads
 
 __all__ = [
@@ -60,6 +60,11 @@ class TrainingDiverged(FloatingPointError):
 # --- settings ------------------------------------------------------------------------------
 
 
+MAX_LR = 1e6
+"""The largest learning rate accepted: far beyond any useful one, and small enough that the
+optimisers' float32 arithmetic cannot overflow (Adam fails with a torch error near 4e37)."""
+
+
 @dataclass
 class TrainConfig:
     """Settings of a training run.
@@ -75,7 +80,7 @@ class TrainConfig:
     """
 
     epochs: int  # total number of passes over the training set (a resumed run counts the old ones)
-    lr: float  # learning rate: the step size of the optimiser
+    lr: float  # learning rate: the step size of the optimiser (at most MAX_LR)
     batch_size: int = 64  # samples per optimisation step (the last batch may be smaller)
     optimizer: str = "adam"  # "adam", or "sgd" (plain SGD with the momentum below)
     momentum: float | None = None  # momentum of "sgd" (None: 0.9; 0: plain gradient descent)
@@ -86,7 +91,7 @@ class TrainConfig:
 
     def __post_init__(self):
         self.epochs = check_int(self.epochs, "epochs", minimum=1, maximum=100_000)
-        self.lr = check_real(self.lr, "lr", positive=True)
+        self.lr = check_real(self.lr, "lr", positive=True, maximum=MAX_LR)
         self.batch_size = check_int(self.batch_size, "batch_size", minimum=1)
         self.optimizer = check_choice(self.optimizer, "optimizer", ("adam", "sgd"))
         if self.momentum is not None:
@@ -241,6 +246,10 @@ def _as_split(data, name: str) -> tuple[torch.Tensor, torch.Tensor]:
                         + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else "")
                         + ".")
     x, y = (torch.as_tensor(v) for v in data)
+    if isinstance(data[0], np.ndarray) and x.dtype == torch.float64:
+        x = x.float()  # NumPy's default float64 -> float32, the dtype of a fresh torch model
+    if isinstance(data[1], np.ndarray) and not torch.is_floating_point(y) and y.dtype != torch.bool:
+        y = y.long()  # NumPy integer labels (int32 on some systems) -> int64 class indices
     if not torch.is_floating_point(x) or x.ndim < 2:
         raise ValueError(f"`{name}`: x must be a float tensor (N, ...); got {x.dtype} of shape "
                          f"{tuple(x.shape)}.")
@@ -759,6 +768,8 @@ def linear_loss_surface(x, y, w1, w2) -> np.ndarray:
         raise ValueError(f"`x` must have shape (N, 2) with N = len(y) = {len(y)}; got {x.shape}.")
     w1 = as_float_array(w1, "w1", ndim=1)
     w2 = as_float_array(w2, "w2", ndim=1)
+    check_size(len(w1) * len(w2) * len(y), "w1", f"({len(w1)} values) and `w2` ({len(w2)} "
+               f"values) on {len(y)} samples", what="residuals")
     # residuals for every grid point: (len(w2), len(w1), N)
     r = x[:, 0] * w1[None, :, None] + x[:, 1] * w2[:, None, None] - y
     return 0.5 * np.mean(r**2, axis=-1)

@@ -118,9 +118,27 @@ def test_nan_loss_names_epoch_and_step():
 
 def test_exploding_lr_is_reported_with_epoch_and_step(digits):
     train, _ = digits
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.Linear(32, 10))  # weights multiply
+    with pytest.raises(TrainingDiverged, match=r"at epoch \d+, step \d+ of 4.*lr=1000000\.0"):
+        fit(model, train, epochs=5, lr=1e6, optimizer="sgd", momentum=0.0, progress=False)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_an_absurd_lr_is_refused_before_torch_overflows(digits, optimizer):
+    train, _ = digits
+    with pytest.raises(ValueError, match=r"`lr` must be at most 1000000.0; got 4e\+37"):
+        fit(nn.Sequential(nn.Flatten(), nn.Linear(64, 10)), train, epochs=1, lr=4e37,
+            optimizer=optimizer, progress=False)
+
+
+def test_numpy_float64_inputs_and_int32_labels_are_converted(digits):
+    (x, y), _ = digits
+    torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
-    with pytest.raises(TrainingDiverged, match=r"at epoch \d+, step \d+ of 4.*lr=1e\+38"):
-        fit(model, train, epochs=5, lr=1e38, optimizer="sgd", momentum=0.0, progress=False)
+    history = fit(model, (x.numpy().astype(np.float64), y.numpy().astype(np.int32)), epochs=2,
+                  lr=0.05, progress=False, test=(x.numpy().astype(np.float64), y.numpy()))
+    assert len(history) == 2 and history.test_acc[-1] > 0.5
 
 
 class Explode(nn.Module):

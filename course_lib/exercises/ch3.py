@@ -288,6 +288,12 @@ def _check_learning_rate(answer, *, name: str) -> Feedback:
     if not math.isfinite(lr) or lr <= 0:
         return Feedback("incorrect", f"a learning rate must be a positive number; got "
                         f"{format_value(lr)}. It is the size of each step downhill.")
+    from ..train import MAX_LR
+
+    if lr > MAX_LR:
+        return Feedback("incorrect", f"far too large: {format_value(lr)} would make every step "
+                        "astronomically long (the training accepts at most "
+                        f"{format_value(MAX_LR)}). Try a learning rate below 1.")
     losses, accuracy, first = digits_trial(lr)
     what = (f"trained the tiny CNN on the digits for {LR_EPOCHS} epochs with Adam, "
             f"lr = {format_value(lr)}")
