@@ -11,9 +11,13 @@ COLAB_VENV ?= .venv-colab
 colab-env: $(COLAB_VENV)/.installed
 
 $(COLAB_VENV)/.installed: requirements/colab.txt pyproject.toml
-	test -x $(COLAB_VENV)/bin/python || $(PYTHON) -m venv $(COLAB_VENV)
-	$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(COLAB_VENV)/bin/python -m pip install --quiet -r requirements/colab.txt
-	$(COLAB_VENV)/bin/python -m pip install --quiet --no-deps -e .
-	$(COLAB_VENV)/bin/python -m pip check
-	touch $@
+	@echo "==> Colab-like environment: creating $(COLAB_VENV)/ with Google Colab's package versions (first time only)"
+	@test -x $(COLAB_VENV)/bin/python || $(PYTHON) -m venv $(COLAB_VENV)
+	@$(COLAB_VENV)/bin/python -m pip install --quiet --upgrade pip
+	@echo "==> Colab-like environment: installing requirements/colab.txt (PyTorch included)"
+	@$(COLAB_VENV)/bin/python -m pip install --progress-bar on -r requirements/colab.txt
+	@echo "==> Colab-like environment: installing course_lib without its dependencies"
+	@$(COLAB_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	@$(COLAB_VENV)/bin/python -m pip check
+	@touch $@
+	@echo "==> Colab-like environment ready"
