@@ -10,6 +10,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
+from course_site import notebook_header  # tools/notebook_header.py
+
 project = "Deep learning for computer vision"
 author = "The course's authors"
 copyright = "the course's authors, MIT licence"
@@ -38,7 +40,7 @@ html_static_path = ["_static"]
 html_css_files = ["course.css"]
 html_last_updated_fmt = None
 html_theme_options = {
-    "repository_url": "https://github.com/open-vision-course/deep-vision-course",
+    "repository_url": notebook_header.repository_url(),  # from pyproject.toml
     "use_repository_button": False,
     "use_download_button": True,
     "use_fullscreen_button": False,

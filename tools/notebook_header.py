@@ -1,6 +1,6 @@
-"""Write (or check) the first two cells of every chapter notebook: title with Colab badge, and the
-set-up cell; and the README's Colab links. The repository address comes from one place,
-``[project.urls] Repository`` in pyproject.toml.
+"""Write (or check) the first two cells of every chapter notebook: title with an "Open in Colab" link,
+and the set-up cell; and the README's Colab links (the README, read on GitHub, keeps Colab's badge).
+The repository address comes from one place, ``[project.urls] Repository`` in pyproject.toml.
 
     python tools/notebook_header.py          # rewrite the header cells in place
     python tools/notebook_header.py --check  # exit 1 if a notebook's header is out of date
@@ -23,7 +23,6 @@ except ModuleNotFoundError:  # Python 3.10
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 BRANCH = "main"
-BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 CHAPTERS = {
     "01_image_filters": "Chapter 1 — Image filters",
@@ -45,7 +44,12 @@ def colab_url(name: str) -> str:
 
 
 def title_source(name: str) -> str:
-    return f"# {CHAPTERS[name]}\n\n[![Open In Colab]({BADGE})]({colab_url(name)})"
+    """The title cell: the chapter's title and an "Open in Colab" link.
+
+    A text link, not Colab's badge: the badge is an image on the web, shown broken wherever the
+    notebook is read offline (JupyterLab on a laptop, the classroom, the course website).
+    """
+    return f"# {CHAPTERS[name]}\n\n[Open in Colab]({colab_url(name)})"
 
 
 def setup_source() -> str:
