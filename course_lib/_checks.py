@@ -142,11 +142,12 @@ def count_text(number: int, *, commas: bool = True) -> str:
 
 
 def check_size(numbers: int, name: str, value, *, limit: int = MAX_NUMBERS,
-               what: str = "an array") -> None:
+               what: str = "an array", itemsize: int = 8, unit: str = "numbers") -> None:
     """Refuse, before allocating, a request that needs more than ``limit`` float64 numbers.
 
     ``numbers`` is a Python int (no overflow); the message names the parameter, its value
-    (or, when ``value`` is a str, that description of it), the size it would need and the limit.
+    (or, when ``value`` is a str, that description of it), the size it would need and the limit
+    (in bytes too, at ``itemsize`` bytes a number).
 
     >>> check_size(10**12, "shape", (10**6, 10**6))
     Traceback (most recent call last):
@@ -159,6 +160,6 @@ def check_size(numbers: int, name: str, value, *, limit: int = MAX_NUMBERS,
         if len(text) > 60:
             text = text[:57] + "..."
         text = value if isinstance(value, str) else f"= {text}"  # a str is a description
-        raise ValueError(f"`{name}` {text} would need {what} of {count_text(numbers)} numbers "
-                         f"({_bytes_text(8 * numbers)}); the limit is {limit:,} numbers "
-                         f"({_bytes_text(8 * limit)}).")
+        raise ValueError(f"`{name}` {text} would need {what} of {count_text(numbers)} {unit} "
+                         f"({_bytes_text(itemsize * numbers)}); the limit is {limit:,} {unit} "
+                         f"({_bytes_text(itemsize * limit)}).")

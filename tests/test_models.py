@@ -13,7 +13,9 @@ from course_lib.models import (
     conv_output_size,
     count_parameters,
     layer_table,
+    min_input_size,
     receptive_field,
+    tiny_cnn,
     vgg,
 )
 from course_lib.models.alexnet import paper_lrn
@@ -234,6 +236,57 @@ def test_wrong_channels_and_dimensions(meta_models):
 def test_bad_arguments(build, kwargs, error, match):
     with pytest.raises(error, match=match):
         on_meta(build, **kwargs)
+
+
+@pytest.mark.parametrize("build, kwargs, error, match", [
+    (vgg, dict(depth=16.0), ValueError, r"`depth` must be one of 11, 13, 16, 19 .*got 16.0"),
+    (VGG, dict(config=["M"]), ValueError, "`config` .* has no convolution"),
+    (VGG, dict(config=[64, "X"]), ValueError, "`config` item 1 is 'X'"),
+    (VGG, dict(config=[64, (32, 2)]), ValueError, r"`config` item 1 is \(32, 2\)"),
+    (VGG, dict(config="D"), TypeError, "`config` must be a non-empty list"),
+    # too large to build on a real device: refused before allocating, naming the argument
+    (alexnet, dict(num_classes=10**9), ValueError, "`num_classes` = 1000000000 would need a "
+     "network of 4,097,057,003,840 parameters"),
+    (alexnet, dict(in_channels=10**9), ValueError, "`in_channels` = 1000000000 would need"),
+    (vgg, dict(depth=19, width=4.0), ValueError, "`width` = 4.0 would need a network of "
+     "2,232,955,137 parameters"),
+    (vgg, dict(depth=16, num_classes=10**6), ValueError, "`num_classes` = 1000000 would need"),
+    (tiny_cnn, dict(width=1024, image_size=1024), ValueError, "`width` = 1024 would need"),
+    (tiny_cnn, dict(num_classes=100_000, width=128), ValueError, "`num_classes` = 100000 would"),
+])
+def test_bad_arguments_on_a_real_device(build, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        build(**kwargs)
+
+
+@pytest.mark.parametrize("depth", [11, 13, 16, 19])
+@pytest.mark.parametrize("kwargs", [{}, dict(width=0.3, num_classes=7, in_channels=5,
+                                            batch_norm=True)])
+def test_size_checks_count_parameters_exactly(depth, kwargs):
+    """The arithmetic behind the size checks agrees with the built models (on meta)."""
+    from course_lib.models.vgg import DEPTHS, _parameter_count
+
+    net = on_meta(vgg, depth=depth, **kwargs)
+    expected = _parameter_count(CONFIGURATIONS[DEPTHS[depth]], kwargs.get("in_channels", 3),
+                                kwargs.get("width", 1.0), kwargs.get("batch_norm", False),
+                                kwargs.get("num_classes", 1000))
+    assert count_parameters(net) == expected
+    # a network over the limit is still built on the meta device: shapes only, no memory
+    assert count_parameters(on_meta(alexnet, num_classes=10**6)) == 61_100_840 + 999_000 * 4097
+
+
+def test_min_input_size_stops_when_no_larger_side_can_work():
+    import time
+
+    start = time.perf_counter()
+    assert min_input_size(nn.Sequential(nn.Flatten(), nn.Linear(5, 2)), limit=10**8) is None
+    pooled = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(2), nn.Flatten())
+    assert min_input_size(nn.Sequential(*pooled, nn.Linear(15, 2)), limit=10**8) is None
+    assert min_input_size(nn.Sequential(nn.Conv2d(3, 4, 3)), in_channels=5, limit=10**8) is None
+    assert time.perf_counter() - start < 5
+    assert min_input_size(nn.Sequential(nn.Flatten(), nn.Linear(4, 2)), limit=10**8) == 2
+    assert min_input_size(nn.Sequential(*pooled, nn.Linear(16, 2)), limit=10**8) == 3
+    assert min_input_size(on_meta(alexnet, variant="paper")) == 227
 
 
 # --- figures -------------------------------------------------------------------------------------

@@ -56,3 +56,17 @@ def test_same_seed_same_weights():
 def test_bad_arguments(kwargs, error, name):
     with pytest.raises(error, match=f"`{name}`"):
         tiny_cnn(**kwargs)
+
+
+@pytest.mark.parametrize("x, error, match", [
+    (torch.zeros(2, 1, 16, 16), ValueError, r"`x` must be a batch of shape \(N, 1, 8, 8\) for "
+     r"this TinyCNN \(in_channels=1, image_size=8\); got shape \(2, 1, 16, 16\)"),
+    (torch.zeros(2, 3, 8, 8), ValueError, r"got shape \(2, 3, 8, 8\)"),
+    (torch.zeros(1, 8, 8), ValueError, r"got shape \(1, 8, 8\)"),
+    (torch.zeros(2, 1, 8, 8, dtype=torch.float64), TypeError, "`x` must have the dtype of the "
+     "model's weights, torch.float32; got torch.float64"),
+    ([[0.0]], TypeError, "`x` must be a torch.Tensor; got list"),
+])
+def test_wrong_input_gets_a_clear_error(x, error, match):
+    with pytest.raises(error, match=match):
+        tiny_cnn()(x)

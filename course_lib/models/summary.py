@@ -460,18 +460,50 @@ def min_input_size(model: nn.Module, *, in_channels: int | None = None, limit: i
                    ) -> int | None:
     """Smallest square input side a sequential model accepts (``None`` if none up to ``limit``).
 
+    Sides are tried from 1 up; the search stops early when no larger side can work: when a
+    layer refuses the input whatever its size (wrong channels), or a linear layer receives
+    more features than it takes (a larger input only gives more) or a number that no longer
+    changes with the side (after an adaptive pool).
+
     >>> min_input_size(nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2)), in_channels=1)
     4
+    >>> min_input_size(nn.Sequential(nn.Flatten(), nn.Linear(5, 2)), limit=10**8) is None
+    True
     """
     if in_channels is None:
         first = next((m for _, m in _leaves(model) if isinstance(m, nn.Conv2d)), None)
         in_channels = first.in_channels if first is not None else 1
-    for n in range(1, check_int(limit, "limit", minimum=1) + 1):
+    limit = check_int(limit, "limit", minimum=1)
+    for n in range(1, limit + 1):
         try:
             check_input_shape(model, (1, in_channels, n, n))
         except ValueError:
+            failure = _why_refused(model, (in_channels, n, n))
+            if failure is None:  # a window larger than the map: a larger input may fit
+                continue
+            received, expected = failure
+            if received is None or received > expected:
+                return None
+            if _why_refused(model, (in_channels, limit, limit)) == failure:
+                return None  # the same count at the largest side: nothing in between fits
             continue
         return n
+    return None
+
+
+def _why_refused(model: nn.Module, shape: tuple[int, ...]) -> tuple[int | None, int] | None:
+    """Why ``shape`` (C, H, W) cannot pass: ``None`` for a window larger than the map,
+    ``(received, expected)`` features for a linear layer, ``(None, 0)`` for anything else."""
+    for name, module in _leaves(model):
+        try:
+            shape = layer_output_shape(module, shape, name=name)
+        except ValueError:
+            if isinstance(module, nn.Linear):
+                return shape[-1], module.in_features
+            wrong_channels = isinstance(module, nn.Conv2d) and shape[0] != module.in_channels
+            if isinstance(module, (nn.Conv2d, *_POOLS)) and len(shape) == 3 and not wrong_channels:
+                return None
+            return None, 0
     return None
 
 

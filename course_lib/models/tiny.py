@@ -10,10 +10,12 @@ parameters). For 32x32 shapes: three pooling stages (32 -> 16 -> 8 -> 4).
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from .._checks import check_choice, check_int
 from ..activations import ACTIVATION_NAMES, activation_module
+from .alexnet import check_parameter_count
 
 __all__ = ["TinyCNN", "tiny_cnn"]
 
@@ -52,17 +54,25 @@ class TinyCNN(nn.Module):
         self.image_size = check_int(image_size, "image_size", minimum=4, maximum=1024)
         self.width = check_int(width, "width", minimum=1, maximum=1024)
         self.activation = check_choice(activation, "activation", ACTIVATION_NAMES)
-        layers: list[nn.Module] = []
+        convolutions = []  # (in, out) channels of each 3x3 convolution
         channels, size = self.in_channels, self.image_size
         while size > 4:  # conv, activation, pool: halve until 4x4
-            out = self.width if not layers else 2 * self.width
-            layers += [nn.Conv2d(channels, out, 3, padding=1), activation_module(activation),
-                       nn.MaxPool2d(2)]
+            out = self.width if not convolutions else 2 * self.width
+            convolutions.append((channels, out))
             channels, size = out, size // 2
-        layers += [nn.Conv2d(channels, 2 * self.width, 3, padding=1), activation_module(activation)]
+        convolutions.append((channels, 2 * self.width))
+        features = 2 * self.width * size * size  # inputs of the linear classifier
+        count = sum(c_in * c_out * 9 + c_out for c_in, c_out in convolutions)
+        check_parameter_count(count + features + 1, "width", self.width)  # with a single class
+        check_parameter_count(count + (features + 1) * self.num_classes, "num_classes",
+                              self.num_classes)
+        layers: list[nn.Module] = []
+        for index, (c_in, c_out) in enumerate(convolutions):
+            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), activation_module(activation)]
+            if index < len(convolutions) - 1:
+                layers.append(nn.MaxPool2d(2))
         self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(2 * self.width * size * size,
-                                                                self.num_classes))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(features, self.num_classes))
 
     @property
     def first_conv(self) -> nn.Conv2d:
@@ -70,7 +80,24 @@ class TinyCNN(nn.Module):
         return self.features[0]
 
     def forward(self, x):
+        self.check_input(x)
         return self.classifier(self.features(x))  # (N, C, H, W) -> (N, num_classes)
+
+    def check_input(self, x) -> None:
+        """Raise ``TypeError``/``ValueError`` if ``x`` is not a batch this model can take:
+        shape ``(N, in_channels, image_size, image_size)`` and the weights' float dtype."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"`x` must be a torch.Tensor; got {type(x).__name__} (use "
+                            "torch.as_tensor(x, dtype=torch.float32)).")
+        want = (self.in_channels, self.image_size, self.image_size)
+        if x.ndim != 4 or tuple(x.shape[1:]) != want:
+            raise ValueError(f"`x` must be a batch of shape (N, {', '.join(map(str, want))}) for "
+                             f"this TinyCNN (in_channels={self.in_channels}, image_size="
+                             f"{self.image_size}); got shape {tuple(x.shape)}.")
+        dtype = self.first_conv.weight.dtype
+        if x.dtype != dtype:
+            raise TypeError(f"`x` must have the dtype of the model's weights, {dtype}; got "
+                            f"{x.dtype} (convert it with x.to({dtype})).")
 
 
 def tiny_cnn(*, in_channels: int = 1, num_classes: int = 10, image_size: int = 8,

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .._checks import check_int, check_real
-from .alexnet import paper_lrn
+from .alexnet import check_parameter_count, paper_lrn
 from .summary import TabledModel
 
 __all__ = ["CONFIGURATIONS", "DEPTHS", "VGG", "vgg"]
@@ -40,6 +40,44 @@ DEPTHS = {11: "A", 13: "B", 16: "D", 19: "E"}
 
 def _scaled(channels: int, width: float) -> int:
     return max(1, round(channels * width))
+
+
+def _check_config(config) -> list:
+    """The configuration as a list, each item checked: a conv ``int`` or ``(int, k)`` with an
+    odd ``k``, or ``"M"`` or ``"LRN"``; at least one convolution."""
+    if not isinstance(config, (list, tuple)) or not config:
+        raise TypeError(f"`config` must be a non-empty list like CONFIGURATIONS['D']; got "
+                        f"{config!r}.")
+    convolutions = 0
+    for position, item in enumerate(config):
+        if isinstance(item, str) and item in ("M", "LRN"):
+            continue
+        out, k = item if isinstance(item, tuple) and len(item) == 2 else (item, 3)
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (out, k)) \
+                or k % 2 == 0:
+            raise ValueError(f"`config` item {position} is {item!r}: each item must be a number "
+                             "of 3x3 filters (a positive int), a (filters, odd kernel size) pair, "
+                             "'M' (max pool) or 'LRN'.")
+        convolutions += 1
+    if not convolutions:
+        raise ValueError(f"`config` {list(config)!r} has no convolution: VGG needs at least one "
+                         "number of filters, e.g. [64, 'M'].")
+    return list(config)
+
+
+def _parameter_count(config: list, in_channels: int, width: float, batch_norm: bool,
+                     num_classes: int) -> int:
+    """Parameters of ``VGG(config, ...)``, by arithmetic (before any memory is allocated)."""
+    count, channels = 0, in_channels
+    for item in config:
+        if item in ("M", "LRN"):
+            continue
+        out, k = item if isinstance(item, tuple) else (item, 3)
+        out = _scaled(out, width)
+        count += channels * out * k * k + out + (2 * out if batch_norm else 0)
+        channels = out
+    hidden = _scaled(4096, width)
+    return count + (channels * 49 + 1) * hidden + (hidden + 1) * hidden + (hidden + 1) * num_classes
 
 
 def _features(config: list, in_channels: int, width: float, batch_norm: bool) -> nn.Sequential:
@@ -71,14 +109,18 @@ class VGG(TabledModel):
     def __init__(self, config: list, *, num_classes: int = 1000, in_channels: int = 3,
                  width: float = 1.0, batch_norm: bool = False, name: str = "VGG") -> None:
         super().__init__()
-        if not isinstance(config, (list, tuple)) or not config:
-            raise TypeError(f"`config` must be a non-empty list like CONFIGURATIONS['D']; got "
-                            f"{config!r}.")
+        config = _check_config(config)
         self.num_classes = check_int(num_classes, "num_classes", minimum=1)
         self.in_channels = check_int(in_channels, "in_channels", minimum=1)
         self.width = check_real(width, "width", positive=True, maximum=4.0)
         if not isinstance(batch_norm, bool):
             raise TypeError(f"`batch_norm` must be True or False; got {batch_norm!r}.")
+        # blame the first argument that makes the network too large: width, then in_channels
+        for name, value, channels, classes in (
+                ("width", self.width, 3, 1), ("in_channels", self.in_channels, self.in_channels, 1),
+                ("num_classes", self.num_classes, self.in_channels, self.num_classes)):
+            check_parameter_count(_parameter_count(config, channels, self.width, batch_norm,
+                                                   classes), name, value)
         self.input_size = 224
         suffix = (" with batch norm" if batch_norm else "") + (
             f", width {self.width:g}" if self.width != 1.0 else "")
@@ -133,7 +175,7 @@ def vgg(depth: int = 16, *, num_classes: int = 1000, in_channels: int = 3, width
     >>> net.layer_table()["conv5_3"].receptive_field
     196
     """
-    if isinstance(depth, bool) or depth not in DEPTHS:
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth not in DEPTHS:
         raise ValueError(f"`depth` must be one of 11, 13, 16, 19 (configurations A, B, D, E); "
                          f"got {depth!r}.")
     letter = DEPTHS[depth]
