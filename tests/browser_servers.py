@@ -59,12 +59,13 @@ def require_chromium() -> None:
 
 @dataclass
 class Server:
-    """A running Jupyter server: its base URL, working folder and log file."""
+    """A running Jupyter server: its base URL, working folder, log file and start time."""
 
     url: str
     root: Path
     log: Path
     process: subprocess.Popen
+    started: float  # time.monotonic() when its command was launched
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -162,13 +163,15 @@ def stop(process: subprocess.Popen) -> None:
 def _serve(command: list[str], *, home: Path, root: Path, port: int, status_url: str | None):
     env = _isolated_env(home)
     log = home / "server.log"
+    started = time.monotonic()
     with log.open("wb") as log_file:
         process = subprocess.Popen(
             command, cwd=root, env=env, stdout=log_file,
             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_until_up(status_url, port, process, log)
-        yield Server(url=f"http://127.0.0.1:{port}", root=root, log=log, process=process)
+        yield Server(url=f"http://127.0.0.1:{port}", root=root, log=log, process=process,
+                     started=started)
     finally:
         stop(process)
 
@@ -233,9 +236,25 @@ def voila(tmp: Path):
     home, root = tmp / "home", copy_course(tmp / "course")
     port = free_port()
     command = in_course(make_recipe("present", PORT=str(port), VOILA_ARGS="--no-browser"), root)
+    # matplotlib builds its font cache once per machine, on its first import; do it here, for
+    # this run's fresh config folder, so the timed start-up is that of a teacher's second start.
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"],
+                   env=_isolated_env(home), check=True, timeout=120)
     # Voilà runs the notebook on each page load, so wait for the port, not for a page.
     with _serve(command, home=home, root=root, port=port, status_url=None) as server:
         yield server
+
+
+def kernel_pids(server: Server) -> list[int]:
+    """Process ids of the kernels a server runs now (its live ``ipykernel`` descendants)."""
+    import psutil
+
+    pids = []
+    for child in psutil.Process(server.process.pid).children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if child.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(child.cmdline()):
+                pids.append(child.pid)
+    return pids
 
 
 @contextlib.contextmanager
