@@ -32,7 +32,7 @@ import torch
 from scipy import special
 from torch import nn
 
-from ._checks import as_float_array, check_choice, check_int, check_real
+from ._checks import as_float_array, check_choice, check_int, check_real, check_size
 
 __all__ = [
     "ACTIVATION_NAMES",
@@ -397,11 +397,13 @@ def layer_gradient_norms(name: str, *, depth: int = 10, width: int = 64, batch: 
                          init: str = "default", seed: int = 0) -> np.ndarray:
     """Norm of the loss gradient on each layer's weights, in a deep MLP of one activation.
 
-    The network is ``depth`` blocks of ``Linear(width, width)`` followed by the activation,
-    fed standard-normal inputs; the loss is the mean of the last layer's outputs. Layer 1 is
-    the one nearest the input. ``init="default"`` keeps PyTorch's initialisation (uniform,
-    variance ``1 / (3 fan_in)``); ``init="he"`` draws normal weights of variance
-    ``2 / fan_in`` and zero biases (He et al., 2015), the initialisation designed for ReLU.
+    The network is :func:`course_lib.initialisation.deep_mlp`: ``depth`` blocks of
+    ``Linear(width, width)`` followed by the activation, fed standard-normal inputs; the loss is
+    the mean of the last layer's outputs. Layer 1 is the one nearest the input. ``init`` is one
+    of :data:`course_lib.initialisation.INIT_SCHEMES`: ``"default"`` keeps PyTorch's
+    initialisation (uniform, variance ``1 / (3 fan_in)``); ``"he"`` draws normal weights of
+    variance ``2 / fan_in`` and zero biases (He et al., 2015), the initialisation designed for
+    ReLU; ``"xavier"`` variance ``2 / (fan_in + fan_out)``.
 
     Examples
     --------
@@ -409,24 +411,12 @@ def layer_gradient_norms(name: str, *, depth: int = 10, width: int = 64, batch: 
     >>> norms.shape, bool(norms[0] < norms[-1])
     ((6,), True)
     """
-    depth = check_int(depth, "depth", minimum=1, maximum=200)
-    width = check_int(width, "width", minimum=1, maximum=4096)
+    from .initialisation import deep_mlp  # that module builds on this one
+
     batch = check_int(batch, "batch", minimum=1, maximum=100_000)
-    seed = check_int(seed, "seed", minimum=0)
-    check_choice(init, "init", ("default", "he"))
-    act = get_activation(name)
+    net = deep_mlp(name, depth=depth, width=width, init=init, seed=seed)
     generator = torch.Generator().manual_seed(seed)
-    layers = []
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        for _ in range(depth):
-            linear = nn.Linear(width, width)
-            if init == "he":
-                nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
-                nn.init.zeros_(linear.bias)
-            layers += [linear, act.module()]
-    net = nn.Sequential(*layers).double()
-    x = torch.randn(batch, width, generator=generator, dtype=torch.float64)  # (B, W)
+    x = torch.randn(batch, net[0].in_features, generator=generator, dtype=torch.float64)  # (B, W)
     net(x).mean().backward()
     linears = [m for m in net if isinstance(m, nn.Linear)]
     return np.array([float(m.weight.grad.norm()) for m in linears])

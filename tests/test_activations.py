@@ -202,6 +202,9 @@ def test_dead_relu_fraction():
     (lambda: A.chain_gradient("relu", 1.0, depth=0), ValueError, "`depth`"),
     (lambda: A.softmax([1.0], axis=3), ValueError, "`axis`"),
     (lambda: A.layer_gradient_norms("relu", init="xavier"), ValueError, "`init`"),
+    (lambda: A.layer_gradient_norms("relu", depth=200, width=4096, batch=10**5), ValueError,
+     "`depth` = 200 layers of width 4096 on a batch of 100000 would need a network of "
+     "334,392,524,800 numbers"),
 ])
 def test_bad_input_gets_clear_error(call, error, words):
     with pytest.raises(error, match=words.replace("(", r"\(")):
