@@ -165,15 +165,31 @@ def _shell():
     return get_ipython()
 
 
-def show(feedback: Feedback) -> Feedback:
-    """Display ``feedback``: HTML and plain text in a Jupyter kernel, plain text elsewhere."""
+RESULT_KEY = "course_exercise"
+"""Key of the output metadata a check leaves in the notebook: ``{"name": ..., "status": ...}``.
+
+A checked answer's output carries the exercise's name and the status in its metadata (not in
+its text), so a notebook run by ``tools/grade.py`` says who solved what without the display text
+being parsed.
+"""
+
+
+def show(feedback: Feedback, *, exercise: str | None = None) -> Feedback:
+    """Display ``feedback``: HTML and plain text in a Jupyter kernel, plain text elsewhere.
+
+    ``exercise``: the name of the exercise checked, recorded in the output's metadata under
+    :data:`RESULT_KEY` (with the status) when given.
+    """
     if not isinstance(feedback, Feedback):
         raise TypeError(f"`feedback` must be a Feedback; got {type(feedback).__name__}.")
     shell = _shell()
     if shell is not None and getattr(shell, "kernel", None) is not None:
         from IPython.display import display
 
-        display({"text/plain": feedback.text, "text/html": feedback.html}, raw=True)
+        metadata = ({RESULT_KEY: {"name": exercise, "status": feedback.status}}
+                    if exercise is not None else None)
+        display({"text/plain": feedback.text, "text/html": feedback.html}, raw=True,
+                metadata=metadata)
     else:
         print(feedback.text)
     feedback._shown_at = shell.execution_count if shell is not None else None
@@ -611,7 +627,7 @@ class Exercise:
 
     def check(self, answer) -> Feedback:
         """Check ``answer``, show the feedback and return it (truthy only when correct)."""
-        return show(self.evaluate(answer))
+        return show(self.evaluate(answer), exercise=self.name)
 
     def hint(self, number: int | None = None) -> Feedback:
         """Show the next hint (or hint ``number``, counting from 1) and return it."""
