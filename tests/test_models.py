@@ -322,7 +322,15 @@ def test_cost_figures(meta_models):
     widths = [p.get_width() for p in fig.axes[0].patches]
     assert abs(sum(widths) - 100) < 1e-6 and max(widths) == widths[5]   # fc6 holds the most
     fig = show_filters(nn.Conv2d(1, 10, 3), columns=4)
-    assert sum(bool(ax.images) for ax in fig.axes) == 10
+    shown = [ax.images[0] for ax in fig.axes if ax.images]
+    assert len(shown) == 10 and len(fig.axes) == 12 + 10     # 3 rows of 4, a colorbar each
+    for image in shown:                                      # signed weights: zero in the middle
+        low, high = image.get_clim()
+        assert image.get_cmap().name == "RdBu_r" and -low == high > 0
+    fig = show_filters(nn.Conv2d(1, 4, 3), shared_limits=True)
+    assert len({ax.images[0].get_clim() for ax in fig.axes if ax.images}) == 1
+    fig = show_filters(nn.Conv2d(3, 5, 7), columns=4)        # colour filters: RGB pictures
+    assert sum(bool(ax.images) for ax in fig.axes) == 5
     with pytest.raises(ValueError, match="`columns` must be one of"):
         plot_layer_costs(table, columns=("flops",))
 

@@ -41,29 +41,51 @@ def filter_bank(filters) -> np.ndarray:
 
 
 def show_filters(filters, *, titles=None, columns: int = 8, title: str | None = None,
-                 size: float = 1.0):
-    """Draw a bank of filters as small images, each scaled to its own range (grey: white is
-    positive, black negative).
+                 size: float = 1.0, shared_limits: bool = False):
+    """Draw a bank of filters as small images.
+
+    Grey filters are signed weights: they are drawn with
+    :func:`course_lib.plotting.show_images` on a diverging map (blue negative, white zero, red
+    positive) with symmetric limits and a colorbar each, titled with their index (``#0``, ...)
+    unless ``titles`` are given. Colour filters (three input channels) are stretched to [0, 1]
+    and shown as RGB pictures.
 
     Parameters
     ----------
     filters : nn.Conv2d, tensor (out, in, k, k), or array (n, k, k)
     titles : list of str, optional
-        One per filter.
+        One per filter (default: the filter's index).
     columns : int
         Filters per row.
     title : str, optional
         Figure title.
     size : float
         Inches per filter.
+    shared_limits : bool
+        Grey filters: one colour scale for all (so that sizes can be compared), instead of each
+        filter scaled to its own largest weight.
+
+    Examples
+    --------
+    >>> fig = show_filters(np.array([[[1.0, 0, -1]] * 3, [[0, 2.0, 0]] * 3]))
+    >>> [(ax.get_title(), ax.images[0].get_cmap().name, *map(float, ax.images[0].get_clim()))
+    ...  for ax in fig.axes if ax.images]
+    [('#0', 'RdBu_r', -1.0, 1.0), ('#1', 'RdBu_r', -2.0, 2.0)]
     """
     import matplotlib.pyplot as plt
+
+    from ..plotting import show_images
 
     bank = filter_bank(filters)
     columns = check_int(columns, "columns", minimum=1)
     n = len(bank)
     if titles is not None and len(titles) != n:
         raise ValueError(f"`titles` must have one entry per filter ({n}); got {len(titles)}.")
+    if bank.ndim == 3:                                     # grey: signed weights
+        fig, _ = show_images(list(bank), titles=titles or [f"#{i}" for i in range(n)],
+                             signed=True, shared_limits=shared_limits, ncols=min(columns, n),
+                             size=size, suptitle=title)
+        return fig
     rows = -(-n // columns)
     cols = min(columns, n)
     fig, axes = plt.subplots(rows, cols, figsize=(size * cols + 0.2, size * rows + 0.5),
@@ -72,13 +94,9 @@ def show_filters(filters, *, titles=None, columns: int = 8, title: str | None = 
         ax.set_axis_off()
         if index >= n:
             continue
-        kernel = bank[index]
-        if kernel.ndim == 3:                       # colour: stretch to [0, 1] for display
-            lo, hi = kernel.min(), kernel.max()
-            ax.imshow((kernel - lo) / (hi - lo if hi > lo else 1.0))
-        else:
-            limit = np.abs(kernel).max() or 1.0
-            ax.imshow(kernel, cmap="gray", vmin=-limit, vmax=limit)
+        kernel = bank[index]                       # colour: stretch to [0, 1] for display
+        lo, hi = kernel.min(), kernel.max()
+        ax.imshow((kernel - lo) / (hi - lo if hi > lo else 1.0))
         if titles is not None:
             ax.set_title(titles[index], fontsize=8)
     if title:
