@@ -369,3 +369,12 @@ def test_random_best_cosines_is_a_null_baseline():
         random_best_cosines(sobel, n_filters=0)
     with pytest.raises(ValueError, match="the limit is 50,000,000"):
         random_best_cosines(sobel, n_filters=4096, trials=100_000)
+
+
+def test_models_are_titled_by_their_name():
+    with torch.device("meta"):
+        assert vgg(16).title == "VGG-16 (configuration D)"
+        assert vgg(11, width=1 / 16, batch_norm=True).title == (
+            "VGG-11 (configuration A) with batch norm, width 0.0625")
+        assert VGG(CONFIGURATIONS["C"], name="C").title == "C"
+        assert alexnet(variant="paper").title == "AlexNet (2012 paper, two-GPU layout)"

@@ -116,11 +116,11 @@ class VGG(TabledModel):
         if not isinstance(batch_norm, bool):
             raise TypeError(f"`batch_norm` must be True or False; got {batch_norm!r}.")
         # blame the first argument that makes the network too large: width, then in_channels
-        for name, value, channels, classes in (
+        for argument, value, channels, classes in (
                 ("width", self.width, 3, 1), ("in_channels", self.in_channels, self.in_channels, 1),
                 ("num_classes", self.num_classes, self.in_channels, self.num_classes)):
             check_parameter_count(_parameter_count(config, channels, self.width, batch_norm,
-                                                   classes), name, value)
+                                                   classes), argument, value)
         self.input_size = 224
         suffix = (" with batch norm" if batch_norm else "") + (
             f", width {self.width:g}" if self.width != 1.0 else "")
