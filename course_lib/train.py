@@ -382,10 +382,13 @@ class LivePlot:
                  dpi: int = 72):
         import ipywidgets as widgets
 
+        from .widgets._static import NamedImage, screen_reader_name
+
         self.figsize, self.dpi = figsize, check_int(dpi, "dpi", minimum=30, maximum=300)
         width = check_int(width, "width", minimum=100, maximum=4000)
-        self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px"))
+        self.image = NamedImage(format="png", layout=widgets.Layout(width=f"{width}px"))
         self.image.add_class(PLOT_CLASS)
+        screen_reader_name(self.image, "loss and accuracy per epoch, training and test")
         self.image.value = self.render(History())  # empty axes until the first epoch, not a broken image
         self.updates = 0  # how many pictures were drawn from a run
 

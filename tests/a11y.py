@@ -23,8 +23,9 @@ def axe_violations(page, *, context=None) -> list[dict]:
 def blocking(violations: list[dict], *, allowed: dict[str, tuple[str, str]] | None = None) -> list[str]:
     """Serious or critical violations, as readable lines, less the ``allowed`` ones.
 
-    ``allowed`` maps an axe rule id to ``(css_fragment, reason)``: a node of that rule is allowed
-    when its CSS target contains ``css_fragment`` (the third-party element it is about).
+    ``allowed`` maps an axe rule id to ``(html_fragment, reason)``: a node of that rule is allowed
+    when its HTML (the element's opening tag, as axe reports it) contains ``html_fragment`` (a
+    mark of the third-party element it is about).
     """
     allowed = allowed or {}
     lines = []
@@ -34,7 +35,7 @@ def blocking(violations: list[dict], *, allowed: dict[str, tuple[str, str]] | No
         fragment = allowed.get(violation["id"], (None, ""))[0]
         for node in violation["nodes"]:
             target = " ".join(str(t) for t in node["target"])
-            if fragment is not None and fragment in target:
+            if fragment is not None and fragment in node.get("html", ""):
                 continue
             lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} at "
                          f"{target}: {node.get('failureSummary', '').splitlines()[-1:]}")

@@ -7,6 +7,7 @@ import html
 import ipywidgets as widgets
 
 from ..plotting import to_png
+from ._static import NamedImage, screen_reader_name
 
 
 def message_line() -> widgets.HTML:
@@ -25,9 +26,13 @@ def show_message(line: widgets.HTML, text: str, *, kind: str = "error") -> None:
     line.value = f'<span style="color:{colour}">{html.escape(text)}</span>'
 
 
-def image_view(*, width: int = 256, css_class: str | None = None) -> widgets.Image:
-    """An empty PNG ``Image`` widget of a given display width in pixels."""
-    view = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height="auto"))
+def image_view(*, width: int = 256, css_class: str | None = None, alt: str | None = None
+               ) -> widgets.Image:
+    """An empty PNG ``Image`` widget of a given display width in pixels; ``alt`` names it for
+    screen readers."""
+    view = NamedImage(format="png", layout=widgets.Layout(width=f"{width}px", height="auto"))
+    if alt:
+        screen_reader_name(view, alt)
     if css_class:
         view.add_class(css_class)
     return view

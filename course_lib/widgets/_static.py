@@ -20,9 +20,12 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import ipywidgets as widgets
 import numpy as np
+from traitlets import Unicode
 
-__all__ = ["WIDGET_VIEW", "Panel", "Pictured", "panels_png", "widget_bundle"]
+__all__ = ["WIDGET_VIEW", "NamedImage", "Panel", "Pictured", "keyboard_scrollable", "panels_png",
+           "screen_reader_name", "widget_bundle"]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SNAPSHOT_DPI = 72  # a 10-inch-wide picture is 720 px: readable, and a few tens of kB
@@ -158,6 +161,41 @@ class Pictured:
     def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
         alt = self.alt() if callable(self.alt) else self.alt
         return widget_bundle(self.widget, text=self.text, png=self.snapshot(), alt=alt)
+
+
+class NamedImage(widgets.Image):
+    """An ``ipywidgets.Image`` that can carry a text alternative (see :func:`screen_reader_name`).
+
+    ipywidgets 8 writes a widget's ``tooltip`` into the ``title`` of its element (for an image,
+    the ``<img>``: its name for screen readers) only when the widget's ``description`` is empty,
+    and fails to draw a widget that has no ``description`` at all, as an Image has not. This one
+    has an empty ``description``.
+    """
+
+    description = Unicode("").tag(sync=True)  # always empty: read by ipywidgets 8's front end
+
+
+def screen_reader_name(widget, text: str) -> None:
+    """Give ``widget`` a name that screen readers read: ipywidgets 8's ``tooltip`` (for a
+    :class:`NamedImage`, the ``title`` of its ``<img>``). ipywidgets 7 has no such trait: there
+    the widget is left as it is.
+
+    >>> image = NamedImage(format="png")
+    >>> screen_reader_name(image, "the filtered image")
+    >>> image.tooltip if "tooltip" in image.keys else "the filtered image"
+    'the filtered image'
+    """
+    if isinstance(widget, widgets.Image) and not isinstance(widget, NamedImage):
+        raise TypeError(f"`widget` must be a NamedImage to carry a name (ipywidgets 8 cannot draw "
+                        f"a plain Image with a tooltip); got {type(widget).__name__}.")
+    if "tooltip" in widget.keys:
+        widget.tooltip = text
+
+
+def keyboard_scrollable(widget) -> None:
+    """Let the keyboard reach (and so scroll) a widget whose content scrolls (ipywidgets 8)."""
+    if "tabbable" in widget.keys:
+        widget.tabbable = True
 
 
 def display_bundle(bundle: tuple[dict, dict]) -> None:

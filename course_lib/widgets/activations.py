@@ -15,7 +15,7 @@ import numpy as np
 from .._checks import check_int
 from ..activations import ACTIVATION_NAMES, chain_gradient, get_activation
 from ._common import message_line, show_message
-from ._static import widget_bundle
+from ._static import NamedImage, screen_reader_name, widget_bundle
 
 __all__ = ["ActivationExplorer", "activation_explorer", "explorer_figure", "explorer_rows"]
 
@@ -98,7 +98,9 @@ class ActivationExplorer:
                                      description="input x", continuous_update=False)
         self.depth = widgets.IntSlider(value=depth, min=1, max=30, description="layers n",
                                        continuous_update=False)
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(width="760px"))
+        self.plot = NamedImage(format="png", layout=widgets.Layout(width="760px"))
+        screen_reader_name(self.plot, "plots of the chosen functions, their derivatives, and the "
+                                      "size of the gradient after each layer")
         self.table = widgets.HTML()
         self.message = message_line()
         controls = widgets.HBox([self.functions, widgets.VBox([self.x, self.depth])])

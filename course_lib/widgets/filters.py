@@ -159,16 +159,19 @@ class KernelExplorer:
                                        description="kernel")
         self.preset.add_class("course-kernel-preset")
         self.size = widgets.ToggleButtons(options=list(SIZES), value=_size_label(self._kernel))
-        self._grid = {n: [[self._new_cell() for _ in range(n)] for _ in range(n)] for n in (3, 5)}
+        self._grid = {n: [[self._new_cell(r, c) for c in range(n)] for r in range(n)] for n in (3, 5)}
         self._grid_box = widgets.VBox()
         self.mode_toggle = widgets.ToggleButtons(options=["convolution", "correlation"],
                                                  value="convolution")
         self.boundary = widgets.Dropdown(options=list(BOUNDARIES), value="fill",
                                          description="boundary")
         self.normalise = widgets.Checkbox(value=False, description="normalise (sum to 1)")
-        self.original_view = image_view(width=display_width, css_class="course-original-image")
-        self.filtered_view = image_view(width=display_width, css_class="course-filtered-image")
-        self.kernel_view = image_view(width=display_width // 2, css_class="course-kernel-image")
+        self.original_view = image_view(width=display_width, css_class="course-original-image",
+                                        alt="the original image")
+        self.filtered_view = image_view(width=display_width, css_class="course-filtered-image",
+                                        alt="the filtered image")
+        self.kernel_view = image_view(width=display_width // 2, css_class="course-kernel-image",
+                                      alt="the kernel's weights: red positive, blue negative")
         self.message = message_line()
         self.widget = self._layout()
         self._show_grid()
@@ -305,8 +308,11 @@ class KernelExplorer:
 
     # ------------------------------------------------------------------------------ layout
 
-    def _new_cell(self) -> widgets.Text:
+    def _new_cell(self, row: int, column: int) -> widgets.Text:
+        # The description is the cell's name for screen readers; a zero width keeps it unseen.
         cell = widgets.Text(value="0", continuous_update=False,
+                            description=f"weight row {row + 1} column {column + 1}",
+                            style={"description_width": "0px"},
                             layout=widgets.Layout(**_CELL_LAYOUT))
         cell.add_class("course-kernel-cell")
         return cell
@@ -375,8 +381,10 @@ class GaussianExplorer:
                                          description="sigma", continuous_update=True,
                                          readout_format=".2f")
         self.sigma.add_class("course-sigma-slider")
-        self.kernel_view = image_view(width=160, css_class="course-gaussian-kernel")
-        self.blurred_view = image_view(width=display_width, css_class="course-gaussian-image")
+        self.kernel_view = image_view(width=160, css_class="course-gaussian-kernel",
+                                      alt="the Gaussian kernel, bright at its centre")
+        self.blurred_view = image_view(width=display_width, css_class="course-gaussian-image",
+                                       alt="the blurred image")
         self.message = message_line()
         self.widget = _AppBox([
             widgets.HBox([self.image_choice, self.upload]), self.sigma, self.message,

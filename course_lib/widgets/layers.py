@@ -24,7 +24,7 @@ from .._checks import check_choice, check_int
 from ..models import alexnet, vgg
 from ..models.summary import LayerTable
 from ._common import image_view, message_line, show_message, update_image
-from ._static import Panel, panels_png, widget_bundle
+from ._static import Panel, keyboard_scrollable, panels_png, widget_bundle
 
 __all__ = ["MODEL_NAMES", "LayerExplorer", "explorer_table", "layer_explorer"]
 
@@ -169,8 +169,11 @@ class LayerExplorer:
         self.layer_slider.add_class("course-layer-slider")
         self.message = message_line()
         self.details = widgets.HTML()
-        self.picture = image_view(width=256, css_class="course-layer-picture")
+        self.picture = image_view(width=256, css_class="course-layer-picture",
+                                  alt="the sample photograph; a red square marks the receptive "
+                                      "field of one unit of the chosen layer")
         self.table = widgets.HTML(layout=widgets.Layout(max_height="320px", overflow="auto"))
+        keyboard_scrollable(self.table)
         self.widget = widgets.VBox([
             widgets.HBox([self.model_choice, self.input_size]),
             self.layer_slider, self.message,
