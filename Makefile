@@ -16,9 +16,11 @@ PYTEST_ARGS ?=
 LAB_ARGS ?=
 PORT ?= 8866
 VOILA_ARGS ?=
+SUBMISSIONS ?=
+GRADE_ARGS ?=
 SITE_DIR ?= _site
 
-.PHONY: setup browser lab test test-fast test-other-cpu lint notebooks sync bench student present site colab-env clean help
+.PHONY: setup browser lab test test-fast test-other-cpu lint notebooks sync bench student grade present site colab-env clean help
 
 help:
 	@echo "Start here:"
@@ -106,6 +108,13 @@ bench: setup
 
 student: setup
 	$(BIN)/python tools/student_copy.py --out student
+
+# The gradebook: every notebook in SUBMISSIONS run offline, each in its own kernel, with time
+# limits -> SUBMISSIONS/gradebook.csv. GRADE_ARGS: --cell-timeout S, --notebook-timeout S, --jobs N,
+# --chart FILE.png. Not a sandbox for hostile code.
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [GRADE_ARGS=...]"; exit 2; }
+	$(BIN)/python tools/grade.py "$(SUBMISSIONS)" $(GRADE_ARGS)
 
 present: setup
 	$(BIN)/voila classroom/presenter.ipynb --port=$(PORT) --Voila.ip=127.0.0.1 --theme=light --Voila.config_file_paths=classroom $(VOILA_ARGS)
