@@ -119,3 +119,26 @@ def test_pip_install_keeps_the_torch_already_installed(tmp_path):
     planned = [item["metadata"]["name"].lower().replace("-", "_")
                for item in json.loads(report.read_text())["install"]]
     assert planned == ["course_lib"]
+
+
+def test_the_version_is_written_once():
+    import course_lib
+
+    project = _pyproject()["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert _pyproject()["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "course_lib.__version__"}
+    from importlib.metadata import version
+
+    assert version("course_lib") == course_lib.__version__
+
+
+def test_no_path_of_the_reference_machine_in_the_repository():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    machine_paths = re.compile(r"/opt/wheels|/opt/pypi|/work/main|/root/")
+    offenders = [name for name in tracked
+                 if name != "tests/test_packaging.py"  # the pattern itself
+                 and (ROOT / name).suffix in {".py", ".txt", ".toml", ".md", ".yml", ".cfg", ".mk", ""}
+                 and (ROOT / name).is_file()
+                 and machine_paths.search((ROOT / name).read_text(errors="ignore"))]
+    assert offenders == []
