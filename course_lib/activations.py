@@ -414,6 +414,10 @@ def layer_gradient_norms(name: str, *, depth: int = 10, width: int = 64, batch: 
     from .initialisation import deep_mlp  # that module builds on this one
 
     batch = check_int(batch, "batch", minimum=1, maximum=100_000)
+    depth, width = check_int(depth, "depth", minimum=1), check_int(width, "width", minimum=1)
+    # float64 weights, their gradients, and each layer's outputs and their gradients
+    check_size(2 * depth * width * (width + 1 + 2 * batch), "depth",
+               f"= {depth} layers of width {width} on a batch of {batch}", what="a network")
     net = deep_mlp(name, depth=depth, width=width, init=init, seed=seed)
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, net[0].in_features, generator=generator, dtype=torch.float64)  # (B, W)
