@@ -197,11 +197,13 @@ def quiz_html(title: str, questions: Sequence) -> str:
 
 
 def _answer_widget(question) -> widgets.Widget:
+    # The description "answer" is what a screen reader reads for the control.
     if isinstance(question, MultipleChoice):
         return widgets.RadioButtons(options=[(c.text, i) for i, c in enumerate(question.choices)],
-                                    index=None, layout=widgets.Layout(width="auto"))
-    return widgets.Text(value="", placeholder="type a number",
-                        layout=widgets.Layout(width="14em"))
+                                    index=None, description="answer",
+                                    layout=widgets.Layout(width="auto"))
+    return widgets.Text(value="", placeholder="type a number", description="answer",
+                        layout=widgets.Layout(width="20em"))
 
 
 def _question_box(number: int, question):
