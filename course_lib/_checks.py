@@ -149,10 +149,15 @@ def check_size(numbers: int, name: str, value, *, limit: int = MAX_NUMBERS,
     (or, when ``value`` is a str, that description of it), the size it would need and the limit
     (in bytes too, at ``itemsize`` bytes a number).
 
-    >>> check_size(10**12, "shape", (10**6, 10**6))
+    >>> check_size(10**12, "shape", (10**6, 10**6))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: `shape` = (1000000, 1000000) would need an array of 1,000,000,000,000 numbers (7.28 TiB); the limit is 33,554,432 numbers (256 MiB).
+    ValueError: `shape` = (1000000, 1000000) would need an array of 1,000,000,000,000 numbers ...
+    >>> try:
+    ...     check_size(10**12, "shape", (10**6, 10**6))
+    ... except ValueError as error:
+    ...     print(str(error).split("numbers ", 1)[1])
+    (7.28 TiB); the limit is 33,554,432 numbers (256 MiB).
     """
     numbers = int(numbers)
     if numbers > limit:

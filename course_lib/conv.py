@@ -403,7 +403,8 @@ def _check_padded_size(arr: np.ndarray, kernel: np.ndarray, mode: str) -> None:
     """Refuse a kernel whose padding would make the working copy much larger than the image."""
     if mode == "valid":
         return
-    height, width = (size + extent - 1 for size, extent in zip(arr.shape[:2], kernel.shape))
+    height, width = (size + extent - 1
+                     for size, extent in zip(arr.shape[:2], kernel.shape, strict=True))
     channels = arr.shape[2] if arr.ndim == 3 else 1
     check_size(height * width * channels, "kernel", f"of shape {kernel.shape}",
                limit=max(MAX_NUMBERS, 2 * arr.size),

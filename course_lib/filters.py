@@ -17,8 +17,15 @@ from collections.abc import Callable
 import numpy as np
 import scipy.ndimage
 
-from ._checks import (_describe, as_float_array, check_choice, check_int, check_real, check_size,
-                      count_text)
+from ._checks import (
+    _describe,
+    as_float_array,
+    check_choice,
+    check_int,
+    check_real,
+    check_size,
+    count_text,
+)
 from .conv import BOUNDARIES, convolve2d
 
 # median_filter refuses more than this many window entries in total (pixels x size**2): about

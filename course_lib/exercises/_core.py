@@ -27,13 +27,32 @@ Output
 a Jupyter kernel it is displayed with a coloured HTML form and a plain-text form; elsewhere
 the plain text is printed. Both forms depend only on the answer, so nbval can compare them.
 ``bool(feedback)`` is ``True`` only for a correct answer.
+
+A student's function runs under guard
+-------------------------------------
+:class:`FunctionCheck` gives the submitted function :data:`TIME_LIMIT` seconds for all its test
+cases together. In the main thread (where Jupyter, Colab and Voila run a cell) a timer signal
+(``SIGALRM``) stops it, even inside ``time.sleep``; elsewhere (another thread, Windows) a
+watchdog thread stops it at its next Python instruction. A function that takes too long gets
+"Not quite: ... did not finish within 5 seconds ... Look for a loop that never ends", with the
+input it was working on, and the cell finishes normally. What the function prints is captured,
+not sent to the cell (a few lines are shown in the feedback), and an error it raises, a
+``SystemExit`` (``exit()``, ``sys.exit()``) included, becomes a message instead of stopping the
+cell. Only a function stuck inside one long C call (a huge NumPy operation) runs on until that
+call returns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import ctypes
 import html
+import io
 import math
+import signal
+import threading
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +65,9 @@ from .._checks import check_int
 
 PLACEHOLDER = ...
 """What an unanswered value cell holds: ``answer = ...`` (Python's ``Ellipsis``)."""
+
+TIME_LIMIT = 5.0
+"""Seconds a submitted function gets for all the test cases of one check."""
 
 _TITLES = {
     "correct": "Correct",
@@ -248,10 +270,14 @@ def describe_type(value: Any) -> str:
 
     >>> describe_type(np.zeros((2, 3)))
     'an array of shape (2, 3)'
+    >>> describe_type(np.zeros((2, 3), dtype=complex))
+    'an array of shape (2, 3) and dtype complex128 (not real numbers)'
     >>> describe_type("18")
     "the str '18'"
     """
     if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "biuf":
+            return f"an array of shape {value.shape} and dtype {value.dtype} (not real numbers)"
         return f"an array of shape {value.shape}"
     if value is None:
         return "None"
@@ -307,7 +333,8 @@ def compare_arrays(expected, actual, *, rtol: float = 1e-6, atol: float = 1e-9) 
     expected = np.asarray(expected, dtype=np.float64)
     arr = as_array(actual)
     if arr is None:
-        return f"expected an array of shape {expected.shape}, got {describe_type(actual)}."
+        return (f"expected an array of real numbers of shape {expected.shape}, got "
+                f"{describe_type(actual)}.")
     if arr.shape != expected.shape:
         return f"expected shape {expected.shape}, got {arr.shape}."
     if not np.all(np.isfinite(arr)):
@@ -327,15 +354,28 @@ def compare_numbers(expected, actual, *, rtol: float = 1e-9, atol: float = 1e-12
     True
     >>> compare_numbers(0.0625, 0.125)
     'expected 0.0625, got 0.125.'
+    >>> compare_numbers(0.25, 0.25 + 1e-8)  # as many digits as it takes to tell them apart
+    'expected 0.25, got 0.25000001.'
     """
     x = as_number(actual)
     if x is None:
         return f"expected a number, got {describe_type(actual)}."
-    if not math.isfinite(x):
-        return f"expected {_number(expected)}, got {_number(x)}."
-    if not math.isclose(x, float(expected), rel_tol=rtol, abs_tol=atol):
-        return f"expected {_number(expected)}, got {_number(x)}."
+    if not math.isfinite(x) or not math.isclose(x, float(expected), rel_tol=rtol, abs_tol=atol):
+        want, got = _distinct_numbers(float(expected), x)
+        return f"expected {want}, got {got}."
     return None
+
+
+def _distinct_numbers(a: float, b: float) -> tuple[str, str]:
+    """``a`` and ``b`` as short text, with enough significant digits to differ."""
+    first, second = _number(a), _number(b)
+    digits = 7
+    while first == second and a != b and digits <= 15:
+        first, second = f"{a:.{digits}g}", f"{b:.{digits}g}"
+        digits += 1
+    if first == second and a != b:  # the shortest texts that read back as each number
+        first, second = repr(a), repr(b)
+    return first, second
 
 
 def compare_ints(expected, actual) -> str | None:
@@ -434,21 +474,34 @@ class FunctionCheck:
         name = getattr(answer, "__name__", name)
         cases = list(self.cases())
         runs = []  # (case, expected, actual) for every case the answer went through
-        for number, case in enumerate(cases):
+        printed = _Printed()
+        deadline = time.monotonic() + TIME_LIMIT
+        for case in cases:
             expected = case.call(self.reference)
             try:
-                actual = _quietly(case.call, answer)
-            except Exception as exc:  # the student's code failed: teach, don't crash the cell
-                return Feedback("incorrect", f"{name} raised {type(exc).__name__}: {exc}",
-                                details=[("input", self._show_input(case))])
+                with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+                    actual = _guarded(case.call, answer, deadline)
+            except _TimeUp:
+                return Feedback("incorrect", f"{name} did not finish within {TIME_LIMIT:g} "
+                                "seconds on this input, so the check stopped it. Look for a "
+                                "loop that never ends (a `while` whose condition stays true) "
+                                "or one that runs far more often than the input needs.",
+                                details=[("input", self._show_input(case)), *printed.details()])
+            except (Exception, SystemExit) as exc:  # the student's code failed: teach
+                what = ("called exit() or sys.exit(), which would stop the whole notebook: end "
+                        "it with `return` instead." if isinstance(exc, SystemExit)
+                        else f"raised {type(exc).__name__}: {exc}")
+                return Feedback("incorrect", f"{name} {what}",
+                                details=[("input", self._show_input(case)), *printed.details()])
+            runs.append((case, expected, actual))
+        if all(actual is None for _, _, actual in runs):
+            return Feedback("not_attempted", f"{name} returned None. Write its body "
+                            "(replace the `...`) and end it with `return`.")
+        for case, _, actual in runs:
             if actual is None:
-                if number == 0:
-                    return Feedback("not_attempted", f"{name} returned None. Write its body "
-                                    "(replace the `...`) and end it with `return`.")
                 return Feedback("incorrect", f"{name} returned None for this input; "
                                 "does every branch end with `return`?",
-                                details=[("input", self._show_input(case))])
-            runs.append((case, expected, actual))
+                                details=[("input", self._show_input(case)), *printed.details()])
         for case, expected, actual in runs:
             problem = self.compare(expected, actual)
             if problem is not None:
@@ -456,10 +509,10 @@ class FunctionCheck:
                 details = [("input", self._show_input(case)),
                            ("expected", format_value(expected)),
                            ("got", format_value(actual)),
-                           ("problem", problem)]
+                           ("problem", problem), *printed.details()]
                 return Feedback("incorrect", lesson or problem, details=details)
         return Feedback("correct", f"{name} agrees with {self.description} on "
-                        f"{len(cases)} test cases you had not seen.")
+                        f"{len(cases)} test cases you had not seen.", details=printed.details())
 
     def _behaves_like(self, mistake: Mistake, case: Case, expected, actual) -> bool:
         wrong = _quietly(case.call, mistake.func)
@@ -493,6 +546,100 @@ def _quietly(func: Callable, *args):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         return func(*args)
+
+
+class _TimeUp(BaseException):
+    """Raised inside a student's function when its time is up. A BaseException, so that the
+    student's own ``except Exception:`` does not swallow it."""
+
+
+def _guarded(call: Callable, answer: Callable, deadline: float):
+    """``_quietly(call, answer)``, stopped with :class:`_TimeUp` at ``deadline``."""
+    seconds = deadline - time.monotonic()
+    if seconds <= 0:
+        raise _TimeUp
+    on_main = threading.current_thread() is threading.main_thread()
+    limit = _alarm if on_main and hasattr(signal, "setitimer") else _watchdog
+    with limit(seconds):
+        return _quietly(call, answer)
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float):
+    """Raise _TimeUp in the main thread after ``seconds`` (and every 0.2 s after that, in case
+    the student's code catches it), through SIGALRM; the previous handler is restored."""
+    armed = [True]
+
+    def on_alarm(_signum, _frame):
+        if armed[0]:
+            raise _TimeUp
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
+    try:
+        yield
+    finally:
+        armed[0] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _watchdog(seconds: float):
+    """Raise _TimeUp in this thread after ``seconds``, from a watchdog thread (works in any
+    thread and on Windows; the exception arrives at the next Python instruction)."""
+    target = ctypes.c_ulong(threading.get_ident())
+    lock, state = threading.Lock(), {"armed": True, "fired": False}
+    stop = threading.Event()
+
+    def watch():
+        while not stop.wait(seconds if not state["fired"] else 0.2):
+            with lock:
+                if state["armed"]:
+                    state["fired"] = True
+                    ctypes.pythonapi.PyThreadState_SetAsyncExc(target, ctypes.py_object(_TimeUp))
+
+    watcher = threading.Thread(target=watch, daemon=True, name="course-check-watchdog")
+    watcher.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["armed"] = False
+            if state["fired"]:  # clear an exception that was sent but has not arrived yet
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(target, None)
+        stop.set()
+
+
+class _Printed(io.TextIOBase):
+    """Collects what a student's function prints: the start is kept, the rest only counted."""
+
+    KEEP = 400  # characters kept, from which the feedback shows a few lines
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text, self.total = "", 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        text = str(text)
+        if len(self.text) < self.KEEP:
+            self.text += text[:self.KEEP - len(self.text)]
+        self.total += len(text)
+        return len(text)
+
+    def details(self) -> list[tuple[str, str]]:
+        """``[("printed", first lines)]``, or nothing when the function printed nothing."""
+        if not self.total:
+            return []
+        lines = self.text.splitlines()[:4]
+        shown = "\n".join(line if len(line) <= 80 else line[:77] + "..." for line in lines)
+        hidden = self.total - len(shown)
+        if hidden > 1:
+            shown += f"\n... ({hidden:,} more characters not shown)"
+        return [("printed", shown)]
 
 
 class ValueCheck:
