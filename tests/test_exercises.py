@@ -26,7 +26,8 @@ EXERCISES = {
     "ch1": [ch1.conv2d, ch1.gaussian_kernel, ch1.vertical_edge_kernel, ch1.predict_pixel,
             ch1.conv_params, ch1.kernel_gradient, ch1.descent_step, ch1.conv_layer, ch1.max_pool],
     "ch2": [ch2.output_size, ch2.conv_params, ch2.receptive_field, ch2.vgg16_params],
-    "ch3": [ch3.sigmoid_grad, ch3.gradient_after_layers, ch3.standardise, ch3.learning_rate],
+    "ch3": [ch3.sigmoid_grad, ch3.gradient_after_layers, ch3.standardise, ch3.learning_rate,
+            ch3.he_std, ch3.batch_norm, ch3.maxout],
 }
 ALL = [ex for exercises in EXERCISES.values() for ex in exercises]
 IDS = [ex.name for ex in ALL]
@@ -289,7 +290,7 @@ def test_output_size_reference_matches_torch(n, k, p, s):
     conv = nn.Conv2d(1, 1, k, stride=s, padding=p, bias=False)
     with torch.no_grad():
         width = conv(torch.zeros(1, 1, k, n))  # (1, 1, H', W')
-    assert ch2.conv_output_size(n, k, p, s) == width.shape[-1]
+    assert ch2._output_size_reference(n, k, p, s) == width.shape[-1]
 
 
 def test_output_size_catches_missing_plus_one_and_missing_padding():
@@ -308,7 +309,7 @@ def test_output_size_catches_missing_plus_one_and_missing_padding():
 def test_conv_params_reference_matches_torch(args):
     i, o, k, bias = args
     conv = nn.Conv2d(i, o, k, bias=bias)
-    assert ch2.conv_parameter_count(*args) == sum(p.numel() for p in conv.parameters())
+    assert ch2._conv_params_reference(*args) == sum(p.numel() for p in conv.parameters())
 
 
 def test_conv_params_catches_forgotten_bias_and_forgotten_in_channels():
@@ -327,7 +328,7 @@ def test_receptive_field_is_seven_by_autograd():
         y = nn.functional.conv2d(y, torch.ones(1, 1, 3, 3))  # (1, 1, H - 2, W - 2)
     y[0, 0, y.shape[-2] // 2, y.shape[-1] // 2].backward()
     rows = torch.nonzero(x.grad[0, 0].abs().sum(dim=1)).flatten()
-    assert int(rows.max() - rows.min() + 1) == 7 == ch2.stacked_receptive_field([3, 3, 3])
+    assert int(rows.max() - rows.min() + 1) == 7 == ch2._stacked_receptive_field([3, 3, 3])
     assert ch2.receptive_field.evaluate(7)
 
 
@@ -354,8 +355,8 @@ def test_vgg16_count_matches_torch_and_the_published_figure():
         model = _vgg16_on_meta()
     total = sum(p.numel() for p in model.parameters())
     no_bias = sum(p.numel() for name, p in model.named_parameters() if name.endswith("weight"))
-    assert total == 138_357_544 == ch2.vgg16_parameter_counts()["total"]
-    assert no_bias == 138_344_128 == ch2.vgg16_parameter_counts(bias=False)["total"]
+    assert total == 138_357_544 == ch2._vgg16_parameter_counts()["total"]
+    assert no_bias == 138_344_128 == ch2._vgg16_parameter_counts(bias=False)["total"]
 
 
 def test_vgg16_params_catches_forgotten_biases_and_close_guesses():
@@ -520,3 +521,20 @@ def test_feedback_is_shown_once_in_a_kernel_and_again_when_asked(tmp_path):
     assert outputs[1][0].data["text/plain"] == outputs[2][0].data["text/plain"]
     assert outputs[1][0].data["text/plain"].startswith("Not quite: that is the correlation")
     assert outputs[3][0].data["text/plain"].startswith("Hint 1 of 3: ")
+
+
+def test_chapter_2_references_agree_with_the_library():
+    """The exercises' references are the library's layer arithmetic in the students' signatures."""
+    import itertools
+
+    from course_lib.models import vgg
+    from course_lib.models.summary import conv_output_size, count_parameters, receptive_fields
+
+    for n, k, p, s in itertools.product([7, 28, 224, 227], [1, 3, 5, 11], [0, 1, 2], [1, 2, 4]):
+        if n + 2 * p >= k:
+            assert ch2._output_size_reference(n, k, p, s) == conv_output_size(
+                n, k, stride=s, padding=p, rounding="floor")
+    kernels, strides = [11, 3, 5, 3, 3], [4, 2, 1, 2, 1]
+    assert ch2._stacked_receptive_field(kernels, strides) == receptive_fields(
+        list(zip(kernels, strides, strict=True)))[-1][0]
+    assert ch2._vgg16_parameter_counts()["total"] == count_parameters(vgg(16))

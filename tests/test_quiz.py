@@ -179,7 +179,7 @@ def test_ch2_three_3x3_against_one_7x7():
     big = sum(p.numel() for p in torch.nn.Conv2d(c, c, 7, bias=False).parameters())
     feedback = q.choices[q.correct_index].feedback
     assert f"{stack:,}" in feedback and f"{big:,}" in feedback and stack < big
-    assert ch2.stacked_receptive_field([3, 3, 3]) == 7
+    assert ch2._stacked_receptive_field([3, 3, 3]) == 7
 
 
 def test_ch2_most_parameters_in_first_fully_connected_layer():
@@ -187,7 +187,7 @@ def test_ch2_most_parameters_in_first_fully_connected_layer():
     q = question(ch2, MultipleChoice, "Where do most")
     with torch.device("meta"):
         first_fc = sum(p.numel() for p in torch.nn.Linear(512 * 7 * 7, 4096).parameters())
-    counts = ch2.vgg16_parameter_counts()
+    counts = ch2._vgg16_parameter_counts()
     assert first_fc == counts["first_fc"] and first_fc > counts["total"] / 2
     assert "first fully connected" in q.choices[q.correct_index].text
     assert f"{first_fc:,}" in q.choices[q.correct_index].feedback

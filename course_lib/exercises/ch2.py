@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 
+from ..models import summary as _layers
 from ._core import Case, Exercise, FunctionCheck, Mistake, ValueCheck, compare_ints
 from .quiz import Choice, MultipleChoice, NumericQuestion, Quiz, quiz_widget
 
@@ -16,31 +17,33 @@ __all__ = ["QUIZ", "conv_params", "output_size", "quiz", "receptive_field", "vgg
 
 
 # --------------------------------------------------------------------------- arithmetic
+# The exercises' references, in the students' signatures, are thin over the library's own
+# layer arithmetic (course_lib.models): each idea is written once.
 
 
-def conv_output_size(n: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
+def _output_size_reference(n: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
     """Output size of a convolution or pooling, rounded down as ``nn.Conv2d`` does.
 
-    >>> conv_output_size(227, 11, 0, 4)  # AlexNet's first layer
+    >>> _output_size_reference(227, 11, 0, 4)  # AlexNet's first layer
     55
     """
-    return (n + 2 * padding - kernel) // stride + 1
+    return _layers.conv_output_size(n, kernel, stride=stride, padding=padding, rounding="floor")
 
 
-def conv_parameter_count(in_channels: int, out_channels: int, kernel_size: int,
-                         bias: bool = True) -> int:
+def _conv_params_reference(in_channels: int, out_channels: int, kernel_size: int,
+                           bias: bool = True) -> int:
     """Weights (and biases) of a square-kernel ``nn.Conv2d``.
 
-    >>> conv_parameter_count(64, 128, 3)
+    >>> _conv_params_reference(64, 128, 3)
     73856
     """
-    return out_channels * in_channels * kernel_size**2 + (out_channels if bias else 0)
+    return _layers.conv_parameters(in_channels, out_channels, kernel_size, bias=bias)
 
 
-def stacked_receptive_field(kernels, strides=None) -> int:
+def _stacked_receptive_field(kernels, strides=None) -> int:
     """Receptive field of stacked convolutions: ``1 + sum((k_i - 1) * prod(strides before i))``.
 
-    >>> stacked_receptive_field([3, 3, 3])
+    >>> _stacked_receptive_field([3, 3, 3])
     7
     """
     kernels = list(kernels)
@@ -48,11 +51,7 @@ def stacked_receptive_field(kernels, strides=None) -> int:
     if len(strides) != len(kernels):
         raise ValueError(f"`strides` must have one entry per kernel ({len(kernels)}); "
                          f"got {len(strides)}.")
-    field, jump = 1, 1
-    for k, s in zip(kernels, strides, strict=True):
-        field += (k - 1) * jump
-        jump *= s
-    return field
+    return _layers.receptive_field(list(zip(kernels, strides, strict=True)))
 
 
 VGG16_CONVS = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M",
@@ -62,19 +61,19 @@ VGG16_FC = (512 * 7 * 7, 4096, 4096, 1000)
 """Widths of VGG-16's classifier: flattened 512x7x7 features, two hidden layers, 1000 classes."""
 
 
-def vgg16_parameter_counts(*, bias: bool = True) -> dict[str, int]:
+def _vgg16_parameter_counts(*, bias: bool = True) -> dict[str, int]:
     """Parameters of VGG-16 for 224x224 ImageNet input, split into convolutions and classifier.
 
-    >>> vgg16_parameter_counts()
+    >>> _vgg16_parameter_counts()
     {'conv': 14714688, 'fc': 123642856, 'first_fc': 102764544, 'total': 138357544}
     """
     conv, channels = 0, 3
     for width in VGG16_CONVS:
         if width == "M":
             continue
-        conv += conv_parameter_count(channels, width, 3, bias)
+        conv += _layers.conv_parameters(channels, width, 3, bias=bias)
         channels = width
-    layers = [a * b + (b if bias else 0) for a, b in itertools.pairwise(VGG16_FC)]
+    layers = [_layers.linear_parameters(a, b, bias=bias) for a, b in itertools.pairwise(VGG16_FC)]
     return {"conv": conv, "fc": sum(layers), "first_fc": layers[0],
             "total": conv + sum(layers)}
 
@@ -95,7 +94,7 @@ output_size = Exercise(
         "convolution on an `n`-pixel-wide input, exactly as `nn.Conv2d` computes it: "
         "$\\left\\lfloor \\frac{n + 2p - k}{s} \\right\\rfloor + 1$. Return an `int`."),
     checker=FunctionCheck(
-        conv_output_size, _output_size_cases, arg_names=("n", "kernel", "padding", "stride"),
+        _output_size_reference, _output_size_cases, arg_names=("n", "kernel", "padding", "stride"),
         compare=compare_ints,
         mistakes=[
             Mistake(lambda n, k, p, s: (n + 2 * p - k) // s,
@@ -145,7 +144,7 @@ conv_params = Exercise(
         "the number of learnable parameters of `nn.Conv2d(in_channels, out_channels, "
         "kernel_size, bias=bias)` with a square kernel."),
     checker=FunctionCheck(
-        conv_parameter_count, _conv_params_cases,
+        _conv_params_reference, _conv_params_cases,
         arg_names=("in_channels", "out_channels", "kernel_size"), compare=compare_ints,
         mistakes=[
             Mistake(lambda i, o, k, bias=True: o * i * k * k,
@@ -187,7 +186,7 @@ receptive_field = Exercise(
         "(in pixels, along one side) of one output pixel after **three** stacked 3x3 "
         "convolutions with stride 1? Set `rf` to that number."),
     checker=ValueCheck(
-        stacked_receptive_field([3, 3, 3]), expects="a number of pixels (one side)",
+        _stacked_receptive_field([3, 3, 3]), expects="a number of pixels (one side)",
         mistakes={
             9: "3 + 3 + 3 counts the overlap twice. Each extra 3x3 layer widens the field by "
                "2 pixels (one on each side): 3 + 2 + 2.",
@@ -210,8 +209,8 @@ receptive_field = Exercise(
 
 # --------------------------------------------------------------------------- vgg16_params
 
-_VGG = vgg16_parameter_counts()
-_VGG_NO_BIAS = vgg16_parameter_counts(bias=False)
+_VGG = _vgg16_parameter_counts()
+_VGG_NO_BIAS = _vgg16_parameter_counts(bias=False)
 _WHERE = (f"Most parameters live in the first fully connected layer: 512 x 7 x 7 = 25,088 inputs "
           f"times 4,096 outputs, {_VGG['first_fc']:,} parameters, about three quarters of the "
           f"total; all 13 convolutions hold only {_VGG['conv']:,}.")
@@ -269,16 +268,16 @@ QUIZ = (
     NumericQuestion(
         "AlexNet's first layer applies 11x11 kernels with stride 4 and no padding to a "
         "227x227 image. How wide is its output?",
-        answer=conv_output_size(227, 11, 0, 4),
+        answer=_output_size_reference(227, 11, 0, 4),
         explanation="(227 - 11) / 4 + 1 = 55.",
         mistakes=((54.0, "Don't forget the +1 for the first position."),
                   (57.0, "Divide by the stride: (227 - 11) // 4 + 1."),
                   (217.0, "That ignores the stride of 4."))),
     NumericQuestion(
         "How many parameters does nn.Conv2d(64, 128, kernel_size=3) have (with bias)?",
-        answer=conv_parameter_count(64, 128, 3),
+        answer=_conv_params_reference(64, 128, 3),
         explanation="128 filters of 64 x 3 x 3 weights plus 128 biases: 73,728 + 128 = 73,856.",
-        mistakes=((float(conv_parameter_count(64, 128, 3, bias=False)),
+        mistakes=((float(_conv_params_reference(64, 128, 3, bias=False)),
                    "Almost: add one bias per output channel."),
                   (float(128 * 9 + 128), "Each filter spans all 64 input channels."))),
     MultipleChoice(
@@ -310,7 +309,7 @@ QUIZ = (
     NumericQuestion(
         "A 2x2 max-pooling with stride 2 is applied to a 224x224 feature map. How wide is the "
         "result?",
-        answer=conv_output_size(224, 2, 0, 2),
+        answer=_output_size_reference(224, 2, 0, 2),
         explanation="(224 - 2) / 2 + 1 = 112: pooling halves the size.",
         mistakes=((223.0, "That is stride 1. With stride 2 the window jumps 2 pixels."),
                   (111.0, "Don't forget the +1."))),
