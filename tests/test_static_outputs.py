@@ -201,7 +201,7 @@ def test_jupyterlab_shows_widget_pictures_before_running(tmp_path):
                         .map(o => [o.querySelectorAll('img').length, o.innerText.slice(0, 200),
                                    o.querySelectorAll('.course-quiz-static').length]) : []])""")
             by_cell = dict(shown)
-            assert len(shown) == len(nb.cells), f"{path.name}: {len(shown)} cells shown, {len(nb.cells)} in the file"
+            assert len(shown) == len(nb.cells), f"{path.name}: {len(shown)} cells shown, not {len(nb.cells)}"
             for index in expected:
                 outputs = by_cell[index]
                 assert any(images or quizzes for images, _text, quizzes in outputs), (
