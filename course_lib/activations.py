@@ -17,6 +17,10 @@ The derivatives are the formulas of the lecture notes, checked in the tests agai
 - ``gelu``: :math:`x\\,\\Phi(x)` (:math:`\\Phi` the normal CDF), derivative
   :math:`\\Phi(x) + x\\,\\varphi(x)`
 
+Maxout (Goodfellow et al., 2013) is not element-wise: :func:`maxout` takes the largest of each
+group of ``pieces`` values, and :func:`maxout_grad` sends the gradient to the winner; it is not in
+the registry of element-wise activations (:data:`ACTIVATION_NAMES`).
+
 At the kinks (``x = 0``) the derivatives follow PyTorch's conventions: ``relu'(0) = 0``,
 ``leaky_relu'(0) = a``, ``elu'(0) = alpha``.
 """
@@ -48,6 +52,8 @@ __all__ = [
     "layer_gradient_norms",
     "leaky_relu",
     "leaky_relu_grad",
+    "maxout",
+    "maxout_grad",
     "relu",
     "relu_grad",
     "sigmoid",
@@ -263,6 +269,63 @@ def gelu_grad(x, *, approximate: str = "none"):
         return _result(0.5 * (1.0 + t) + 0.5 * x * (1.0 - t**2) * d_inner)
     pdf = np.exp(-0.5 * x**2) / math.sqrt(2.0 * math.pi)
     return _result(special.ndtr(x) + x * pdf)
+
+
+# --- maxout ------------------------------------------------------------------------------
+
+
+def _maxout_groups(x, pieces, axis) -> tuple[np.ndarray, int]:
+    """``x`` with ``axis`` split into (units, pieces), and that axis made non-negative."""
+    x = as_float_array(x, "x", ndim=range(1, 33))
+    axis = check_int(axis, "axis", minimum=-x.ndim, maximum=x.ndim - 1) % x.ndim
+    pieces = check_int(pieces, "pieces", minimum=1)
+    if x.shape[axis] % pieces:
+        raise ValueError(f"`x` must have a multiple of `pieces` = {pieces} values along axis "
+                         f"{axis}, one group of {pieces} per unit; got {x.shape[axis]}.")
+    shape = (*x.shape[:axis], x.shape[axis] // pieces, pieces, *x.shape[axis + 1:])
+    return x.reshape(shape), axis
+
+
+def maxout(x, *, pieces: int, axis: int = -1) -> np.ndarray:
+    """Maxout (Goodfellow et al., 2013): the largest of each group of ``pieces`` values.
+
+    A maxout unit computes ``pieces`` linear functions of its input, :math:`z_j = w_j^\\top x +
+    b_j`, and outputs :math:`\\max_j z_j`. Here ``x`` holds those ``z``: along ``axis``, each run
+    of ``pieces`` consecutive values belongs to one unit, so the output has ``pieces`` times
+    fewer values along ``axis``. With the pieces :math:`(z, 0)` it is ReLU, with
+    :math:`(z, 0.01 z)` leaky ReLU: maxout *learns* its piecewise-linear shape.
+
+    Examples
+    --------
+    >>> maxout([[1.0, -2.0, 0.5, 3.0]], pieces=2)      # units (1, -2) and (0.5, 3)
+    array([[1., 3.]])
+    """
+    groups, axis = _maxout_groups(x, pieces, axis)
+    return groups.max(axis=axis + 1)
+
+
+def maxout_grad(x, grad_output, *, pieces: int, axis: int = -1) -> np.ndarray:
+    """Gradient of :func:`maxout` with respect to ``x``, given the gradient on its output.
+
+    Each unit's gradient flows to the piece that won the max, and to no other (on a tie, to
+    the first winning piece); the other pieces get 0.
+
+    Examples
+    --------
+    >>> maxout_grad([[1.0, -2.0, 0.5, 3.0]], [[10.0, 20.0]], pieces=2)
+    array([[10.,  0.,  0., 20.]])
+    """
+    groups, axis = _maxout_groups(x, pieces, axis)
+    grad_output = as_float_array(grad_output, "grad_output", ndim=groups.ndim - 1)
+    expected = groups.shape[:axis + 1] + groups.shape[axis + 2:]
+    if grad_output.shape != expected:
+        raise ValueError(f"`grad_output` must have the shape of maxout's output, {expected}; "
+                         f"got {grad_output.shape}.")
+    winner = groups.argmax(axis=axis + 1)  # the first largest piece of each unit
+    mask = np.arange(pieces).reshape((pieces,) + (1,) * (groups.ndim - axis - 2))
+    mask = mask == np.expand_dims(winner, axis + 1)  # (..., units, pieces, ...)
+    grad = mask * np.expand_dims(grad_output, axis + 1)
+    return grad.reshape(np.shape(x))
 
 
 # --- softmax (output layer) ----------------------------------------------------------------

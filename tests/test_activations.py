@@ -201,7 +201,7 @@ def test_dead_relu_fraction():
     (lambda: A.get_activation(3), TypeError, "`name`"),
     (lambda: A.chain_gradient("relu", 1.0, depth=0), ValueError, "`depth`"),
     (lambda: A.softmax([1.0], axis=3), ValueError, "`axis`"),
-    (lambda: A.layer_gradient_norms("relu", init="xavier"), ValueError, "`init`"),
+    (lambda: A.layer_gradient_norms("relu", init="glorot"), ValueError, "`init`"),
     (lambda: A.layer_gradient_norms("relu", depth=200, width=4096, batch=10**5), ValueError,
      "`depth` = 200 layers of width 4096 on a batch of 100000 would need a network of "
      "334,392,524,800 numbers"),
@@ -230,3 +230,59 @@ def test_every_stated_output_range_matches_the_function():
         else:
             assert values.min() >= float(low_text) - 1e-12
             assert abs(values.min() - float(low_text)) < 1e-9
+
+
+# --- maxout ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape, pieces, axis", [((4, 6), 2, -1), ((3, 12), 4, 1),
+                                                 ((2, 6, 3, 3), 3, 1), ((5, 7), 7, -1),
+                                                 ((4, 5), 1, 1), ((6, 2), 3, 0)])
+def test_maxout_and_its_gradient_match_autograd(shape, pieces, axis):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=shape)  # continuous: no ties
+    t = torch.tensor(x, requires_grad=True)
+    dim = axis % len(shape)
+    out = t.unflatten(dim, (-1, pieces)).amax(dim=dim + 1)
+    grad_out = rng.normal(size=tuple(out.shape))
+    out.backward(torch.from_numpy(grad_out))
+    np.testing.assert_array_equal(A.maxout(x, pieces=pieces, axis=axis), out.detach().numpy())
+    np.testing.assert_array_equal(A.maxout_grad(x, grad_out, pieces=pieces, axis=axis),
+                                  t.grad.numpy())
+
+
+def test_maxout_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    x, grad_out = rng.normal(size=(3, 8)), rng.normal(size=(3, 4))
+    step = 1e-6
+    numeric = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        bump = np.zeros_like(x)
+        bump[index] = step
+        up = np.sum(grad_out * A.maxout(x + bump, pieces=2))
+        down = np.sum(grad_out * A.maxout(x - bump, pieces=2))
+        numeric[index] = (up - down) / (2 * step)
+    np.testing.assert_allclose(A.maxout_grad(x, grad_out, pieces=2), numeric, atol=1e-6)
+
+
+def test_maxout_contains_relu_and_leaky_relu():
+    z = np.linspace(-3, 3, 13)
+    with_zero = np.stack([z, np.zeros_like(z)], axis=-1).reshape(-1)  # pieces (z, 0)
+    with_slope = np.stack([z, 0.01 * z], axis=-1).reshape(-1)  # pieces (z, 0.01 z)
+    np.testing.assert_array_equal(A.maxout(with_zero, pieces=2), A.relu(z))
+    np.testing.assert_allclose(A.maxout(with_slope, pieces=2), A.leaky_relu(z), rtol=1e-15)
+
+
+def test_maxout_gradient_goes_to_the_first_winner_on_a_tie():
+    np.testing.assert_array_equal(A.maxout_grad([[2.0, 2.0]], [[1.0]], pieces=2), [[1.0, 0.0]])
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: A.maxout(np.ones((2, 5)), pieces=2), "multiple of `pieces`"),
+    (lambda: A.maxout(np.ones((2, 4)), pieces=0), "`pieces`"),
+    (lambda: A.maxout(np.ones((2, 4)), pieces=2, axis=2), "`axis`"),
+    (lambda: A.maxout_grad(np.ones((2, 4)), np.ones((2, 3)), pieces=2), "`grad_output`"),
+])
+def test_maxout_bad_input(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()
