@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from functools import cache
 
 import numpy as np
@@ -108,12 +109,18 @@ def load_image(source, *, grey: bool = False, max_pixels: int = MAX_PIXELS) -> n
     else:
         raise TypeError(f"`source` must be a path or bytes; got {type(source).__name__}.")
     try:
-        with Image.open(stream) as picture:
-            width, height = picture.size
-            if width * height > max_pixels:
-                raise ValueError(f"`source` is {width}x{height} pixels; at most {max_pixels:,} "
-                                 "pixels are accepted: resize it first.")
-            pixels = _pil_to_array(picture)
+        with warnings.catch_warnings():
+            # the size is checked here, before decoding: Pillow's own bomb warning is redundant
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(stream) as picture:
+                width, height = picture.size
+                if width * height > max_pixels:
+                    raise ValueError(f"`source` is {width}x{height} pixels; at most "
+                                     f"{max_pixels:,} pixels are accepted: resize it first.")
+                pixels = _pil_to_array(picture)
+    except Image.DecompressionBombError:  # Pillow refuses to open far larger pictures at all
+        raise ValueError(f"`source` has more than {2 * Image.MAX_IMAGE_PIXELS:,} pixels; at "
+                         f"most {max_pixels:,} pixels are accepted: resize it first.") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValueError("`source` is not an image file that Pillow can read.") from exc
     image = to_float(pixels)

@@ -38,8 +38,9 @@ def to_uint8(image, *, vmin: float | None = None, vmax: float | None = None,
             lo, hi = 0.0, 1.0
         vmin = lo if vmin is None else vmin
         vmax = hi if vmax is None else vmax
-    span = vmax - vmin if vmax > vmin else 1.0
-    scaled = np.clip((arr - vmin) / span, 0.0, 1.0)
+    # halves: exact, and vmax - vmin cannot overflow when the values are near +-1.8e308
+    half_span = vmax / 2 - vmin / 2 if vmax > vmin else 0.5
+    scaled = np.clip((arr / 2 - vmin / 2) / half_span, 0.0, 1.0)
     if arr.ndim == 3 and arr.shape[2] == 1:
         scaled = scaled[:, :, 0]
     if cmap is not None and scaled.ndim == 2:

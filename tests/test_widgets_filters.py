@@ -284,3 +284,63 @@ def test_gaussian_explorer_refuses_junk_upload(small):
     upload(app.upload, "x.png", b"xyz")
     assert "Upload refused" in app.message.value
     assert app.blurred_view.value == good
+
+
+# ------------------------------------------------------------- nothing escapes a control
+
+
+def grey_png(side: int) -> bytes:
+    """A black square PNG: a few hundred kB even at 15000x15000 (compressed zeros)."""
+    buffer = io.BytesIO()
+    Image.new("L", (side, side)).save(buffer, format="PNG", compress_level=9)
+    return buffer.getvalue()
+
+
+def is_error(message) -> bool:
+    return "#b00020" in message.value
+
+
+@pytest.mark.parametrize("text", ["1" + "0" * 400 + "/3", "1e400", "-1" + "0" * 400])
+def test_a_weight_too_large_for_a_float_is_a_short_message(small, text):
+    app = KernelExplorer(small)
+    app.cells[0][0].value = "2"
+    good = app.filtered_view.value
+    app.cells[0][1].value = text
+    assert is_error(app.message) and "not a finite number" in app.message.value
+    assert len(app.message.value) < 300  # the markup included; the text itself is short
+    assert app.filtered_view.value == good
+
+
+def test_weights_whose_result_overflows_keep_the_last_picture(small, recwarn):
+    app = KernelExplorer(small)
+    app.cells[1][1].value = "1e308"  # one huge weight: fine, the result is rescaled
+    good = app.filtered_view.value
+    app.cells[1][2].value = "1e308"  # two huge weights: their sum overflows on a bright pixel
+    assert is_error(app.message) and "overflow" in app.message.value
+    assert app.filtered_view.value == good
+    app.cells[1][2].value = "-1e308"  # finite again: shown, the range with 6 digits
+    assert not is_error(app.message) and "e+307" in app.message.value
+    app.normalise.value = True
+    app.cells[1][2].value = "1e308"
+    assert is_error(app.message) and "cannot be normalised" in app.message.value
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize("side, words", [(15000, "more than 178,956,970 pixels"),
+                                         (10000, "10000x10000 pixels")])
+def test_decompression_bombs_are_refused_without_a_warning(small, side, words, recwarn):
+    for app in (KernelExplorer(small), GaussianExplorer(small)):
+        good = (app.original_view if isinstance(app, KernelExplorer) else app.blurred_view).value
+        upload(app.upload, "bomb.png", grey_png(side))
+        assert "Upload refused" in app.message.value and words in app.message.value
+        assert (app.original_view if isinstance(app, KernelExplorer)
+                else app.blurred_view).value == good
+    assert not [w for w in recwarn if "DecompressionBomb" in type(w.message).__name__]
+
+
+def test_every_message_is_at_most_200_characters():
+    from course_lib.widgets._common import message_line, show_message
+
+    line = message_line()
+    show_message(line, "x" * 5000)
+    assert line.value.count("x") == 197 and line.value.endswith("...</span>")

@@ -9,6 +9,9 @@ import ipywidgets as widgets
 from ..plotting import to_png
 from ._static import NamedImage, screen_reader_name
 
+MESSAGE_LIMIT = 200
+"""Characters a message line shows at most."""
+
 
 def message_line() -> widgets.HTML:
     """An HTML line where an app writes what went wrong (or nothing when all is well)."""
@@ -23,6 +26,8 @@ def show_message(line: widgets.HTML, text: str, *, kind: str = "error") -> None:
         line.value = ""
         return
     colour = {"error": "#b00020", "info": "#555555", "ok": "#1b7f3b"}[kind]
+    if len(text) > MESSAGE_LIMIT:  # a message is read at a glance: never a wall of text
+        text = text[:MESSAGE_LIMIT - 3] + "..."
     line.value = f'<span style="color:{colour}">{html.escape(text)}</span>'
 
 

@@ -15,6 +15,7 @@ picture stays.
 from __future__ import annotations
 
 import contextlib
+import math
 from fractions import Fraction
 
 import ipywidgets as widgets
@@ -52,12 +53,15 @@ def parse_weight(text: str) -> float:
     text = str(text).strip()
     if not text:
         return 0.0
+    shown = repr(text if len(text) <= 24 else text[:14] + "..." + text[-6:])
     try:
         value = float(Fraction(text)) if "/" in text else float(text)
     except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{text!r} is not a number (write e.g. 0.25, -1 or 1/9).") from None
+        raise ValueError(f"{shown} is not a number (write e.g. 0.25, -1 or 1/9).") from None
+    except OverflowError:  # a fraction too large for a float
+        value = math.inf
     if not np.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number.")
+        raise ValueError(f"{shown} is not a finite number (at most about 1.8e308).")
     return value
 
 
@@ -198,7 +202,11 @@ class KernelExplorer:
             kernel = self._read_kernel()
             if self.normalise.value:
                 kernel = _normalised(kernel)
-            result = self.filter(self._source.current(), kernel)
+            with np.errstate(over="ignore", invalid="ignore"):
+                result = self.filter(self._source.current(), kernel)
+            if not np.all(np.isfinite(result)):
+                raise ValueError("The filtered values overflow (they pass 1.8e308): the "
+                                 "weights are too large.")
         except ValueError as exc:
             show_message(self.message, str(exc))
             return False
@@ -486,7 +494,11 @@ def _upload_content(value):
 
 
 def _normalised(kernel: np.ndarray) -> np.ndarray:
-    total = float(kernel.sum())
+    with np.errstate(over="ignore"):
+        total = float(kernel.sum())
+    if not math.isfinite(total):
+        raise ValueError("The kernel's weights sum to more than 1.8e308, so it cannot be "
+                         "normalised: use smaller weights.")
     if abs(total) < 1e-12:
         raise ValueError("The kernel's weights sum to 0, so it cannot be normalised: "
                          "untick 'normalise' (edge kernels are meant to sum to 0).")
@@ -514,10 +526,15 @@ def _size_label(kernel: np.ndarray) -> str:
 
 
 def _describe_result(result: np.ndarray) -> str:
-    low, high = float(result.min()), float(result.max())
-    if low >= 0.0 and high <= 1.0:
-        return f"result in [{low:.2f}, {high:.2f}], shown as is"
-    return f"result in [{low:.2f}, {high:.2f}], rescaled to black..white for display"
+    low, high = (_short_number(float(v)) for v in (result.min(), result.max()))
+    if float(result.min()) >= 0.0 and float(result.max()) <= 1.0:
+        return f"result in [{low}, {high}], shown as is"
+    return f"result in [{low}, {high}], rescaled to black..white for display"
+
+
+def _short_number(value: float) -> str:
+    """Two decimals for everyday values, six significant digits for huge or tiny ones."""
+    return f"{value:.2f}" if value == 0 or 1e-2 <= abs(value) < 1e4 else f"{value:.6g}"
 
 
 def _strip_name(exc: Exception) -> str:
