@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_float_array, check_int, check_real
-from .conv import correlate2d, correlate2d_backward
+from .conv import correlate2d
 from .threads import torch_threads
 
 __all__ = ["KernelFit", "fit_kernel", "fit_kernel_torch", "kernel_descent", "kernel_loss"]
@@ -99,14 +99,26 @@ def _loss_and_grad(images, targets, kernel) -> tuple[float, np.ndarray]:
     for x, t in zip(images, targets, strict=True):
         residual = correlate2d(x, kernel, mode="valid") - t  # (H - kh + 1, W - kw + 1)
         loss += float(np.sum(residual**2))
-        grad += correlate2d_backward(x, kernel, 2.0 * residual)[1]  # (kh, kw)
+        # dL/dg for this image: the kernel half of correlate2d_backward(x, kernel, 2 * residual),
+        # the image correlated with the residual (as large as the image: the FFT suits it)
+        grad += correlate2d(x, 2.0 * residual, mode="valid", method="fft")  # (kh, kw)
     return loss / count, grad / count
 
 
-def _diverged(loss: float, losses: list) -> bool:
+def _check_options(images, targets, kernel_shape, lr, steps, seed) -> tuple:
+    images, targets, kernel_shape = _check_data(images, targets, kernel_shape)
+    lr = check_real(lr, "lr", positive=True)
+    steps = check_int(steps, "steps", minimum=0, maximum=1_000_000)
+    seed = check_int(seed, "seed", minimum=0)
+    return images, targets, kernel_shape, lr, steps, seed
+
+
+def _stop_if_diverged(loss: float, losses: list, step: int, lr: float) -> None:
     """A stable step size makes this quadratic loss fall at every step; a loss 10,000 times its
     starting value can only come from steps that overshoot and grow."""
-    return not np.isfinite(loss) or (bool(losses) and loss > 1e4 * max(losses[0], 1e-12))
+    if not np.isfinite(loss) or (losses and loss > 1e4 * max(losses[0], 1e-12)):
+        raise ValueError(f"gradient descent diverged at step {step} (loss {loss:.3g}): "
+                         f"`lr` = {lr:g} is too large for these images; try a smaller one.")
 
 
 def _initial_kernel(kernel_shape, seed: int) -> np.ndarray:
@@ -155,17 +167,13 @@ def kernel_descent(images, targets, kernel_shape, *, lr: float = 0.3, steps: int
     >>> fit.kernel.round(4)
     array([[ 1., -1.]])
     """
-    images, targets, kernel_shape = _check_data(images, targets, kernel_shape)
-    lr = check_real(lr, "lr", positive=True)
-    steps = check_int(steps, "steps", minimum=0, maximum=1_000_000)
-    seed = check_int(seed, "seed", minimum=0)
+    images, targets, kernel_shape, lr, steps, seed = _check_options(images, targets, kernel_shape,
+                                                                    lr, steps, seed)
     kernel = _initial_kernel(kernel_shape, seed)
     kernels, losses = [kernel.copy()], []
     for step in range(steps + 1):
         loss, grad = _loss_and_grad(images, targets, kernel)
-        if _diverged(loss, losses):
-            raise ValueError(f"gradient descent diverged at step {step} (loss {loss:.3g}): "
-                             f"`lr` = {lr:g} is too large for these images; try a smaller one.")
+        _stop_if_diverged(loss, losses, step, lr)
         losses.append(loss)
         if step < steps:
             kernel = kernel - lr * grad
@@ -205,10 +213,8 @@ def fit_kernel_torch(images, targets, kernel_shape, *, lr: float = 0.3, steps: i
     """
     import torch
 
-    images, targets, kernel_shape = _check_data(images, targets, kernel_shape)
-    lr = check_real(lr, "lr", positive=True)
-    steps = check_int(steps, "steps", minimum=0, maximum=1_000_000)
-    seed = check_int(seed, "seed", minimum=0)
+    images, targets, kernel_shape, lr, steps, seed = _check_options(images, targets, kernel_shape,
+                                                                    lr, steps, seed)
     start = _initial_kernel(kernel_shape, seed)[None, None]  # (1, 1, kh, kw)
     weight = torch.tensor(start, requires_grad=True)
     if len({x.shape for x in images}) == 1:  # one batch: a single conv2d call per step
@@ -232,9 +238,7 @@ def _torch_steps(weight, inputs, wanted, count, optimiser, steps, lr) -> tuple[l
         optimiser.zero_grad()
         loss = sum(((torch.nn.functional.conv2d(x, weight) - t) ** 2).sum()
                    for x, t in zip(inputs, wanted, strict=True)) / count
-        if _diverged(loss.item(), losses):
-            raise ValueError(f"gradient descent diverged at step {step} (loss {loss.item():.3g}): "
-                             f"`lr` = {lr:g} is too large for these images; try a smaller one.")
+        _stop_if_diverged(loss.item(), losses, step, lr)
         kernels.append(weight.detach()[0, 0].numpy().copy())
         losses.append(loss.item())
         if step < steps:
