@@ -38,6 +38,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -112,6 +113,11 @@ class Hub:
         return []
 
 
+def proxy_command() -> str:
+    """The configurable-http-proxy the hub starts (as classroom/jupyterhub_config.py picks it)."""
+    return shutil.which("configurable-http-proxy") or str(BIN / "configurable-http-proxy")
+
+
 def _wait_for_hub(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + HUB_START_TIMEOUT_S
     while time.monotonic() < deadline:
@@ -167,7 +173,6 @@ def jupyterhub(n_students: int, state: Path):
         "COURSE_HUB_DIR": str(state), "COURSE_HUB_PORT": str(port),
         "COURSE_HUB_API_PORT": str(free_port()), "COURSE_HUB_PROXY_PORT": str(free_port()),
         "COURSE_HUB_USERS": ",".join(users), "COURSE_HUB_PASSWORD": password,
-        "PATH": os.pathsep.join([str(BIN), env.get("PATH", "")]),
     })
     log = state / "jupyterhub.log"
     with log.open("wb") as log_file:
@@ -494,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB memory, "
           f"load average {os.getloadavg()[0]:.1f} at the start")
     print(f"chapter 1's opening cells: {len(opening_cells())}; {args.updates} kernel-explorer "
-          "updates per student")
+          "updates per student; proxy: " + proxy_command())
     print(HEADER)
     failed = False
     for n in args.students:

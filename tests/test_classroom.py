@@ -65,3 +65,20 @@ def test_opening_cells_are_chapter_1s_code_before_its_first_exercise():
     assert cells, "chapter 1 should have code before its first exercise"
     assert not any(".check(" in code for code in cells)
     assert any("import" in code for code in cells)
+
+
+def test_classroom_docs_name_this_repository_and_measured_requests():
+    import yaml
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    repository = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    assert f"course_lib @ git+{repository}" in (ROOT / "classroom" / "Dockerfile").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert f"'repo': '{repository}'" in readme, "the nbgitpuller command names another repository"
+    values = yaml.safe_load((ROOT / "classroom" / "values.yaml").read_text())["singleuser"]
+    # The guarantee stays above the measured peak of a student's server and kernel (0.55 GB).
+    assert values["memory"]["guarantee"] == "1G" and values["memory"]["limit"] == "2G"
+    assert 0 < values["cpu"]["guarantee"] <= values["cpu"]["limit"]
