@@ -304,3 +304,11 @@ def test_totals_by_size_split_vgg16_into_its_stages():
         for side in (224, 112, 56, 28, 14, 7)}
     with pytest.raises(ValueError, match="`column` must be one of"):
         table.total_by_size("flops")
+
+
+def test_layer_rows_carry_their_kind_and_totals_use_it():
+    table = layer_table(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 3)),
+                        (1, 1, 6, 6))
+    assert [row.kind for row in table.rows] == ["Conv2d", "ReLU", "Flatten", "Linear"]
+    assert table.total("parameters", kind="Conv2d") == 2 * 9 + 2
+    assert table.total("parameters", kind="Linear") == 32 * 3 + 3

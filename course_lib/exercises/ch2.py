@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..models import summary as _layers
+from ..models import layers as _layers
 from ._core import Case, Exercise, FunctionCheck, Mistake, ValueCheck, compare_ints
 from .quiz import Choice, MultipleChoice, NumericQuestion, Quiz, quiz_widget
 

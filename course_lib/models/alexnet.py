@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .._checks import check_choice, check_int, check_size
-from .summary import TabledModel
+from .base import TabledModel
 
 __all__ = ["AlexNet", "alexnet"]
 

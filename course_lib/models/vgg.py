@@ -18,7 +18,7 @@ from torch import nn
 
 from .._checks import check_int, check_real
 from .alexnet import check_parameter_count, paper_lrn
-from .summary import TabledModel
+from .base import TabledModel
 
 __all__ = ["CONFIGURATIONS", "DEPTHS", "VGG", "vgg"]
 

@@ -1,0 +1,59 @@
+"""A base for the course's models (AlexNet, VGG): a checked input, printed as a layer table."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .._checks import check_int
+from .shapes import check_input_shape, min_input_size
+from .summary import LayerTable, layer_table
+
+__all__ = ["TabledModel"]
+
+
+class TabledModel(nn.Module):
+    """Base of the course's sequential models (AlexNet, VGG).
+
+    Subclasses set ``in_channels``, ``input_size`` (the side the model was designed for) and
+    ``title``, and register their layers in the order they run. The model then
+
+    - checks an input batch before running it (:meth:`check_input`), so a too-small image
+      raises a ``ValueError`` naming the layer that cannot take it, not a torch internal error;
+    - prints as its :func:`layer_table` at ``input_size`` (``repr`` and ``_repr_html_``); the
+      usual module tree is still there in ``print(model.features)``.
+    """
+
+    in_channels: int = 3
+    input_size: int = 224
+    title: str = "model"
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise ``TypeError``/``ValueError`` if ``x`` is not a batch this model can take."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"`x` must be a torch.Tensor; got {type(x).__name__}.")
+        if x.ndim != 4:
+            raise ValueError(f"`x` must be a batch of images (N, C, H, W); got shape "
+                             f"{tuple(x.shape)}.")
+        try:
+            check_input_shape(self, tuple(x.shape))
+        except ValueError as exc:
+            size = min_input_size(self, in_channels=self.in_channels)
+            hint = f" It was designed for {self.input_size}x{self.input_size} images"
+            hint += f"; the smallest square input it takes is {size}x{size}." if size else "."
+            raise ValueError(f"{self.title} cannot take an input of shape {tuple(x.shape)}: "
+                             f"{exc}{hint}") from None
+
+    def layer_table(self, input_size: int | None = None, *, compact: bool = False
+                    ) -> LayerTable:
+        """This model's :func:`layer_table` for one square image (default: ``input_size``)."""
+        side = self.input_size if input_size is None else check_int(input_size, "input_size",
+                                                                    minimum=1)
+        return layer_table(self, (1, self.in_channels, side, side), compact=compact,
+                           title=self.title)
+
+    def __repr__(self) -> str:
+        return repr(self.layer_table(compact=True))
+
+    def _repr_html_(self) -> str:
+        return self.layer_table(compact=True)._repr_html_()
