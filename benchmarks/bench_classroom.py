@@ -40,7 +40,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -57,6 +56,9 @@ import websockets
 from jupyter_server.services.kernels.connection.base import deserialize_binary_message
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_servers import CHROMIUM, chromium, free_port, voila  # noqa: E402  (the tests' servers)
+
 HUB_CONFIG = ROOT / "classroom" / "jupyterhub_config.py"
 CHAPTER1 = ROOT / "notebooks" / "01_image_filters.ipynb"
 BIN = Path(sys.executable).parent
@@ -69,12 +71,6 @@ EXPLORER_CODE = ("from course_lib.widgets.filters import kernel_explorer\n"
                  "explorer = kernel_explorer()\nexplorer")
 PRESET_CLASS = "course-kernel-preset"
 FILTERED_CLASS = "course-filtered-image"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def opening_cells(notebook: Path = CHAPTER1) -> list[str]:
@@ -433,9 +429,6 @@ def run_class(n_students: int, *, updates: int = 10, time_limit: float | None = 
 
 def presenter_first_demo_s() -> float | None:
     """Seconds from `make present` to the first demo drawn in headless Chromium (None: no browser)."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from browser_servers import CHROMIUM, chromium, voila
-
     if not CHROMIUM.exists():
         return None
     with tempfile.TemporaryDirectory(prefix="course-presenter-") as tmp, chromium() as browser:
