@@ -3,8 +3,9 @@
 The hand-ins are small notebooks made of the committed chapter 1's ``exercise`` cells (so they
 follow the notebook): untouched, solved (each exercise's own solution code in place of the
 starter), one whose first exercise loops forever, one with a wrong answer, a syntax error and a
-name error, one that ignores interrupts (only the notebook time limit stops it), a broken file,
-an empty notebook and a text file. The grader runs as a command, as ``make grade`` runs it.
+name error, one solved only if the network is blocked, one that ignores interrupts (only the
+notebook time limit stops it), a broken file, an empty notebook and a text file. The grader runs
+as a command, as ``make grade`` runs it.
 """
 
 from __future__ import annotations
@@ -93,6 +94,11 @@ def graded(tmp_path_factory):
                 "def oops(:\n" + cells[1],  # a syntax error
                 "undefined_name\n" + cells[2]]  # a NameError before the check
     hand_in(folder, "mistakes.ipynb", mistakes + cells[3:])
+    # Solved only if the grader blocked the network (the course's offline guard says so).
+    hand_in(folder, "offline.ipynb", [
+        "import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=2)\n"
+        "    blocked = False\nexcept OSError as exc:\n    blocked = 'blocked' in str(exc)\n"
+        + cells[0].replace("...", "18 if blocked else 0", 1)])
     (folder / "broken.ipynb").write_text('{"cells": [')
     nbformat.write(nbformat.v4.new_notebook(), folder / "empty.ipynb")
     (folder / "essay.txt").write_text("I did it all on paper.")
@@ -107,7 +113,8 @@ def test_gradebook_has_one_row_per_submission_and_one_column_per_exercise(graded
     header, rows = read_gradebook(folder)
     names = [exercise_name(s) for s in cells]
     assert header == ["submission", *names, "note"]
-    assert sorted(rows) == ["broken", "empty", "essay.txt", "loops", "mistakes", "solved", "untouched"]
+    assert sorted(rows) == ["broken", "empty", "essay.txt", "loops", "mistakes", "offline", "solved",
+                            "untouched"]
     for row in rows.values():
         assert {row[n] for n in names} <= set(grade.STATUSES), row
 
@@ -134,22 +141,23 @@ def test_gradebook_statuses(graded):
     assert statuses("essay.txt") == ["error"] * len(names)
     assert rows["essay.txt"]["note"] == "not a notebook (.txt)"
     assert statuses("empty") == ["not attempted"] * len(names)
+    assert statuses("offline") == ["correct"] + ["not attempted"] * (len(names) - 1)
     assert rows["empty"]["note"] == "no code in the notebook"
 
 
 def test_summary_and_chart(graded):
     folder, cells, result, _ = graded
     first = exercise_name(cells[0])
-    # solved alone solves the first exercise; loops times out on it.
+    # solved and offline solve the first exercise; loops times out on it.
     line = next(line for line in result.stdout.splitlines() if line.startswith(first + " "))
-    assert line.split()[1] == "1/7", line
+    assert line.split()[1] == "2/8", line
     assert (folder / "chart.png").stat().st_size > 1000
     assert "note: essay.txt: not a notebook (.txt)" in result.stdout
 
 
 def test_grading_is_bounded_and_leaves_no_process(graded):
     folder, _, _, seconds = graded
-    # Seven hand-ins, two at a time; the loop costs one cell limit. Generous for a busy machine.
+    # Eight hand-ins, two at a time; the loop costs one cell limit. Generous for a busy machine.
     assert seconds < 240, seconds
     assert not processes_touching(folder)
 
