@@ -107,6 +107,7 @@ def graded(tmp_path_factory):
     return folder, cells, result, seconds
 
 
+@pytest.mark.slow
 def test_gradebook_has_one_row_per_submission_and_one_column_per_exercise(graded):
     folder, cells, result, _ = graded
     assert result.returncode == 0, result.stderr[-3000:]
@@ -119,6 +120,7 @@ def test_gradebook_has_one_row_per_submission_and_one_column_per_exercise(graded
         assert {row[n] for n in names} <= set(grade.STATUSES), row
 
 
+@pytest.mark.slow
 def test_gradebook_statuses(graded):
     folder, cells, _, _ = graded
     _, rows = read_gradebook(folder)
@@ -145,6 +147,7 @@ def test_gradebook_statuses(graded):
     assert rows["empty"]["note"] == "no code in the notebook"
 
 
+@pytest.mark.slow
 def test_summary_and_chart(graded):
     folder, cells, result, _ = graded
     first = exercise_name(cells[0])
@@ -155,6 +158,7 @@ def test_summary_and_chart(graded):
     assert "note: essay.txt: not a notebook (.txt)" in result.stdout
 
 
+@pytest.mark.slow
 def test_grading_is_bounded_and_leaves_no_process(graded):
     folder, _, _, seconds = graded
     # Eight hand-ins, two at a time; the loop costs one cell limit. Generous for a busy machine.
@@ -162,6 +166,7 @@ def test_grading_is_bounded_and_leaves_no_process(graded):
     assert not processes_touching(folder)
 
 
+@pytest.mark.slow
 def test_a_notebook_that_ignores_interrupts_is_stopped_at_the_notebook_limit(tmp_path):
     cells = exercise_cells()
     stubborn = ("import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
