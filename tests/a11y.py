@@ -12,11 +12,13 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
 
 
-def axe_violations(page, *, context=None) -> list[dict]:
-    """axe-core's WCAG 2.1 A/AA violations on the page as it is now."""
+def axe_violations(page, *, context=None, rules: list[str] | None = None) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now (in ``context``, a selector
+    or ``{"include": ..., "exclude": ...}``; only ``rules`` when given)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    options = {"resultTypes": ["violations"], "runOnly": {"type": "tag", "values": WCAG_21_AA}}
+    only = {"type": "rule", "values": rules} if rules else {"type": "tag", "values": WCAG_21_AA}
+    options = {"resultTypes": ["violations"], "runOnly": only}
     return Axe().run(page, context=context, options=options).response["violations"]
 
 
