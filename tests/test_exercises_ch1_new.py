@@ -136,6 +136,22 @@ def test_conv_layer_wrong_answers():
                                                         for o in range(w.shape[0])]), "averaged")
 
 
+# --------------------------------------------------------------------------- strided_output_size
+
+
+def test_strided_output_size_against_torch():
+    layer = torch.nn.Conv2d(3, 64, 3, padding=1, stride=2, device="meta")
+    width = layer(torch.empty((1, 3, 224, 224), device="meta")).shape[-1]
+    assert width == 112
+    assert ch1.strided_output_size.evaluate(width)
+
+
+@pytest.mark.parametrize(("answer", "lesson"), [
+    (224, "stride of 2"), (111, "forgets the padding"), (112.5, "rounded down"), (113, "rounds down")])
+def test_strided_output_size_wrong_answers(answer, lesson):
+    assert_fails(ch1.strided_output_size, answer, lesson)
+
+
 # --------------------------------------------------------------------------- max_pool
 
 

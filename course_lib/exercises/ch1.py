@@ -26,7 +26,8 @@ from ._core import (
 from .quiz import Choice, MultipleChoice, NumericQuestion, Quiz, quiz_widget
 
 __all__ = ["QUIZ", "conv2d", "conv_layer", "conv_params", "descent_step", "gaussian_kernel",
-           "kernel_gradient", "max_pool", "predict_pixel", "quiz", "vertical_edge_kernel"]
+           "kernel_gradient", "max_pool", "predict_pixel", "quiz", "strided_output_size",
+           "vertical_edge_kernel"]
 
 
 # --------------------------------------------------------------------------- conv2d
@@ -644,6 +645,44 @@ conv_layer = Exercise(
     starter=("def my_conv_layer(x, weight):\n"
              "    ...  # your code here\n\n"
              "ch1.conv_layer.check(my_conv_layer)"),
+)
+
+
+def conv_output_size(size: int, kernel: int, *, padding: int = 0, stride: int = 1) -> int:
+    """Pixels along one axis after a convolution: ``(size + 2 padding - kernel) // stride + 1``.
+
+    >>> conv_output_size(224, 3, padding=1, stride=2)
+    112
+    """
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+strided_output_size = Exercise(
+    "ch1.strided_output_size",
+    statement=(
+        "A 224x224 image goes through a 3x3 convolution with padding 1 and stride 2 "
+        "(`torch.nn.Conv2d(3, 64, 3, padding=1, stride=2)`). How many pixels wide is the "
+        "output? Set `width` to that number."),
+    checker=ValueCheck(
+        conv_output_size(224, 3, padding=1, stride=2), expects="a whole number of pixels",
+        mistakes={
+            224: "that is the width with stride 1 ('same' mode). A stride of 2 keeps every second "
+                 "position.",
+            111: "that forgets the padding: with 1 pixel of padding on each side the padded "
+                 "width is 224 + 2 = 226.",
+            112.5: "a width is a whole number: (224 + 2 - 3) / 2 = 111.5 is rounded down (the "
+                   "kernel must fit), then + 1.",
+            113: "(224 + 2 - 3) // 2 + 1: the division rounds down before the + 1.",
+        }),
+    hints=[
+        "With padding p, stride s and a k-wide kernel the output has (W + 2p - k) // s + 1 "
+        "pixels.",
+        "(224 + 2 * 1 - 3) // 2 + 1.",
+    ],
+    solution="width = (224 + 2 * 1 - 3) // 2 + 1  # (W + 2p - k) // s + 1\n",
+    answer_name="width",
+    starter=("width = ...  # a whole number of pixels\n\n"
+             "ch1.strided_output_size.check(width)"),
 )
 
 
