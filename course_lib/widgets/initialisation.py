@@ -28,7 +28,7 @@ DEPTH_INITS: tuple[tuple[str, str], ...] = (
     ("He (Kaiming)", "he"),
 )
 """The initialisations the explorer offers: (label, scheme)."""
-WIDTH, BATCH = 256, 256  # units per layer and inputs in the batch: enough for smooth statistics
+WIDTH, BATCH = 128, 128  # units per layer and inputs in the batch: smooth statistics, quick updates
 VANISHED, SHRUNK, EXPLODED = 1e-3, 0.2, 1e3  # last / first layer spread: what the message says
 
 
