@@ -8,8 +8,12 @@ One module per topic:
 - ``activations`` activation functions and their derivatives
 - ``data``        data sets (digits, generated shapes, IDX files) and preprocessing
 - ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
-- ``train``       the trainer: history, live plot, checkpoints
-- ``widgets``     ipywidgets apps, thin over pure functions
+- ``descent``     gradient descent on a linear model: the loss bowl and the path down it
+- ``train``       the trainer: settings, training loop, evaluation, stopping
+- ``history``     what a training run measured, and its plots
+- ``checkpoints`` saving and resuming a model, its optimiser and its history
+- ``threads``     how many CPU threads a model trains with
+- ``widgets``     ipywidgets apps, thin over pure functions (and the live training plot)
 - ``exercises``   self-checking exercises and quizzes
 - ``plotting``    figures and PNG rendering shared by the chapters
 

@@ -1,26 +1,19 @@
 """The trainer: history, determinism, checkpoints, NaN detection, interruption, live plot."""
 
+import inspect
+import threading
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from course_lib.checkpoints import load_checkpoint
 from course_lib.data import load_digits_split
 from course_lib.models import tiny_cnn
-from course_lib.train import (
-    EpochRecord,
-    History,
-    LivePlot,
-    TrainConfig,
-    Trainer,
-    TrainingDiverged,
-    descent_path,
-    evaluate,
-    fit,
-    linear_loss_surface,
-    load_checkpoint,
-    plot_history,
-)
+from course_lib.train import TrainConfig, Trainer, TrainingDiverged, evaluate, fit
+from course_lib.widgets import live_plot as live_plot_module
+from course_lib.widgets.live_plot import LivePlot
 
 
 @pytest.fixture(scope="module")
@@ -206,20 +199,6 @@ def test_live_plot_is_updated_and_carries_its_css_class(digits):
     assert "course-train-plot" in plot.image._dom_classes
 
 
-def test_history_table_and_plot():
-    h = History()
-    h.append(EpochRecord(1, 1.23456, 0.5, None, None, 0.5))
-    h.append(EpochRecord(2, 0.5, 0.75, None, None, 0.25))
-    text = h.table(times=False)
-    assert text.splitlines()[0].split() == ["epoch", "train", "loss", "train", "acc"]
-    assert "1.2346" in text and "75.00%" in text and "seconds" not in text
-    assert "0.25" in repr(h)
-    assert repr(History()) == "History(no epochs yet)"
-    fig = plot_history({"a": h, "b": h})
-    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
-    assert History.from_dict(h.to_dict()) == h
-
-
 @pytest.mark.parametrize("kwargs, error, name", [
     ({"epochs": 0}, ValueError, "epochs"),
     ({"lr": -1.0}, ValueError, "lr"),
@@ -250,40 +229,14 @@ def test_bad_data(train, match):
         fit(nn.Linear(64, 2), train, epochs=1, lr=0.1, progress=False)
 
 
-def test_linear_loss_surface_matches_direct_formula():
-    rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(20, 2)), rng.normal(size=20)
-    w1, w2 = np.linspace(-1, 1, 5), np.linspace(-2, 2, 3)
-    surface = linear_loss_surface(x, y, w1, w2)
-    assert surface.shape == (3, 5)
-    assert surface[2, 1] == pytest.approx(0.5 * np.mean((x @ [w1[1], w2[2]] - y) ** 2))
-
-
-def test_descent_path_reaches_least_squares_solution():
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(50, 2))
-    y = x @ np.array([1.0, -2.0])
-    path = descent_path(x, y, lr=0.5, steps=200)
-    np.testing.assert_allclose(path[-1], [1.0, -2.0], atol=1e-6)
-    stochastic = descent_path(x, y, lr=0.1, steps=500, batch_size=1)
-    np.testing.assert_allclose(stochastic[-1], [1.0, -2.0], atol=1e-3)
-    # one-sample updates move w along that sample: positive inputs move both weights together
-    positive = np.abs(x)
-    steps = np.diff(descent_path(positive, positive @ [1.0, -1.0], lr=0.1, steps=50,
-                                 batch_size=1), axis=0)
-    assert np.all(np.sign(steps[:, 0]) == np.sign(steps[:, 1]))
-
-
 def test_notebook_mode_shows_one_box_with_bar_and_plot(digits, monkeypatch):
     """In a notebook, fit(live_plot=True) displays the tqdm widget bar above the live plot."""
     import ipywidgets as widgets
     from tqdm.notebook import tqdm as notebook_tqdm
 
-    import course_lib.train as train_module
-
     shown = []
-    monkeypatch.setattr(train_module, "_notebook_tqdm", lambda: notebook_tqdm)
-    monkeypatch.setattr(train_module, "_display", shown.append)
+    monkeypatch.setattr(live_plot_module, "_notebook_tqdm", lambda: notebook_tqdm)
+    monkeypatch.setattr(live_plot_module, "_display", shown.append)
     train, test = digits
     history = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, live_plot=True)
     assert len(history) == 2
@@ -294,3 +247,113 @@ def test_notebook_mode_shows_one_box_with_bar_and_plot(digits, monkeypatch):
     assert "course-train-progress" in bar._dom_classes
     assert "course-train-plot" in image._dom_classes
     assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# --- the stop event ------------------------------------------------------------------------
+
+
+def test_stop_event_stops_after_the_step_it_was_set_in(digits, capsys):
+    """A stop event set during epoch 2, step 3 ends training right after that step."""
+    train, _ = digits
+    stop = threading.Event()
+    seen = []
+
+    def press_stop(info):
+        seen.append((info.epoch, info.step))
+        if (info.epoch, info.step) == (2, 3):
+            stop.set()
+
+    trainer = Trainer(fresh_model(), TrainConfig(epochs=4, lr=1e-2))
+    history = trainer.fit(train, progress=False, callback=press_stop, stop=stop)
+    assert history.interrupted and len(history) == 1
+    assert seen[-1] == (2, 3) and len(history.step_losses) == 4 + 3
+    out = capsys.readouterr().out
+    assert "stopped in epoch 2, after 3 of its 4 steps" in out and "1 finished epochs" in out
+    # with the event cleared, training carries on: epoch 2 again (from the weights it reached)
+    stop.clear()
+    history = trainer.fit(train, progress=False, stop=stop)
+    assert not history.interrupted and [r.epoch for r in history] == [1, 2, 3, 4]
+    assert len(history.step_losses) == 4 + 3 + 3 * 4
+
+
+def test_a_stop_event_set_beforehand_stops_before_the_first_step(digits):
+    train, _ = digits
+    stop = threading.Event()
+    stop.set()
+    model = fresh_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    history = fit(model, train, epochs=2, lr=1e-2, progress=False, quiet=True, stop=stop)
+    # one step runs before the first check: the event is checked after every step
+    assert history.interrupted and len(history) == 0 and len(history.step_losses) == 1
+    assert any(not torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True))
+
+
+def test_quiet_stop_prints_nothing(digits, capsys):
+    train, _ = digits
+    stop = threading.Event()
+    history = fit(fresh_model(), train, epochs=2, lr=1e-2, progress=False, quiet=True, stop=stop,
+                  callback=lambda info: stop.set())
+    assert history.interrupted and capsys.readouterr().out == ""
+
+
+def test_stop_must_be_an_event(digits):
+    train, _ = digits
+    with pytest.raises(TypeError, match=r"`stop` must be a threading\.Event"):
+        fit(fresh_model(), train, epochs=1, lr=1e-2, progress=False, stop=True)
+
+
+def test_training_numbers_do_not_depend_on_the_stop_event(digits):
+    train, test = digits
+    plain = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, progress=False)
+    watched = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, progress=False,
+                  stop=threading.Event())
+    assert plain.step_losses == watched.step_losses and plain.test_acc == watched.test_acc
+
+
+# --- one source of truth for the settings --------------------------------------------------
+
+
+def test_fit_takes_a_config_and_keyword_overrides(digits):
+    train, _ = digits
+    config = TrainConfig(epochs=1, lr=1e-2, batch_size=128, seed=3)
+    from_config = fit(fresh_model(), train, config, progress=False)
+    from_keywords = fit(fresh_model(), train, epochs=1, lr=1e-2, batch_size=128, seed=3,
+                        progress=False)
+    assert from_config.step_losses == from_keywords.step_losses
+    assert len(from_config.step_losses) == 2  # 256 samples / 128 per step
+    overridden = fit(fresh_model(), train, config, batch_size=64, epochs=2, progress=False)
+    assert len(overridden) == 2 and len(overridden.step_losses) == 8
+    assert config.batch_size == 128 and config.epochs == 1  # the caller's config is untouched
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda m, d: fit(m, d, epoch=3, lr=0.1), TypeError, r"`epoch` is not a training setting.*epochs, lr"),
+    (lambda m, d: fit(m, d, lr=0.1), TypeError, r"fit needs `epochs`"),
+    (lambda m, d: fit(m, d), TypeError, r"fit needs `epochs` and `lr`"),
+    (lambda m, d: fit(m, d, d, epochs=1, lr=0.1), TypeError, r"`config` must be a TrainConfig.*test="),
+    (lambda m, d: fit(m, d, TrainConfig(epochs=1, lr=0.1), lr=-1.0), ValueError, r"`lr` must be positive"),
+])
+def test_bad_settings_are_named(digits, call, error, match):
+    train, _ = digits
+    with pytest.raises(error, match=match):
+        call(fresh_model(), train)
+
+
+def test_fit_documents_every_setting_of_train_config():
+    """fit takes TrainConfig's fields as keywords; its docstring names each of them."""
+    doc = inspect.getdoc(fit)
+    settings = doc.split("**settings")[1].split("progress : bool")[0]
+    for name in TrainConfig.__dataclass_fields__:
+        assert f"``{name}``" in settings, name
+
+
+def test_train_epoch_returns_its_totals_and_keeps_no_state_on_the_trainer(digits):
+    """The students read Trainer._train_epoch: it stays one short loop that sets nothing on self."""
+    source = inspect.getsource(Trainer._train_epoch)
+    assert len(source.splitlines()) <= 30
+    assert "self._" not in source.replace("self._train_epoch", "")
+    train, _ = digits
+    trainer = Trainer(fresh_model(), TrainConfig(epochs=1, lr=1e-2, batch_size=100))
+    history = trainer.fit(train, progress=False)
+    assert not {"_loss_sum", "_correct", "_seen"} & set(vars(trainer))
+    assert len(history.step_losses) == 3  # 256 = 100 + 100 + 56

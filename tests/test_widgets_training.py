@@ -1,8 +1,10 @@
 """The live training demo: click Train, check progress, curves, messages and Stop."""
 
+import dataclasses
 import threading
 
 import pytest
+import torch
 
 from course_lib.widgets import training as T
 from course_lib.widgets.training import training_demo
@@ -50,29 +52,57 @@ def test_background_training_and_shapes(small_shapes):
     assert demo.progress.max == 2  # 128 shapes / 64 per step
 
 
-def test_stop_button_interrupts_and_keeps_history(small_shapes):
+def click_when_progress_reaches(demo, steps, button):
+    """Click ``button`` as soon as the progress bar shows ``steps`` steps (from the trainer's
+    thread, as a reader's click arrives while the model trains)."""
+
+    def watch(change):
+        if change["new"] == steps:
+            button.click()
+
+    demo.progress.observe(watch, names="value")
+
+
+def test_stop_button_interrupts_and_keeps_history():
     demo = training_demo(epochs=30, background=False)
-    original = demo._on_step
-
-    def press_stop_in_epoch_2(info):
-        if info.epoch == 2 and info.step == 3:
-            demo.stop_button.click()
-        original(info)
-
-    demo._on_step = press_stop_in_epoch_2
-    demo.stop_button.disabled = False
+    click_when_progress_reaches(demo, 22 + 3, demo.stop_button)  # epoch 2, step 3 of 22
     demo.train_button.click()
     assert demo.history.interrupted and len(demo.history) == 1
-    assert "Stopped. 1 epochs" in demo.message.value
-    assert not demo.train_button.disabled
+    assert len(demo.history.step_losses) == 22 + 3  # it stopped right after the step it was pressed in
+    assert demo.progress.value == 22 + 3
+    last = demo.history[-1]
+    assert demo.message.value.count("Stopped after 1 epoch: train accuracy "
+                                    f"{100 * last.train_acc:.1f}%") == 1
+    assert not demo.train_button.disabled and demo.stop_button.disabled
 
 
-def test_diverging_run_shows_message():
+def test_stop_button_in_the_first_epoch():
+    demo = training_demo(epochs=3, background=False)
+    click_when_progress_reaches(demo, 2, demo.stop_button)
+    demo.train_button.click()
+    assert demo.history.interrupted and len(demo.history) == 0
+    assert "Stopped before the first epoch finished" in demo.message.value
+
+
+def test_train_again_after_stop_runs_all_epochs(small_shapes):
+    demo = training_demo(epochs=2, background=False)
+    click_when_progress_reaches(demo, 3, demo.stop_button)
+    demo.train_button.click()
+    assert demo.history.interrupted
+    demo.progress.unobserve_all("value")
+    demo.train_button.click()  # a fresh run: the stop request of the last one is forgotten
+    assert not demo.history.interrupted and len(demo.history) == 2
+    assert "2 epochs: train accuracy" in demo.message.value and "Stopped" not in demo.message.value
+
+
+def test_diverging_run_shows_message(monkeypatch):
+    split = T.load_digits_split()
+
+    def poisoned_digits():  # every batch gives a NaN loss at once
+        return dataclasses.replace(split, x_train=torch.full_like(split.x_train, float("nan")))
+
+    monkeypatch.setattr(T, "load_digits_split", poisoned_digits)
     demo = training_demo(epochs=1, background=False)
-    (x, y), test = demo.data("digits")
-    poisoned = x.clone()
-    poisoned[:] = float("nan")  # every batch gives a NaN loss at once
-    demo._data["digits"] = ((poisoned, y), test)
     demo.train_button.click()
     assert "loss became nan at epoch 1, step 1" in demo.message.value
     assert demo.history is None and not demo.train_button.disabled
@@ -81,13 +111,7 @@ def test_diverging_run_shows_message():
 def test_second_click_while_running_is_refused(small_shapes):
     demo = training_demo(epochs=3)
     gate = threading.Event()
-    original = demo._on_step
-
-    def slow(info):
-        gate.wait(5)
-        original(info)
-
-    demo._on_step = slow
+    demo.progress.observe(lambda change: gate.wait(5), names="value")  # hold the trainer
     demo.train_button.click()
     demo.train()  # the button is disabled in a browser; calling train() again is refused
     assert "already running" in demo.message.value

@@ -7,13 +7,13 @@ Thin over :mod:`course_lib.activations`; the picture is a PNG in an ``ipywidgets
 from __future__ import annotations
 
 import html
-import io
 
 import ipywidgets as widgets
 import numpy as np
 
 from .._checks import check_int
 from ..activations import ACTIVATION_NAMES, chain_gradient, get_activation
+from ..plotting import figure_to_png
 from ._common import message_line, show_message
 from ._static import NamedImage, screen_reader_name, widget_bundle
 
@@ -69,9 +69,7 @@ def explorer_figure(names, x: float, depth: int, *, dpi: int = 72) -> bytes:
                  ylim=(1e-12, 10))
     ax_f.legend(fontsize=8)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure_to_png(fig)
 
 
 def _rows_html(rows, x: float, depth: int) -> str:

@@ -1,8 +1,11 @@
-"""The live training demo for the classroom: choose a data set, an activation, a learning rate
-and a number of epochs, press Train, and watch the progress and the curves.
+"""The live training demo for the classroom: press Train and watch the progress and the curves.
+
+Choose a data set, an activation, a learning rate and a number of epochs, press Train, and
+watch the progress and the curves.
 
 Training runs in a background thread, so the notebook stays responsive (the Stop button works
-while the model trains). Thin over :func:`course_lib.train.fit`.
+while the model trains: it sets a ``threading.Event`` that the trainer checks after every
+step). Thin over :func:`course_lib.train.fit`.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import torch
 from ..activations import ACTIVATION_NAMES, get_activation
 from ..data import load_digits_split, make_shapes
 from ..models.tiny import tiny_cnn
-from ..train import PROGRESS_CLASS, LivePlot, StepInfo, TrainingDiverged, fit
+from ..train import StepInfo, TrainingDiverged, fit
 from ._common import message_line, show_message
 from ._static import widget_bundle
+from .live_plot import PROGRESS_CLASS, LivePlot
 
 __all__ = ["DATASETS", "LEARNING_RATES", "TrainingDemo", "training_demo"]
 
@@ -29,14 +33,13 @@ BATCH_SIZE = 64
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)  # the slider's stops
 
 
-class _StopRequested(KeyboardInterrupt):
-    """Raised from the step callback when the Stop button was pressed."""
-
-
 class TrainingDemo:
-    """Widgets: ``dataset``, ``activation``, ``lr``, ``epochs``, ``train_button``,
+    """The training demo: its widgets, its last run, and Train and Stop.
+
+    Widgets: ``dataset``, ``activation``, ``lr``, ``epochs``, ``train_button``,
     ``stop_button``, ``progress`` (+ ``progress_label``), the live ``plot``, ``message``;
-    ``widget`` is the whole app and ``history`` the last run's :class:`History`."""
+    ``widget`` is the whole app and ``history`` the last run's :class:`History`.
+    """
 
     def __init__(self, *, dataset: str = "digits", activation: str = "relu", lr: float = 3e-3,
                  epochs: int = 5, background: bool = True, dpi: int = 72):
@@ -67,7 +70,7 @@ class TrainingDemo:
         self.background = bool(background)
         self.history = None
         self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # set by Stop; fit checks it after every step
         self._data: dict = {}
         controls = widgets.VBox([
             widgets.HBox([self.dataset, self.activation]),
@@ -103,6 +106,7 @@ class TrainingDemo:
 
     @property
     def running(self) -> bool:
+        """Whether a background training run is under way."""
         return self._thread is not None and self._thread.is_alive()
 
     def train(self) -> None:
@@ -136,8 +140,8 @@ class TrainingDemo:
             steps = epochs * -(-len(train[1]) // BATCH_SIZE)  # ceil
             self.progress.max, self.progress.value = steps, 0
             history = fit(self._model(), train, test=test, epochs=epochs,
-                          lr=float(self.lr.value), batch_size=BATCH_SIZE, progress=False, live_plot=self.live,
-                          callback=self._on_step, quiet=True)
+                          lr=float(self.lr.value), batch_size=BATCH_SIZE, progress=False,
+                          live_plot=self.live, callback=self._on_step, stop=self._stop, quiet=True)
             self.history = history
             self._report(history)
         except TrainingDiverged as exc:
@@ -148,8 +152,6 @@ class TrainingDemo:
             self._set_busy(False)
 
     def _on_step(self, info: StepInfo) -> None:
-        if self._stop.is_set():
-            raise _StopRequested
         self.progress.value += 1
         if info.step == info.steps_per_epoch or info.step % 5 == 0:
             self.progress_label.value = (f"epoch {info.epoch}, step {info.step}/"
@@ -159,11 +161,9 @@ class TrainingDemo:
         if not len(history):
             show_message(self.message, "Stopped before the first epoch finished.", kind="info")
             return
-        last = history[-1]
-        text = (f"{len(history)} epochs: train accuracy {100 * last.train_acc:.1f}%, "
-                f"test accuracy {100 * last.test_acc:.1f}%.")
-        if history.interrupted:
-            text = "Stopped. " + text
+        last, epochs = history[-1], f"{len(history)} epoch{'s' if len(history) > 1 else ''}"
+        text = (f"{'Stopped after ' if history.interrupted else ''}{epochs}: train accuracy "
+                f"{100 * last.train_acc:.1f}%, test accuracy {100 * last.test_acc:.1f}%.")
         show_message(self.message, text, kind="ok")
         self.progress_label.value = f"done: test accuracy {100 * last.test_acc:.1f}%"
 
@@ -181,7 +181,7 @@ class TrainingDemo:
         return (f"TrainingDemo(dataset={self.dataset.value!r}, activation={self.activation.value!r}, "
                 f"lr={self.lr.value:g}, epochs={self.epochs.value})")
 
-    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+    def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:
         alt = (f"Training demo: a tiny CNN on the {self.dataset.value} with "
                f"{get_activation(self.activation.value).label}, learning rate {self.lr.value:g}, "
                f"{self.epochs.value} epochs. Loss and accuracy axes"

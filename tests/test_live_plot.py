@@ -1,0 +1,100 @@
+"""The live view of a training run (curves and progress bar) and the one figure-to-PNG helper."""
+
+import io
+
+import matplotlib
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from course_lib.history import EpochRecord, History
+from course_lib.plotting import figure_to_png
+from course_lib.widgets.activations import explorer_figure
+from course_lib.widgets.live_plot import LivePlot, TrainingDisplay
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def size_of(png):
+    return Image.open(io.BytesIO(bytes(png))).size
+
+
+def one_epoch():
+    return History([EpochRecord(1, 0.9, 0.7, 0.8, 0.75, 1.2)], [1.2, 0.9])
+
+
+def test_figure_to_png_uses_the_figure_dpi_even_under_the_course_style():
+    """use_course_style sets savefig.dpi to 72: a figure made at 144 dpi still saves at 144."""
+    with matplotlib.rc_context({"savefig.dpi": 72}):
+        assert size_of(figure_to_png(Figure(figsize=(2, 1), dpi=144))) == (288, 144)
+        assert size_of(figure_to_png(Figure(figsize=(2, 1), dpi=144), dpi=36)) == (72, 36)
+    with pytest.raises(ValueError, match="`dpi` must be positive"):
+        figure_to_png(Figure(), dpi=0)
+
+
+def test_live_plot_and_activation_explorer_draw_at_their_dpi():
+    with matplotlib.rc_context({"savefig.dpi": 72}):
+        low, high = LivePlot(dpi=72), LivePlot(dpi=144)
+        assert size_of(low.image.value) == (9 * 72, int(3.2 * 72))
+        assert size_of(high.image.value) == (9 * 144, int(3.2 * 144))
+        assert size_of(explorer_figure(["relu"], 0.5, 3, dpi=144)) == (int(10.5 * 144), 3 * 144)
+
+
+def test_live_plot_redraws_from_a_history():
+    plot = LivePlot()
+    empty = bytes(plot.image.value)
+    plot.update(one_epoch())
+    assert plot.updates == 1 and bytes(plot.image.value).startswith(PNG)
+    assert bytes(plot.image.value) != empty
+
+
+def test_display_redraws_within_an_epoch_at_most_every_interval():
+    plot = LivePlot()
+    shown = TrainingDisplay(progress=False, live_plot=plot, total=10, interval=3600.0)
+    assert shown.bar is None and shown.plot is plot
+    history = one_epoch()
+    for _ in range(5):
+        shown.step(history)
+    assert plot.updates == 0  # an hour has not passed
+    shown.end_epoch(history, history[-1])
+    assert plot.updates == 1  # after every epoch
+    every_step = TrainingDisplay(progress=False, live_plot=plot, total=10, interval=0.0)
+    every_step.step(history)
+    every_step.step(history)
+    assert plot.updates == 3
+
+
+def test_display_of_a_run_stopped_early_draws_its_last_steps():
+    plot = LivePlot()
+    shown = TrainingDisplay(progress=False, live_plot=plot, total=10, interval=3600.0)
+    history = one_epoch()
+    shown.finish(history)
+    assert plot.updates == 0  # a finished run was drawn after its last epoch
+    history.interrupted = True
+    shown.finish(history)
+    assert plot.updates == 1
+
+
+def test_display_without_bar_or_plot_does_nothing_and_refuses_bad_plots():
+    shown = TrainingDisplay(progress=False, live_plot=False, total=10)
+    history = one_epoch()
+    shown.start_epoch(1, 2)
+    shown.step(history)
+    shown.end_epoch(history, history[-1])
+    shown.close()
+    shown.finish(history)
+    assert shown.bar is None and shown.plot is None
+    with pytest.raises(TypeError, match="`live_plot` must be True, False or a LivePlot"):
+        TrainingDisplay(progress=False, live_plot="yes", total=10)
+
+
+def test_text_progress_bar_counts_steps_and_names_the_epoch(capsys):
+    shown = TrainingDisplay(progress=True, live_plot=False, total=3)
+    history = one_epoch()
+    shown.start_epoch(1, 1)
+    for _ in range(3):
+        shown.step(history)
+    shown.end_epoch(history, history[-1])
+    shown.close()
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err and "3/3" in err and "acc=75.0%" in err
