@@ -8,8 +8,6 @@ and every step is kept, so the slider only picks a step.
 
 from __future__ import annotations
 
-import io
-
 import ipywidgets as widgets
 import numpy as np
 
@@ -17,6 +15,7 @@ from .._checks import check_choice, check_int
 from ..conv import correlate2d
 from ..filters import box_kernel, sobel_kernel
 from ..learning import KernelFit, kernel_descent
+from ..plotting import figure_to_png
 from ._common import message_line, show_message
 from ._static import widget_bundle
 
@@ -80,9 +79,7 @@ def descent_figure(fit: KernelFit, true_kernel, step: int, *, dpi: int = 72) -> 
     axes[3].set(title=f"loss {fit.losses[step]:.2e}", xlabel="step", ylabel="mean squared error")
     axes[3].legend(fontsize=8)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure_to_png(fig)
 
 
 class KernelDescentExplorer:
