@@ -460,7 +460,8 @@ kernel_gradient = Exercise(
         "A layer computes `out = correlate2d(image, kernel, mode='valid')`. Write "
         "`my_kernel_grad(image, grad_output)` returning the gradient of the loss with respect "
         "to the kernel, given `grad_output` (the gradient with respect to `out`): "
-        "$\\partial L / \\partial g[a, b] = \\sum_{i,j} \\delta[i, j]\\, I[i + a, j + b]$. "
+        "$\\partial L / \\partial g[a, b] = \\sum_{i,j} \\delta[i, j]\\, I[i + a, j + b]$ "
+        "($\\delta$: `grad_output`, $I$: `image`). "
         "Its shape is the kernel's, $(H - H' + 1, W - W' + 1)$. Use numpy loops or slicing."),
     checker=FunctionCheck(
         _kernel_grad_reference, _kernel_grad_cases, arg_names=("image", "grad_output"),
