@@ -84,3 +84,12 @@ def test_dpi_and_bad_options():
         depth_explorer(init="zeros")
     with pytest.raises(ValueError, match="`depth`"):
         depth_explorer(depth=1)
+
+
+def test_picture_is_named_for_screen_readers():
+    from course_lib.widgets._static import NamedImage
+
+    app = depth_explorer(depth=3)
+    assert isinstance(app.plot, NamedImage)
+    if "tooltip" in app.plot.keys:  # ipywidgets 8
+        assert "each layer's activations" in app.plot.tooltip

@@ -16,7 +16,7 @@ from .._checks import check_choice, check_int
 from ..activations import ACTIVATION_NAMES, get_activation
 from ..initialisation import LayerStatistics, activation_statistics
 from ._common import message_line, show_message
-from ._static import widget_bundle
+from ._static import NamedImage, screen_reader_name, widget_bundle
 
 __all__ = ["DEPTH_INITS", "DepthExplorer", "depth_explorer", "depth_figure", "depth_summary"]
 
@@ -122,7 +122,9 @@ class DepthExplorer:
         self.gain = widgets.FloatLogSlider(value=gain, base=2, min=-2, max=2, step=0.25,
                                            description="weights x", continuous_update=False,
                                            readout_format=".2f")
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(width="760px"))
+        self.plot = NamedImage(format="png", layout=widgets.Layout(width="760px"))
+        screen_reader_name(self.plot, "plots of the size of each layer's activations through the "
+                                      "network, and histograms of three layers' activations")
         self.message = message_line()
         self.stats: LayerStatistics | None = None
         controls = widgets.HBox([widgets.VBox([self.activation, self.init]),
