@@ -40,6 +40,7 @@ help:
 	@echo "  make present     classroom mode: the interactive demos without code (Voila)"
 	@echo "  make student     student copies of the notebooks, solutions removed, in student/"
 	@echo "  make site        the course website, built offline from the committed notebooks, in _site/"
+	@echo "  make grade SUBMISSIONS=folder   run the students' notebooks offline, write folder/gradebook.csv"
 	@echo "Variables: PORT=8866 (present), LAB_ARGS=... (extra jupyter lab options), VOILA_ARGS=...,"
 	@echo "  PYTEST_ARGS=... (extra pytest options), TORCH_SPEC / TORCH_INDEX (which PyTorch to install)"
 
