@@ -25,11 +25,12 @@ it stopped.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -39,6 +40,9 @@ from ._checks import check_choice, check_int, check_real
 from .checkpoints import load_checkpoint, save_checkpoint
 from .history import EpochRecord, History
 from .threads import choose_threads, torch_threads
+
+if TYPE_CHECKING:  # pragma: no cover - the widgets sit above the trainer
+    from .widgets.live_plot import LivePlot, TrainingDisplay
 
 __all__ = [
     "MAX_LR",
@@ -263,10 +267,10 @@ class Trainer:
         self.history.interrupted = False
         return self.history
 
-    def fit(self, train, test=None, *, progress: bool = True, live_plot: bool | Any = False,
+    def fit(self, train, test=None, *, progress: bool = True, live_plot: bool | LivePlot = False,
             checkpoint=None, resume: bool = False,
-            callback: Callable[[StepInfo], None] | None = None, stop=None,
-            quiet: bool = False) -> History:
+            callback: Callable[[StepInfo], None] | None = None,
+            stop: threading.Event | None = None, quiet: bool = False) -> History:
         """Train until ``config.epochs`` epochs are done; see :func:`fit` for the options."""
         x, y = (t.to(self.device) for t in _as_split(train, "train"))
         test = _as_split(test, "test") if test is not None else None
@@ -313,7 +317,9 @@ class Trainer:
         display.finish(self.history)  # the output keeps a picture of the final curves
         return self.history
 
-    def _epoch(self, x, y, test, epoch: int, *, display, callback, stop) -> EpochRecord | None:
+    def _epoch(self, x, y, test, epoch: int, *, display: TrainingDisplay,
+               callback: Callable[[StepInfo], None] | None,
+               stop: threading.Event | None) -> EpochRecord | None:
         """Train one epoch, then evaluate on ``test``; None when ``stop`` was set meanwhile."""
         start = time.perf_counter()
         loss_sum, correct = 0.0, 0
@@ -392,9 +398,9 @@ def _config(config: TrainConfig | None, settings: dict) -> TrainConfig:
 
 
 def fit(model: nn.Module, train, config: TrainConfig | None = None, *, test=None,
-        progress: bool = True, live_plot: bool | Any = False, checkpoint=None,
-        resume: bool = False, callback: Callable[[StepInfo], None] | None = None, stop=None,
-        quiet: bool = False, **settings) -> History:
+        progress: bool = True, live_plot: bool | LivePlot = False, checkpoint=None,
+        resume: bool = False, callback: Callable[[StepInfo], None] | None = None,
+        stop: threading.Event | None = None, quiet: bool = False, **settings) -> History:
     """Train a classifier ``model`` on ``train = (x, y)`` with cross-entropy.
 
     Parameters
