@@ -22,6 +22,11 @@ def digits():
     return (split.x_train[:256], split.y_train[:256]), (split.x_test[:128], split.y_test[:128])
 
 
+def css_classes(widget):
+    """The CSS classes a widget's view gets in the browser (its synced state)."""
+    return widget.get_state()["_dom_classes"]
+
+
 def fresh_model(seed=0, **kwargs):
     torch.manual_seed(seed)
     return tiny_cnn(width=8, **kwargs)
@@ -196,7 +201,7 @@ def test_live_plot_is_updated_and_carries_its_css_class(digits):
     fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, progress=False, live_plot=plot)
     assert plot.updates >= 2
     assert plot.image.value[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "course-train-plot" in plot.image._dom_classes
+    assert "course-train-plot" in css_classes(plot.image)
 
 
 @pytest.mark.parametrize("kwargs, error, name", [
@@ -244,8 +249,8 @@ def test_notebook_mode_shows_one_box_with_bar_and_plot(digits, monkeypatch):
     box = view.widget
     assert isinstance(box, widgets.VBox)
     bar, image = box.children
-    assert "course-train-progress" in bar._dom_classes
-    assert "course-train-plot" in image._dom_classes
+    assert "course-train-progress" in css_classes(bar)
+    assert "course-train-plot" in css_classes(image)
     assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -12,6 +12,11 @@ from course_lib.widgets.training import training_demo
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
+def css_classes(widget):
+    """The CSS classes a widget's view gets in the browser (its synced state)."""
+    return widget.get_state()["_dom_classes"]
+
+
 @pytest.fixture
 def small_shapes(monkeypatch):
     monkeypatch.setattr(T, "SHAPES_TRAIN", 128)
@@ -20,9 +25,9 @@ def small_shapes(monkeypatch):
 
 def test_css_classes_for_browser_tests():
     demo = training_demo()
-    assert "course-training-demo" in demo.widget._dom_classes
-    assert "course-train-plot" in demo.plot._dom_classes
-    boxes = [w for w in demo.widget.children if "course-train-progress" in w._dom_classes]
+    assert "course-training-demo" in css_classes(demo.widget)
+    assert "course-train-plot" in css_classes(demo.plot)
+    boxes = [w for w in demo.widget.children if "course-train-progress" in css_classes(w)]
     assert boxes and demo.progress in boxes[0].children
 
 

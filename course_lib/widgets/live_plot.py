@@ -51,8 +51,8 @@ class LivePlot:
     --------
     >>> plot = LivePlot()
     >>> plot.update(History([EpochRecord(1, 0.9, 0.7, 0.8, 0.75, 1.2)]))
-    >>> plot.updates, "course-train-plot" in plot.image._dom_classes
-    (1, True)
+    >>> plot.updates, bytes(plot.image.value[1:4])
+    (1, b'PNG')
     """
 
     def __init__(self, *, width: int = 640, figsize: tuple[float, float] = (9.0, 3.2),
