@@ -37,6 +37,7 @@ CHAPTER_WIDGETS = {
         ".course-kernel-explorer", ".course-kernel-preset select", ".course-kernel-cell input",
         "img.course-original-image", "img.course-filtered-image",
         ".course-gaussian-explorer", ".course-sigma-slider", "img.course-gaussian-image",
+        ".course-kernel-descent",
     ],
     "02_cnn_architectures": [
         ".course-layer-explorer", ".course-layer-model select", ".course-layer-slider",
