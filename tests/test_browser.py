@@ -48,8 +48,8 @@ CHAPTER_WIDGETS = {
     ],
 }
 PRESENTER_DEMOS = [
-    ".course-kernel-explorer", ".course-gaussian-explorer", ".course-layer-explorer",
-    ".course-activation-explorer", ".course-training-demo",
+    ".course-kernel-explorer", ".course-gaussian-explorer", ".course-kernel-descent",
+    ".course-layer-explorer", ".course-activation-explorer", ".course-training-demo",
 ]
 # Errors Notebook 7's own front end raises on any notebook page, even an empty notebook.
 NOTEBOOK7_NOISE = [

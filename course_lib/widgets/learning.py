@@ -17,7 +17,7 @@ from ..filters import box_kernel, sobel_kernel
 from ..learning import KernelFit, kernel_descent
 from ..plotting import figure_to_png
 from ._common import message_line, show_message
-from ._static import widget_bundle
+from ._static import NamedImage, screen_reader_name, widget_bundle
 
 __all__ = ["TRUE_KERNELS", "KernelDescentExplorer", "descent_data", "descent_figure",
            "kernel_descent_explorer"]
@@ -99,7 +99,9 @@ class KernelDescentExplorer:
                                           description="learning rate", continuous_update=False)
         self.step = widgets.IntSlider(value=check_int(step, "step", minimum=0, maximum=self.steps),
                                       min=0, max=self.steps, description="step")
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(width="790px"))
+        self.plot = NamedImage(format="png", layout=widgets.Layout(width="790px"))
+        screen_reader_name(self.plot, "the true kernel, the learned kernel, their difference, and "
+                                      "the loss against the gradient-descent step")
         self.message = message_line()
         self.widget = widgets.VBox([widgets.HBox([self.kernel, self.lr]), self.step,
                                     self.message, self.plot])
