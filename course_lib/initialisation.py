@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_choice, check_int, check_real
+from ._checks import check_choice, check_int, check_real, check_size
 from .activations import get_activation
 from .threads import torch_threads
 
@@ -61,6 +61,8 @@ SMALL_STD = 0.01
 """Standard deviation of the ``"small"`` scheme: the 'small random numbers' of early practice."""
 CONSTANT = 0.05
 """The value of every weight in the ``"constant"`` scheme."""
+MAX_SEED = 2**63 - 1
+"""The largest seed torch's generators take."""
 
 
 def fans(shape) -> tuple[int, int]:
@@ -74,11 +76,10 @@ def fans(shape) -> tuple[int, int]:
     >>> fans((16, 3, 3, 3))       # nn.Conv2d(3, 16, 3)
     (27, 144)
     """
-    try:
-        dims = tuple(int(d) for d in shape)
-    except TypeError as exc:
-        raise TypeError(f"`shape` must be a sequence of ints; got {shape!r}.") from exc
-    if len(dims) < 2 or min(dims) < 1:
+    if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__"):
+        raise TypeError(f"`shape` must be a sequence of ints; got {shape!r}.")
+    dims = tuple(check_int(d, "shape", minimum=1) for d in shape)
+    if len(dims) < 2:
         raise ValueError(f"`shape` must have at least 2 positive sizes (out, in, *kernel); "
                          f"got {dims}.")
     area = math.prod(dims[2:])  # 1 for a linear layer
@@ -166,7 +167,7 @@ def initialise(model: nn.Module, scheme: str, *, seed: int | None = None) -> nn.
         raise ValueError("`model` has no linear or convolution layer to initialise.")
     with torch.random.fork_rng(devices=[], enabled=seed is not None), torch.no_grad():
         if seed is not None:
-            torch.manual_seed(check_int(seed, "seed", minimum=0))
+            torch.manual_seed(check_int(seed, "seed", minimum=0, maximum=MAX_SEED))
         for layer in layers:
             _initialise_layer(layer, scheme)
     return model
@@ -194,7 +195,9 @@ def deep_mlp(activation: str, *, depth: int, width: int, init: str = "default",
     depth = check_int(depth, "depth", minimum=1, maximum=200)
     width = check_int(width, "width", minimum=1, maximum=4096)
     check_choice(init, "init", INIT_SCHEMES)
-    seed = check_int(seed, "seed", minimum=0)
+    seed = check_int(seed, "seed", minimum=0, maximum=MAX_SEED)
+    check_size(depth * width * (width + 1), "width",  # float64 weights and biases
+               f"= {width} with depth {depth}", what="a network")
     layers: list[nn.Module] = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -280,6 +283,10 @@ def activation_statistics(activation: str, *, init: str, depth: int = 10, width:
     """
     batch = check_int(batch, "batch", minimum=2, maximum=100_000)
     gain = check_real(gain, "gain", minimum=0.0, maximum=100.0)
+    depth = check_int(depth, "depth", minimum=1, maximum=200)
+    width = check_int(width, "width", minimum=1, maximum=4096)
+    check_size(depth * batch * width, "batch",  # every layer's activations are kept
+               f"= {batch} through {depth} layers of width {width}", what="activations")
     with torch_threads(1):  # a small network: threads would only wait for each other
         net = deep_mlp(activation, depth=depth, width=width, init=init, seed=seed)
         generator = torch.Generator().manual_seed(seed)

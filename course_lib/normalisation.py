@@ -224,7 +224,11 @@ def set_batch_norm_statistics(model: nn.Module, x: torch.Tensor) -> nn.Module:
             m.momentum = None  # a cumulative average: after one batch, that batch's statistics
         model.train()
         with torch.no_grad():
-            model(x)
+            try:
+                model(x)
+            except RuntimeError as error:  # a shape or dtype the model cannot take
+                raise ValueError(f"`x` of shape {tuple(x.shape)} and dtype {x.dtype} does not fit "
+                                 f"the model: {error}") from error
     finally:
         for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum

@@ -144,6 +144,9 @@ def test_layer_gradient_norms_accepts_every_scheme():
 @pytest.mark.parametrize("call, error, words", [
     (lambda: I.fans((5,)), ValueError, "`shape`"),
     (lambda: I.fans(3), TypeError, "`shape`"),
+    (lambda: I.fans((3.5, 2)), TypeError, "`shape`"),
+    (lambda: I.fans((3, 0)), ValueError, "`shape`"),
+    (lambda: I.initialise(nn.Linear(2, 2), "he", seed=2**64), ValueError, "`seed`"),
     (lambda: I.he_std(0), ValueError, "`fan_in`"),
     (lambda: I.xavier_std(3, 0), ValueError, "`fan_out`"),
     (lambda: I.init_std("glorot", (3, 3)), ValueError, "`scheme`"),
@@ -154,6 +157,9 @@ def test_layer_gradient_norms_accepts_every_scheme():
     (lambda: I.activation_statistics("relu", init="he", batch=1), ValueError, "`batch`"),
     (lambda: I.activation_statistics("relu", init="he", gain=-1), ValueError, "`gain`"),
     (lambda: layer_gradient_norms("relu", init="glorot"), ValueError, "`init`"),
+    (lambda: I.deep_mlp("relu", depth=200, width=4096), ValueError, "`width`.*limit"),
+    (lambda: I.activation_statistics("relu", init="he", depth=200, width=4096, batch=100_000),
+     ValueError, "`batch`.*limit"),
 ])
 def test_bad_input_gets_clear_error(call, error, words):
     with pytest.raises(error, match=words):

@@ -127,6 +127,8 @@ def test_set_batch_norm_statistics_gives_the_data_set_statistics():
     (lambda: N.with_batch_norm("model"), TypeError, "`model`"),
     (lambda: N.set_batch_norm_statistics(nn.Linear(2, 2), torch.ones(3, 2)), ValueError,
      "no batch-norm"),
+    (lambda: N.set_batch_norm_statistics(nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3)),
+                                         torch.ones(4, 5)), ValueError, "`x` of shape"),
 ])
 def test_bad_input_gets_clear_error(call, error, words):
     with pytest.raises(error, match=words):
