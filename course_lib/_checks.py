@@ -65,10 +65,27 @@ def check_choice(value, name: str, choices: Iterable[str]) -> str:
     ValueError: `mode` must be one of 'full', 'same', 'valid'; got 'sane'.
     """
     choices = tuple(choices)
-    if value not in choices:
+    # isinstance first: an array compared with a string gives an array, not a bool
+    if not any(isinstance(value, type(c)) and value == c for c in choices):
         options = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"`{name}` must be one of {options}; got {value!r}.")
+        got = repr(value) if isinstance(value, str) else _describe(value)
+        raise ValueError(f"`{name}` must be one of {options}; got {got}.")
     return value
+
+
+def check_bool(value, name: str) -> bool:
+    """Return ``value`` if it is ``True`` or ``False`` (NumPy's bools too).
+
+    >>> check_bool(True, "grey")
+    True
+    >>> check_bool("yes", "grey")
+    Traceback (most recent call last):
+    ...
+    TypeError: `grey` must be True or False; got 'yes' (str).
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False; got {_describe(value)}.")
+    return bool(value)
 
 
 def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:

@@ -321,8 +321,16 @@ def convolve_fft_same(padded: np.ndarray, kernel: np.ndarray, rows: tuple[int, i
     padding added before and after the image along each axis.
     """
     _check_strategy_input(padded, kernel, ndims=(2, 3))
+    if not all(isinstance(pair, (tuple, list)) and len(pair) == 2
+               and all(isinstance(v, (int, np.integer)) and v >= 0 for v in pair)
+               for pair in (rows, cols)):
+        raise ValueError(f"`rows` and `cols` must be pairs of padding sizes (before, after); "
+                         f"got {rows!r:.40} and {cols!r:.40}.")
     (top, bottom), (left, right) = rows, cols
     kh, kw = kernel.shape
+    if top + bottom != kh - 1 or left + right != kw - 1:
+        raise ValueError(f"`rows` {rows} and `cols` {cols} must be the padding of a kernel of "
+                         f"shape {kernel.shape}: they must add up to {kh - 1} and {kw - 1}.")
     height, width = padded.shape[0] - top - bottom, padded.shape[1] - left - right
     if height < kh or width < kw:  # no interior: one FFT of the whole padded array
         return convolve_fft(padded[0:padded.shape[0]], kernel)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._checks import as_float_array, check_choice, check_int, check_real, check_size
+from ._checks import as_float_array, check_bool, check_choice, check_int, check_real, check_size
 
 __all__ = [
     "FASHION_MNIST_FILES",
@@ -468,7 +468,7 @@ class Standardizer:
 
     def __init__(self, *, per: str = "channel", scale: bool = True, eps: float = 1e-6):
         self.per = check_choice(per, "per", ("channel", "pixel", "global"))
-        self.scale = bool(scale)
+        self.scale = check_bool(scale, "scale")
         self.eps = check_real(eps, "eps", minimum=0.0)
         self.mean_: np.ndarray | None = None
         self.std_: np.ndarray | None = None
@@ -552,7 +552,7 @@ class PCAWhitener:
     def __init__(self, *, method: str = "zca", whiten: bool = True,
                  n_components: int | None = None, eps: float = 1e-5):
         self.method = check_choice(method, "method", ("pca", "zca"))
-        self.whiten = bool(whiten)
+        self.whiten = check_bool(whiten, "whiten")
         if n_components is not None:
             n_components = check_int(n_components, "n_components", minimum=1)
             if self.method == "zca":

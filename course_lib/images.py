@@ -15,7 +15,7 @@ from functools import cache
 
 import numpy as np
 
-from ._checks import as_float_array, check_int, check_real
+from ._checks import as_float_array, check_bool, check_int, check_real
 
 # name -> (package it ships with, whether it is a colour photo)
 SAMPLES = {
@@ -68,6 +68,7 @@ def sample_image(name: str = "camera", *, grey: bool = False) -> np.ndarray:
         raise TypeError(f"`name` must be a string; got {type(name).__name__}.")
     if name not in SAMPLES:
         raise ValueError(f"`name` must be one of {', '.join(SAMPLES)}; got {name!r}.")
+    grey = check_bool(grey, "grey")
     image = to_float(_load_sample(name))
     return to_grey(image) if grey else image.copy()
 
@@ -100,6 +101,7 @@ def load_image(source, *, grey: bool = False, max_pixels: int = MAX_PIXELS) -> n
     from PIL import Image, UnidentifiedImageError
 
     max_pixels = check_int(max_pixels, "max_pixels", minimum=1)
+    grey = check_bool(grey, "grey")
     if isinstance(source, (bytes, bytearray, memoryview)):
         stream = io.BytesIO(bytes(source))
     elif isinstance(source, (str, os.PathLike)):

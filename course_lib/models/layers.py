@@ -19,7 +19,7 @@ from numbers import Integral
 
 from torch import nn
 
-from .._checks import check_choice, check_int
+from .._checks import check_bool, check_choice, check_int
 
 __all__ = [
     "conv_multiply_adds",
@@ -218,6 +218,7 @@ def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"`model` must be a torch.nn.Module; got {type(model).__name__}.")
+    trainable_only = check_bool(trainable_only, "trainable_only")
     seen: set[int] = set()
     total = 0
     for p in model.parameters():
