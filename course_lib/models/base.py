@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .._checks import check_int
-from .shapes import check_input_shape, min_input_size
+from .shapes import follow_shape, min_input_size
 from .summary import LayerTable, layer_table
 
 __all__ = ["TabledModel"]
@@ -36,12 +36,12 @@ class TabledModel(nn.Module):
             raise ValueError(f"`x` must be a batch of images (N, C, H, W); got shape "
                              f"{tuple(x.shape)}.")
         try:
-            check_input_shape(self, tuple(x.shape))
+            follow_shape(self, tuple(x.shape))
         except ValueError as exc:
             size = min_input_size(self, in_channels=self.in_channels)
             hint = f" It was designed for {self.input_size}x{self.input_size} images"
             hint += f"; the smallest square input it takes is {size}x{size}." if size else "."
-            raise ValueError(f"{self.title} cannot take an input of shape {tuple(x.shape)}: "
+            raise ValueError(f"{self.title} cannot take `x` of shape {tuple(x.shape)}: "
                              f"{exc}{hint}") from None
 
     def layer_table(self, input_size: int | None = None, *, compact: bool = False

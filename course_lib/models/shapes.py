@@ -129,6 +129,15 @@ def check_input_shape(model: nn.Module, input_shape: Sequence[int]) -> tuple[int
     (1, 4, 3, 3)
     """
     input_shape = _check_shape(input_shape)
+    try:
+        return follow_shape(model, input_shape)
+    except ValueError as exc:
+        raise ValueError(f"`input_shape` {input_shape} cannot pass: {exc}") from None
+
+
+def follow_shape(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """:func:`check_input_shape` for a checked ``input_shape``; a failure's message names the
+    layer only (the callers say which argument it was)."""
     shape = input_shape[1:]
     last_map = None                                # the last (C, H, W) shape and its layer
     for name, module in _leaves(model):
