@@ -7,7 +7,9 @@ JupyterLab, Notebook 7, VS Code and Colab. :class:`TrainingDisplay` is what
 notebook; the curves are redrawn at most once a second within an epoch and after every epoch.
 
 Browser tests and the classroom's style sheet find the parts by their CSS classes,
-``course-train-plot`` (the curves) and ``course-train-progress`` (the bar).
+``course-train-plot`` (the curves) and ``course-train-progress`` (the bar). ipywidgets,
+matplotlib and tqdm are imported only when a plot or a bar is made, so a run that shows nothing
+(``progress=False``) imports none of them.
 
 >>> plot = LivePlot(width=320)
 >>> bytes(plot.image.value[:8]), plot.updates
@@ -18,12 +20,8 @@ from __future__ import annotations
 
 import time
 
-import ipywidgets as widgets
-
 from .._checks import check_int
 from ..history import EpochRecord, History, draw_history
-from ..plotting import figure_to_png
-from ._static import NamedImage, Pictured, screen_reader_name
 
 __all__ = ["PLOT_CLASS", "PROGRESS_CLASS", "LivePlot", "TrainingDisplay"]
 
@@ -57,6 +55,10 @@ class LivePlot:
 
     def __init__(self, *, width: int = 640, figsize: tuple[float, float] = (9.0, 3.2),
                  dpi: int = 72):
+        import ipywidgets as widgets
+
+        from ._static import NamedImage, screen_reader_name
+
         self.figsize, self.dpi = figsize, check_int(dpi, "dpi", minimum=30, maximum=300)
         width = check_int(width, "width", minimum=100, maximum=4000)
         self.image = NamedImage(format="png", layout=widgets.Layout(width=f"{width}px"))
@@ -69,6 +71,8 @@ class LivePlot:
         """Draw the curves of ``history`` (the loss of every step behind them) as PNG bytes."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+
+        from ..plotting import figure_to_png
 
         fig = Figure(figsize=self.figsize, dpi=self.dpi)
         FigureCanvasAgg(fig)
@@ -147,6 +151,8 @@ class TrainingDisplay:
         widget_bar = _notebook_tqdm()
         if widget_bar is not None and show:
             # One box: the widget progress bar above the live picture.
+            import ipywidgets as widgets
+
             bar = widget_bar(total=total, unit="step", display=False)
             bar.container.add_class(PROGRESS_CLASS)
             self._show(widgets.VBox([bar.container, self.plot.image]))
@@ -164,6 +170,8 @@ class TrainingDisplay:
 
         :meth:`finish` refreshes that picture.
         """
+        from ._static import Pictured
+
         self._view = Pictured(widget, text="Training: progress, and the loss and accuracy curves",
                               snapshot=lambda: self.plot.image.value,
                               alt="Loss and accuracy per epoch, training and test, as training went.")
