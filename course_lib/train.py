@@ -69,7 +69,10 @@ optimisers' float32 arithmetic cannot overflow (Adam fails with a torch error ne
 
 @dataclass
 class TrainConfig:
-    """Settings of a training run.
+    """Settings of a training run: the one place that names, documents and checks them.
+
+    :func:`fit` takes these fields as keywords (``fit(model, data, epochs=3, lr=0.01)``), or a
+    ``TrainConfig`` with keyword overrides.
 
     Examples
     --------
