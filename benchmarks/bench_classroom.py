@@ -101,7 +101,7 @@ class Hub:
     left_behind: list[str] = field(default_factory=list)  # what outlived stop_hub (then killed)
 
     def descendants(self) -> list[psutil.Process]:
-        """The hub's processes now (proxy, students' servers, kernels), remembered in ``seen``."""
+        """List the hub's processes now (proxy, students' servers, kernels), remembered in ``seen``."""
         with contextlib.suppress(psutil.Error):
             for child in psutil.Process(self.process.pid).children(recursive=True):
                 self.seen.setdefault(child.pid, child)
@@ -110,7 +110,7 @@ class Hub:
 
 
 def proxy_command() -> str:
-    """The configurable-http-proxy the hub starts (as classroom/jupyterhub_config.py picks it)."""
+    """Find the configurable-http-proxy the hub starts (as classroom/jupyterhub_config.py does)."""
     return shutil.which("configurable-http-proxy") or str(BIN / "configurable-http-proxy")
 
 
@@ -189,6 +189,8 @@ def jupyterhub(n_students: int, state: Path):
 
 @dataclass
 class StudentResult:
+    """What one student saw: the times to a ready kernel and to each update, or an error."""
+
     name: str
     ready_s: float | None = None  # login -> kernel_info_reply
     server_s: float | None = None  # login -> server ready
@@ -213,6 +215,7 @@ class Kernel:
                 "channel": channel, "buffers": []}
 
     async def receive(self) -> dict:
+        """Read one message, keeping the widgets' state up to date."""
         frame = await self.ws.recv()
         message = deserialize_binary_message(frame) if isinstance(frame, bytes) else json.loads(frame)
         kind, content = message["header"]["msg_type"], message["content"]
@@ -239,6 +242,7 @@ class Kernel:
         return replies
 
     async def execute(self, code: str) -> None:
+        """Run ``code`` in the kernel; raise if the cell fails or takes too long."""
         replies = await asyncio.wait_for(
             self.request("execute_request", {"code": code, "silent": False, "store_history": True,
                                              "user_expressions": {}, "allow_stdin": False,
@@ -250,6 +254,7 @@ class Kernel:
                                    f"{reply['content']['evalue']}\n{code[:200]}")
 
     def widget(self, css_class: str) -> tuple[str, dict]:
+        """Find the widget with CSS class ``css_class``: its comm id and state."""
         for comm_id, state in self.comms.items():
             if css_class in state.get("_dom_classes", []):
                 return comm_id, state
@@ -368,6 +373,7 @@ def hub_memory(hub: Hub) -> int:
 
 
 async def sample_memory(hub: Hub, peaks: dict[str, int], stop: asyncio.Event) -> None:
+    """Keep each student's peak memory in ``peaks``, sampled every second until ``stop``."""
     while not stop.is_set():
         for user, rss in (await asyncio.to_thread(student_memory, hub)).items():
             peaks[user] = max(peaks.get(user, 0), rss)
@@ -380,6 +386,8 @@ async def sample_memory(hub: Hub, peaks: dict[str, int], stop: asyncio.Event) ->
 
 @dataclass
 class ClassResult:
+    """One class's run: every student's result, their memory, and the refused logins."""
+
     students: int
     results: list[StudentResult]
     peak_rss: dict[str, int]
@@ -452,6 +460,7 @@ def _mib(n: float) -> str:
 
 
 def report(result: ClassResult) -> str:
+    """Summarise one class's run as a few lines of text."""
     ok = [r for r in result.results if not r.error]
     updates = sorted(u for r in ok for u in r.updates_ms)
     ready = [r.ready_s for r in ok]
@@ -477,6 +486,7 @@ HEADER = ("  N  ok       peak RSS MiB   PSS MiB  hub+proxy  ready s (med, max)  
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, nargs="+", default=[1, 5, 10, 20],
                         help="class sizes to measure (default: 1 5 10 20)")

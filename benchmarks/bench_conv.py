@@ -35,9 +35,11 @@ GAUSSIAN_SIGMAS = (1.0, 3.0)  # 7x7 and 19x19 separable kernels
 
 
 def best_times_interleaved(fns: dict[str, Callable[[], object]], *, rounds: int) -> dict[str, float]:
-    """Best time in ms of each function, timed in turns (one run of each per round, in a rotating
-    order), so that a burst of load on a shared machine hits all of them alike. A function slower
-    than 0.25 s stops after two runs."""
+    """Time each function in turns and keep its best time in ms.
+
+    One run of each per round, in a rotating order, so that a burst of load on a shared machine
+    hits all of them alike. A function slower than 0.25 s stops after two runs.
+    """
     best = {name: float("inf") for name in fns}
     runs = dict.fromkeys(fns, 0)
     names = list(fns)
@@ -55,6 +57,7 @@ def best_times_interleaved(fns: dict[str, Callable[[], object]], *, rounds: int)
 
 
 def competitors(image: np.ndarray, kernel: np.ndarray) -> dict[str, Callable[[], np.ndarray]]:
+    """Name each way of convolving ``image`` with ``kernel``, as a function of no arguments."""
     radius = kernel.shape[0] // 2
     image_t = torch.from_numpy(image)[None, None]  # (1, 1, H, W) float64
     flipped_t = torch.from_numpy(np.ascontiguousarray(kernel[::-1, ::-1]))[None, None]
@@ -70,6 +73,7 @@ def competitors(image: np.ndarray, kernel: np.ndarray) -> dict[str, Callable[[],
 
 
 def check_equal(results: dict[str, np.ndarray]) -> None:
+    """Raise unless every result matches SciPy's ``signal.convolve2d``."""
     reference = results["signal.convolve2d"]
     for name, value in results.items():
         if value.shape != reference.shape or not np.allclose(value, reference, atol=1e-10):
@@ -77,6 +81,7 @@ def check_equal(results: dict[str, np.ndarray]) -> None:
 
 
 def cases():
+    """Yield the benchmark's ``(label, image, kernel)`` cases."""
     rng = np.random.default_rng(0)
     for size in SIZES:
         image = rng.random((size, size))
@@ -88,6 +93,7 @@ def cases():
 
 
 def conv_table(*, rounds: int) -> list[dict]:
+    """Time every competitor on every case: one row of times a case."""
     rows = []
     for label, image, kernel in cases():
         runs = competitors(image, kernel)
@@ -102,6 +108,7 @@ def conv_table(*, rounds: int) -> list[dict]:
 
 
 def print_conv_table(rows: list[dict]) -> None:
+    """Print the convolution timings as a table."""
     names = ["ours (auto)", "signal.convolve2d", "ndimage.convolve", "signal.fftconvolve",
              "torch conv2d"]
     header = (f"{'case':<22}{'auto ->':>11}" + "".join(f"{n:>20}" for n in names)
@@ -149,6 +156,7 @@ def widget_timing(*, repeats: int) -> None:
 
 
 def main() -> None:
+    """Run the benchmark from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     args = parser.parse_args()

@@ -1,5 +1,7 @@
-"""Benchmark of the chapter 3 trainer: accuracy and time of the tiny CNN, the trainer's
-overhead against a bare hand-written PyTorch loop, and the cost of CPU threads.
+"""Benchmark of the chapter 3 trainer.
+
+Accuracy and time of the tiny CNN, the trainer's overhead against a bare hand-written PyTorch
+loop, and the cost of CPU threads.
 
     python benchmarks/bench_train.py
 
@@ -53,8 +55,11 @@ def shapes_run(epochs: int, n_train: int) -> tuple[float, float]:
 
 
 def bare_loop(model: nn.Module, x, y, *, epochs: int, lr: float, batch_size: int) -> None:
-    """What one writes by hand: shuffle, forward, loss, backward, step, and keep the loss and
-    the number of right answers (as the trainer does)."""
+    """Train as one writes it by hand.
+
+    Shuffle, forward, loss, backward, step, and keep the loss and the number of right answers
+    (as the trainer does).
+    """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(0)
     model.train()
@@ -74,7 +79,7 @@ def bare_loop(model: nn.Module, x, y, *, epochs: int, lr: float, batch_size: int
 
 
 def throughput_ratio(repeats: int, epochs: int) -> tuple[float, float, float]:
-    """Samples per second of fit() and of the bare loop on the shapes, and their ratio.
+    """Measure samples per second of fit() and of the bare loop on the shapes, and their ratio.
 
     The two alternate (which one goes first alternates too) and each keeps its best run: on a
     shared machine the best run is the one least disturbed by other processes.
@@ -116,6 +121,7 @@ def thread_seconds(threads: int, repeats: int) -> float:
 
 
 def thread_table(repeats: int) -> None:
+    """Print the time of training with 1 and 2 threads, on an idle and on a busy machine."""
     print(f"\n{'tiny CNN, 1024 shapes, 2 epochs':<34} {'1 thread':>9} {'2 threads':>10} {'2 / 1':>7}")
     for label, busy in (("idle machine", False), ("a busy process beside it", True)):
         spinner = None
@@ -132,6 +138,7 @@ def thread_table(repeats: int) -> None:
 
 
 def main() -> None:
+    """Run the benchmark from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=6, help="throughput repeats")
     args = parser.parse_args()

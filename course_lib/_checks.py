@@ -1,8 +1,12 @@
-"""Input checks shared by the public functions: each failure names the parameter, what it got
-and what it expects, so a student never sees a broadcasting traceback from deep inside numpy."""
+"""Input checks shared by the public functions.
+
+Each failure names the parameter, what it got and what it expects, so a student never sees a
+broadcasting traceback from deep inside numpy.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from numbers import Integral, Real
 
@@ -42,7 +46,7 @@ def as_float_array(value, name: str, *, ndim: int | Iterable[int] | None = None,
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"`{name}` must hold real numbers; got dtype {arr.dtype}.")
     if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, Integral) else tuple(ndim)
+        allowed = tuple(ndim) if isinstance(ndim, Iterable) else (ndim,)
         if arr.ndim not in allowed:
             want = " or ".join(f"{d}-D" for d in allowed)
             raise ValueError(f"`{name}` must be a {want} array; got {_describe(arr)}.")
@@ -121,15 +125,20 @@ def check_real(value, name: str, *, minimum: float | None = None, positive: bool
     """
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"`{name}` must be a real number; got {_describe(value)}.")
-    if not np.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float's range
+        raise ValueError(f"`{name}` must be finite; got {type(value).__name__} too large for a "
+                         "float.") from None
+    if not math.isfinite(number):
         raise ValueError(f"`{name}` must be finite; got {value}.")
-    if positive and value <= 0:
+    if positive and number <= 0:
         raise ValueError(f"`{name}` must be positive; got {value}.")
-    if minimum is not None and value < minimum:
+    if minimum is not None and number < minimum:
         raise ValueError(f"`{name}` must be at least {minimum}; got {value}.")
-    if maximum is not None and value > maximum:
+    if maximum is not None and number > maximum:
         raise ValueError(f"`{name}` must be at most {maximum}; got {value}.")
-    return float(value)
+    return number
 
 
 MAX_NUMBERS = 2**25
@@ -147,12 +156,14 @@ def _bytes_text(count: int) -> str:
 
 
 def count_text(number: int, *, commas: bool = True) -> str:
-    """A count for a message: ``1,234,567``, or ``1e+300`` when it is astronomically large.
+    """Format a count for a message: ``1,234,567``, or ``1e+300`` when it is astronomically large.
 
     >>> count_text(1234567), count_text(1234567, commas=False), count_text(10**300)
     ('1,234,567', '1234567', '1e+300')
     """
     number = int(number)
+    if abs(number) >= 10**300:  # beyond a float: count the digits
+        return f"a {len(str(abs(number)))}-digit number"
     if abs(number) >= 10**15:
         return f"{float(number):.3g}"
     return f"{number:,}" if commas else str(number)

@@ -1,4 +1,4 @@
-"""Activation functions and their derivatives, in NumPy, with matching PyTorch modules.
+r"""Activation functions and their derivatives, in NumPy, with matching PyTorch modules.
 
 Every function takes an array-like ``x`` (a number, a list, a NumPy array or a torch tensor) and
 returns a NumPy array of the same shape (a NumPy scalar for a scalar input). They are written to
@@ -8,14 +8,14 @@ be numerically stable: ``sigmoid(-1000)`` is exactly ``0.0`` and ``sigmoid(1000)
 The derivatives are the formulas of the lecture notes, checked in the tests against
 ``torch.autograd``:
 
-- ``sigmoid``: :math:`\\sigma(x) = 1/(1 + e^{-x})`, derivative :math:`\\sigma(x)(1 - \\sigma(x))`
-- ``tanh``: :math:`\\tanh x`, derivative :math:`1 - \\tanh^2 x`
-- ``relu``: :math:`\\max(0, x)`, derivative 1 for :math:`x > 0`, else 0
+- ``sigmoid``: :math:`\sigma(x) = 1/(1 + e^{-x})`, derivative :math:`\sigma(x)(1 - \sigma(x))`
+- ``tanh``: :math:`\tanh x`, derivative :math:`1 - \tanh^2 x`
+- ``relu``: :math:`\max(0, x)`, derivative 1 for :math:`x > 0`, else 0
 - ``leaky_relu``: :math:`x` for :math:`x > 0`, else :math:`a x`; derivative 1 or :math:`a`
-- ``elu``: :math:`x` for :math:`x > 0`, else :math:`\\alpha(e^x - 1)`; derivative 1 or
-  :math:`\\alpha e^x`
-- ``gelu``: :math:`x\\,\\Phi(x)` (:math:`\\Phi` the normal CDF), derivative
-  :math:`\\Phi(x) + x\\,\\varphi(x)`
+- ``elu``: :math:`x` for :math:`x > 0`, else :math:`\alpha(e^x - 1)`; derivative 1 or
+  :math:`\alpha e^x`
+- ``gelu``: :math:`x\,\Phi(x)` (:math:`\Phi` the normal CDF), derivative
+  :math:`\Phi(x) + x\,\varphi(x)`
 
 Maxout (Goodfellow et al., 2013) is not element-wise: :func:`maxout` takes the largest of each
 group of ``pieces`` values, and :func:`maxout_grad` sends the gradient to the winner; it is not in
@@ -30,9 +30,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from scipy import special
 from torch import nn
 
@@ -65,12 +67,12 @@ __all__ = [
 ]
 
 
-def _as_input(x) -> np.ndarray:
+def _as_input(x: ArrayLike) -> np.ndarray:
     return as_float_array(x, "x", allow_empty=True)
 
 
-def _result(values: np.ndarray):
-    """A 0-d result becomes a NumPy scalar, as NumPy's own ufuncs do."""
+def _result(values: np.ndarray) -> np.ndarray | np.float64:
+    """Turn a 0-d result into a NumPy scalar, as NumPy's own ufuncs do."""
     return values[()] if values.ndim == 0 else values
 
 
@@ -83,8 +85,8 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def sigmoid(x):
-    """The logistic sigmoid :math:`\\sigma(x) = 1 / (1 + e^{-x})`, with values in (0, 1).
+def sigmoid(x: ArrayLike) -> np.ndarray | np.float64:
+    r"""Compute the logistic sigmoid :math:`\sigma(x) = 1 / (1 + e^{-x})`, with values in (0, 1).
 
     Parameters
     ----------
@@ -94,7 +96,7 @@ def sigmoid(x):
     Returns
     -------
     numpy.ndarray or numpy.float64
-        :math:`\\sigma(x)`, same shape as ``x``.
+        :math:`\sigma(x)`, same shape as ``x``.
 
     Examples
     --------
@@ -106,10 +108,10 @@ def sigmoid(x):
     return _result(_sigmoid(_as_input(x)))
 
 
-def sigmoid_grad(x):
-    """Derivative of the sigmoid, :math:`\\sigma(x)(1 - \\sigma(x))`.
+def sigmoid_grad(x: ArrayLike) -> np.ndarray | np.float64:
+    r"""Compute the derivative of the sigmoid, :math:`\sigma(x)(1 - \sigma(x))`.
 
-    It is computed as :math:`\\sigma(x)\\,\\sigma(-x)`, the same number written so that no
+    It is computed as :math:`\sigma(x)\,\sigma(-x)`, the same number written so that no
     digits are lost to the subtraction ``1 - sigma(x)`` when ``sigma(x)`` is close to 1.
 
     Examples
@@ -126,8 +128,8 @@ def sigmoid_grad(x):
 # --- tanh ----------------------------------------------------------------------------------
 
 
-def tanh(x):
-    """The hyperbolic tangent, with values in (-1, 1) and centred on zero.
+def tanh(x: ArrayLike) -> np.ndarray | np.float64:
+    """Compute the hyperbolic tangent, with values in (-1, 1) and centred on zero.
 
     Examples
     --------
@@ -137,8 +139,8 @@ def tanh(x):
     return _result(np.tanh(_as_input(x)))
 
 
-def tanh_grad(x):
-    """Derivative of tanh, :math:`1 - \\tanh^2 x = 4 e^{-2|x|} / (1 + e^{-2|x|})^2`.
+def tanh_grad(x: ArrayLike) -> np.ndarray | np.float64:
+    r"""Compute the derivative of tanh, :math:`1 - \tanh^2 x = 4 e^{-2|x|} / (1 + e^{-2|x|})^2`.
 
     The second form is used: it keeps full relative precision for large ``|x|``.
 
@@ -155,8 +157,8 @@ def tanh_grad(x):
 # --- ReLU family ---------------------------------------------------------------------------
 
 
-def relu(x):
-    """The rectified linear unit :math:`\\max(0, x)`.
+def relu(x: ArrayLike) -> np.ndarray | np.float64:
+    r"""Compute the rectified linear unit :math:`\max(0, x)`.
 
     Examples
     --------
@@ -166,8 +168,8 @@ def relu(x):
     return _result(np.maximum(_as_input(x), 0.0))
 
 
-def relu_grad(x):
-    """Derivative of ReLU: 1 where ``x > 0``, else 0 (PyTorch's choice at ``x = 0``).
+def relu_grad(x: ArrayLike) -> np.ndarray | np.float64:
+    """Compute the derivative of ReLU: 1 where ``x > 0``, else 0 (PyTorch's choice at ``x = 0``).
 
     Examples
     --------
@@ -177,7 +179,7 @@ def relu_grad(x):
     return _result((_as_input(x) > 0).astype(np.float64))
 
 
-def leaky_relu(x, *, slope: float = 0.01):
+def leaky_relu(x: ArrayLike, *, slope: float = 0.01) -> np.ndarray | np.float64:
     """Leaky ReLU: ``x`` for ``x > 0``, else ``slope * x``.
 
     Examples
@@ -190,8 +192,8 @@ def leaky_relu(x, *, slope: float = 0.01):
     return _result(np.where(x > 0, x, slope * x))
 
 
-def leaky_relu_grad(x, *, slope: float = 0.01):
-    """Derivative of leaky ReLU: 1 for ``x > 0``, else ``slope``.
+def leaky_relu_grad(x: ArrayLike, *, slope: float = 0.01) -> np.ndarray | np.float64:
+    """Compute the derivative of leaky ReLU: 1 for ``x > 0``, else ``slope``.
 
     Examples
     --------
@@ -203,7 +205,7 @@ def leaky_relu_grad(x, *, slope: float = 0.01):
     return _result(np.where(x > 0, 1.0, slope))
 
 
-def elu(x, *, alpha: float = 1.0):
+def elu(x: ArrayLike, *, alpha: float = 1.0) -> np.ndarray | np.float64:
     """Exponential linear unit: ``x`` for ``x > 0``, else ``alpha * (exp(x) - 1)``.
 
     Examples
@@ -217,8 +219,8 @@ def elu(x, *, alpha: float = 1.0):
     return _result(np.where(x > 0, x, negative))
 
 
-def elu_grad(x, *, alpha: float = 1.0):
-    """Derivative of ELU: 1 for ``x > 0``, else ``alpha * exp(x)``.
+def elu_grad(x: ArrayLike, *, alpha: float = 1.0) -> np.ndarray | np.float64:
+    """Compute the derivative of ELU: 1 for ``x > 0``, else ``alpha * exp(x)``.
 
     Examples
     --------
@@ -233,8 +235,8 @@ def elu_grad(x, *, alpha: float = 1.0):
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
-def gelu(x, *, approximate: str = "none"):
-    """Gaussian error linear unit :math:`x\\,\\Phi(x)`, :math:`\\Phi` the normal CDF.
+def gelu(x: ArrayLike, *, approximate: str = "none") -> np.ndarray | np.float64:
+    r"""Gaussian error linear unit :math:`x\,\Phi(x)`, :math:`\Phi` the normal CDF.
 
     ``approximate="tanh"`` uses the tanh formula of Hendrycks and Gimpel (2016), as PyTorch's
     ``nn.GELU(approximate="tanh")`` does.
@@ -252,8 +254,8 @@ def gelu(x, *, approximate: str = "none"):
     return _result(x * special.ndtr(x))
 
 
-def gelu_grad(x, *, approximate: str = "none"):
-    """Derivative of GELU: :math:`\\Phi(x) + x\\,\\varphi(x)` (or of its tanh approximation).
+def gelu_grad(x: ArrayLike, *, approximate: str = "none") -> np.ndarray | np.float64:
+    r"""Compute the derivative of GELU: :math:`\Phi(x) + x\,\varphi(x)` (or of its tanh approximation).
 
     Examples
     --------
@@ -274,7 +276,7 @@ def gelu_grad(x, *, approximate: str = "none"):
 # --- maxout ------------------------------------------------------------------------------
 
 
-def _maxout_groups(x, pieces, axis) -> tuple[np.ndarray, int]:
+def _maxout_groups(x: ArrayLike, pieces: int, axis: int) -> tuple[np.ndarray, int]:
     """``x`` with ``axis`` split into (units, pieces), and that axis made non-negative."""
     x = as_float_array(x, "x", ndim=range(1, 33))
     axis = check_int(axis, "axis", minimum=-x.ndim, maximum=x.ndim - 1) % x.ndim
@@ -286,11 +288,11 @@ def _maxout_groups(x, pieces, axis) -> tuple[np.ndarray, int]:
     return x.reshape(shape), axis
 
 
-def maxout(x, *, pieces: int, axis: int = -1) -> np.ndarray:
-    """Maxout (Goodfellow et al., 2013): the largest of each group of ``pieces`` values.
+def maxout(x: ArrayLike, *, pieces: int, axis: int = -1) -> np.ndarray:
+    r"""Maxout (Goodfellow et al., 2013): the largest of each group of ``pieces`` values.
 
-    A maxout unit computes ``pieces`` linear functions of its input, :math:`z_j = w_j^\\top x +
-    b_j`, and outputs :math:`\\max_j z_j`. Here ``x`` holds those ``z``: along ``axis``, each run
+    A maxout unit computes ``pieces`` linear functions of its input, :math:`z_j = w_j^\top x +
+    b_j`, and outputs :math:`\max_j z_j`. Here ``x`` holds those ``z``: along ``axis``, each run
     of ``pieces`` consecutive values belongs to one unit, so the output has ``pieces`` times
     fewer values along ``axis``. With the pieces :math:`(z, 0)` it is ReLU, with
     :math:`(z, 0.01 z)` leaky ReLU: maxout *learns* its piecewise-linear shape.
@@ -304,7 +306,7 @@ def maxout(x, *, pieces: int, axis: int = -1) -> np.ndarray:
     return groups.max(axis=axis + 1)
 
 
-def maxout_grad(x, grad_output, *, pieces: int, axis: int = -1) -> np.ndarray:
+def maxout_grad(x: ArrayLike, grad_output: ArrayLike, *, pieces: int, axis: int = -1) -> np.ndarray:
     """Gradient of :func:`maxout` with respect to ``x``, given the gradient on its output.
 
     Each unit's gradient flows to the piece that won the max, and to no other (on a tie, to
@@ -331,7 +333,7 @@ def maxout_grad(x, grad_output, *, pieces: int, axis: int = -1) -> np.ndarray:
 # --- softmax (output layer) ----------------------------------------------------------------
 
 
-def softmax(x, *, axis: int = -1):
+def softmax(x: ArrayLike, *, axis: int = -1) -> np.ndarray | np.float64:
     """Softmax along ``axis``: positive numbers that sum to 1.
 
     The maximum is subtracted first, so large scores do not overflow.
@@ -349,8 +351,8 @@ def softmax(x, *, axis: int = -1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def softmax_jacobian(x) -> np.ndarray:
-    """The Jacobian :math:`\\partial s_i / \\partial x_j = s_i (\\delta_{ij} - s_j)` of a 1-D softmax.
+def softmax_jacobian(x: ArrayLike) -> np.ndarray:
+    r"""Compute the Jacobian :math:`\partial s_i / \partial x_j = s_i (\delta_{ij} - s_j)` of a 1-D softmax.
 
     Examples
     --------
@@ -413,7 +415,7 @@ def get_activation(name: str) -> Activation:
 
 
 def activation_module(name: str) -> nn.Module:
-    """A fresh PyTorch module for the activation ``name`` (``nn.ReLU()`` for ``"relu"``, ...).
+    """Build a fresh PyTorch module for the activation ``name`` (``nn.ReLU()`` for ``"relu"``, ...).
 
     Examples
     --------
@@ -426,11 +428,11 @@ def activation_module(name: str) -> nn.Module:
 # --- lessons: vanishing gradients, dead units ----------------------------------------------
 
 
-def chain_gradient(name: str, x, *, depth: int):
-    """Gradient of ``f(f(...f(x)))`` (``depth`` times) with respect to ``x``, by the chain rule.
+def chain_gradient(name: str, x: ArrayLike, *, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""Gradient of ``f(f(...f(x)))`` (``depth`` times) with respect to ``x``, by the chain rule.
 
     With :math:`h_0 = x` and :math:`h_k = f(h_{k-1})`, the gradient after ``k`` layers is
-    :math:`\\prod_{i=1}^{k} f'(h_{i-1})`. Returned for every ``k = 1..depth``.
+    :math:`\prod_{i=1}^{k} f'(h_{i-1})`. Returned for every ``k = 1..depth``.
 
     Returns
     -------
@@ -483,13 +485,13 @@ def layer_gradient_norms(name: str, *, depth: int = 10, width: int = 64, batch: 
                f"= {depth} layers of width {width} on a batch of {batch}", what="a network")
     net = deep_mlp(name, depth=depth, width=width, init=init, seed=seed)
     generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, net[0].in_features, generator=generator, dtype=torch.float64)  # (B, W)
+    x = torch.randn(batch, width, generator=generator, dtype=torch.float64)  # (B, W)
     net(x).mean().backward()
     linears = [m for m in net if isinstance(m, nn.Linear)]
-    return np.array([float(m.weight.grad.norm()) for m in linears])
+    return np.array([float(cast(torch.Tensor, m.weight.grad).norm()) for m in linears])
 
 
-def dead_relu_fraction(pre_activations) -> float:
+def dead_relu_fraction(pre_activations: ArrayLike) -> float:
     """Fraction of ReLU units that are dead on a batch: never positive, so never updated.
 
     Parameters

@@ -25,6 +25,7 @@ import math
 import operator
 from collections.abc import Callable
 from numbers import Real
+from typing import SupportsFloat
 
 __all__ = ["ClaimFailed", "claim", "claim_close"]
 
@@ -40,7 +41,7 @@ class ClaimFailed(AssertionError):
     """A claim the course makes did not hold on this computer (see :func:`claim`)."""
 
 
-def _as_real(value, name: str) -> float:
+def _as_real(value: object, name: str) -> float:
     if hasattr(value, "item") and not isinstance(value, Real):
         try:
             value = value.item()  # a numpy scalar or array, or a tensor, holding one number
@@ -60,7 +61,8 @@ def _report(statement: str, holds: bool, measured: str) -> None:
     print(f"✓ {statement} (measured: {measured})")
 
 
-def claim(description: str, value, op: str, bound, *, fmt: str = ".4g") -> None:
+def claim(description: str, value: SupportsFloat, op: str, bound: SupportsFloat, *,
+          fmt: str = ".4g") -> None:
     """Check that ``value op bound`` holds, print ``✓ description op bound (measured: value)``.
 
     Parameters
@@ -94,7 +96,8 @@ def claim(description: str, value, op: str, bound, *, fmt: str = ".4g") -> None:
     _report(f"{description} {symbol} {bound:{fmt}}", compare(value, bound), f"{value:{fmt}}")
 
 
-def claim_close(description: str, value, target, *, tol, fmt: str = ".4g") -> None:
+def claim_close(description: str, value: SupportsFloat, target: SupportsFloat, *,
+                tol: SupportsFloat, fmt: str = ".4g") -> None:
     """Check that ``|value - target| <= tol``, print ``✓ description ≈ target ± tol (measured: value)``.
 
     Examples

@@ -47,8 +47,10 @@ def _check_model_and_inputs(model, x) -> torch.Tensor:
 
 
 def feature_statistics(model: nn.Module, x: torch.Tensor) -> FeatureStatistics:
-    """Mean and spread across examples of ``model.features(x)`` (or of ``model(x)`` for a model
-    with no ``features`` part), flattened to one vector per example, without gradients.
+    """Measure the mean and spread across examples of a model's features.
+
+    The features are ``model.features(x)`` (or ``model(x)`` for a model with no ``features``
+    part), flattened to one vector per example, computed without gradients.
 
     Examples
     --------
@@ -73,9 +75,11 @@ def feature_statistics(model: nn.Module, x: torch.Tensor) -> FeatureStatistics:
 
 
 def weight_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[str, float]:
-    """The norm of the cross-entropy loss's gradient on the weights of each convolution and
-    linear layer, for the batch ``(x, y)``: ``{layer name: norm}``, input side first. The
-    model's own ``.grad`` fields are left as they were.
+    """Measure the norm of the loss's gradient on each layer's weights.
+
+    The loss is the cross-entropy on the batch ``(x, y)``; every convolution and linear layer
+    gets ``{layer name: norm}``, input side first. The model's own ``.grad`` fields are left
+    as they were.
 
     Examples
     --------
@@ -96,8 +100,10 @@ def weight_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) ->
 
 
 def weight_changes(before: nn.Module, after: nn.Module) -> dict[str, float]:
-    """How far training moved each layer's weights: ``||W_after - W_before|| / ||W_before||``
-    for every weight tensor (biases left out), by parameter name.
+    """Measure how far training moved each layer's weights.
+
+    ``||W_after - W_before|| / ||W_before||`` for every weight tensor (biases left out), by
+    parameter name.
 
     >>> a = nn.Linear(2, 2); b = nn.Linear(2, 2)
     >>> _ = b.load_state_dict(a.state_dict())

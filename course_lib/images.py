@@ -14,6 +14,7 @@ import warnings
 from functools import cache
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._checks import as_float_array, check_bool, check_int, check_real
 
@@ -44,7 +45,7 @@ def sample_names() -> list[str]:
 
 
 def sample_image(name: str = "camera", *, grey: bool = False) -> np.ndarray:
-    """A sample image shipped with the course's dependencies, as floats in ``[0, 1]``.
+    """Load a sample image shipped with the course's dependencies, as floats in ``[0, 1]``.
 
     Parameters
     ----------
@@ -73,7 +74,8 @@ def sample_image(name: str = "camera", *, grey: bool = False) -> np.ndarray:
     return to_grey(image) if grey else image.copy()
 
 
-def load_image(source, *, grey: bool = False, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+def load_image(source: str | os.PathLike[str] | bytes | bytearray | memoryview, *,
+               grey: bool = False, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Load the user's own image from a file path or from the file's bytes.
 
     Parameters
@@ -102,6 +104,7 @@ def load_image(source, *, grey: bool = False, max_pixels: int = MAX_PIXELS) -> n
 
     max_pixels = check_int(max_pixels, "max_pixels", minimum=1)
     grey = check_bool(grey, "grey")
+    stream: io.BytesIO | str | os.PathLike[str]
     if isinstance(source, (bytes, bytearray, memoryview)):
         stream = io.BytesIO(bytes(source))
     elif isinstance(source, (str, os.PathLike)):
@@ -121,7 +124,7 @@ def load_image(source, *, grey: bool = False, max_pixels: int = MAX_PIXELS) -> n
                                      f"{max_pixels:,} pixels are accepted: resize it first.")
                 pixels = _pil_to_array(picture)
     except Image.DecompressionBombError:  # Pillow refuses to open far larger pictures at all
-        raise ValueError(f"`source` has more than {2 * Image.MAX_IMAGE_PIXELS:,} pixels; at "
+        raise ValueError(f"`source` has more than {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels; at "
                          f"most {max_pixels:,} pixels are accepted: resize it first.") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValueError("`source` is not an image file that Pillow can read.") from exc
@@ -129,9 +132,11 @@ def load_image(source, *, grey: bool = False, max_pixels: int = MAX_PIXELS) -> n
     return to_grey(image) if grey else image
 
 
-def to_float(image) -> np.ndarray:
-    """Convert an image to float64 in ``[0, 1]``: integers are divided by their type's maximum
-    (255 for ``uint8``), floats are checked to lie in ``[0, 1]``.
+def to_float(image: ArrayLike) -> np.ndarray:
+    """Convert an image to float64 in ``[0, 1]``.
+
+    Integers are divided by their type's maximum (255 for ``uint8``), floats are checked to lie
+    in ``[0, 1]``.
 
     >>> to_float(np.array([[0, 128, 255]], dtype=np.uint8))
     array([[0.        , 0.50196078, 1.        ]])
@@ -150,7 +155,7 @@ def to_float(image) -> np.ndarray:
     return out
 
 
-def to_grey(image) -> np.ndarray:
+def to_grey(image: ArrayLike) -> np.ndarray:
     """Convert an RGB(A) image to grey with the BT.709 luma weights; grey stays as it is.
 
     >>> to_grey(np.ones((2, 2, 3))).shape
@@ -164,7 +169,7 @@ def to_grey(image) -> np.ndarray:
     return arr[:, :, :3] @ _LUMA  # (H, W)
 
 
-def add_noise(image, *, sigma: float = 0.05, seed: int = 0) -> np.ndarray:
+def add_noise(image: ArrayLike, *, sigma: float = 0.05, seed: int = 0) -> np.ndarray:
     """Add Gaussian noise of standard deviation ``sigma`` (reproducible with ``seed``).
 
     The result is not clipped, so that the noise stays zero-mean.
@@ -180,9 +185,10 @@ def add_noise(image, *, sigma: float = 0.05, seed: int = 0) -> np.ndarray:
     return arr + rng.normal(0.0, sigma, size=arr.shape)
 
 
-def shrink(image, *, max_side: int = 1024) -> np.ndarray:
-    """Shrink ``image`` by an integer factor (block averages) until both sides are at most
-    ``max_side``; a small enough image is returned unchanged.
+def shrink(image: ArrayLike, *, max_side: int = 1024) -> np.ndarray:
+    """Shrink ``image`` by an integer factor (block averages) until it fits ``max_side``.
+
+    Both sides end at most ``max_side``; a small enough image is returned unchanged.
 
     >>> shrink(np.arange(16.0).reshape(4, 4), max_side=2)
     array([[ 2.5,  4.5],
@@ -201,7 +207,7 @@ def shrink(image, *, max_side: int = 1024) -> np.ndarray:
     return blocks.mean(axis=(1, 3))  # (h, w[, C])
 
 
-def is_colour(image) -> bool:
+def is_colour(image: ArrayLike) -> bool:
     """Whether ``image`` has colour channels.
 
     >>> is_colour(np.zeros((4, 4, 3))), is_colour(np.zeros((4, 4)))
@@ -215,12 +221,12 @@ def is_colour(image) -> bool:
 
 @cache
 def _load_sample(name: str) -> np.ndarray:
-    """The sample as stored (uint8), read once per session."""
+    """Read the sample as stored (uint8), once per session."""
     if name == "grace_hopper":
         from matplotlib import cbook
         from PIL import Image
 
-        with Image.open(cbook.get_sample_data("grace_hopper.jpg")) as picture:
+        with Image.open(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as picture:
             pixels = _pil_to_array(picture)
     elif name in ("china", "flower"):
         from sklearn.datasets import load_sample_image

@@ -1,4 +1,4 @@
-"""Learning a kernel from data: gradient descent on a correlation's weights.
+r"""Learning a kernel from data: gradient descent on a correlation's weights.
 
 A CNN layer is a correlation whose kernel is *learned*. Given input images and the outputs a
 known kernel gives them, gradient descent on the mean squared error recovers that kernel. This
@@ -9,18 +9,24 @@ the same start and the same steps, so the two can be compared.
 The loss, for images ``X_i`` and targets ``T_i`` (each the "valid" correlation of ``X_i`` with
 the unknown kernel), averaged over all ``N`` output pixels:
 
-.. math:: L(g) = \\frac{1}{N} \\sum_i \\| X_i \\star g - T_i \\|^2
+.. math:: L(g) = \frac{1}{N} \sum_i \| X_i \star g - T_i \|^2
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._checks import as_float_array, check_int, check_real
 from .conv import correlate2d
 from .threads import torch_threads
+
+Images: TypeAlias = "Sequence[ArrayLike] | np.ndarray"
+"""2-D arrays: a list of them, or one 3-D array (n, H, W)."""
 
 __all__ = ["KernelFit", "fit_kernel", "fit_kernel_torch", "kernel_descent", "kernel_loss"]
 
@@ -75,7 +81,7 @@ def _as_list(values, name: str) -> list:
     return list(values)
 
 
-def kernel_loss(images, targets, kernel) -> tuple[float, np.ndarray]:
+def kernel_loss(images: Images, targets: Images, kernel: ArrayLike) -> tuple[float, np.ndarray]:
     """Mean squared error of ``correlate2d(image, kernel, mode="valid")`` and its gradient.
 
     Returns ``(loss, grad)`` with ``grad`` the gradient with respect to ``kernel``: by the chain
@@ -114,8 +120,11 @@ def _check_options(images, targets, kernel_shape, lr, steps, seed) -> tuple:
 
 
 def _stop_if_diverged(loss: float, losses: list, step: int, lr: float) -> None:
-    """A stable step size makes this quadratic loss fall at every step; a loss 10,000 times its
-    starting value can only come from steps that overshoot and grow."""
+    """Raise when the loss has grown to 10,000 times its start (or is not finite).
+
+    A stable step size makes this quadratic loss fall at every step; a loss 10,000 times its
+    starting value can only come from steps that overshoot and grow.
+    """
     if not np.isfinite(loss) or (losses and loss > 1e4 * max(losses[0], 1e-12)):
         raise ValueError(f"gradient descent diverged at step {step} (loss {loss:.3g}): "
                          f"`lr` = {lr:g} is too large for these images; try a smaller one.")
@@ -125,8 +134,8 @@ def _initial_kernel(kernel_shape, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(0.0, 0.1, size=kernel_shape)  # (kh, kw)
 
 
-def kernel_descent(images, targets, kernel_shape, *, lr: float = 0.3, steps: int = 200,
-                   seed: int = 0) -> KernelFit:
+def kernel_descent(images: Images, targets: Images, kernel_shape: tuple[int, int], *,
+                   lr: float = 0.3, steps: int = 200, seed: int = 0) -> KernelFit:
     """Gradient descent on a kernel, from a small random start; every step is kept.
 
     Parameters
@@ -170,7 +179,8 @@ def kernel_descent(images, targets, kernel_shape, *, lr: float = 0.3, steps: int
     images, targets, kernel_shape, lr, steps, seed = _check_options(images, targets, kernel_shape,
                                                                     lr, steps, seed)
     kernel = _initial_kernel(kernel_shape, seed)
-    kernels, losses = [kernel.copy()], []
+    kernels = [kernel.copy()]
+    losses: list[float] = []
     for step in range(steps + 1):
         loss, grad = _loss_and_grad(images, targets, kernel)
         _stop_if_diverged(loss, losses, step, lr)
@@ -181,9 +191,9 @@ def kernel_descent(images, targets, kernel_shape, *, lr: float = 0.3, steps: int
     return KernelFit(np.stack(kernels), np.array(losses), lr)
 
 
-def fit_kernel(images, targets, kernel_shape, *, lr: float = 0.3, steps: int = 200,
-               seed: int = 0) -> np.ndarray:
-    """The kernel that gradient descent learns from ``images`` and their ``targets``.
+def fit_kernel(images: Images, targets: Images, kernel_shape: tuple[int, int], *,
+               lr: float = 0.3, steps: int = 200, seed: int = 0) -> np.ndarray:
+    """Learn a kernel by gradient descent from ``images`` and their ``targets``.
 
     The last kernel of :func:`kernel_descent` (same parameters).
 
@@ -197,9 +207,9 @@ def fit_kernel(images, targets, kernel_shape, *, lr: float = 0.3, steps: int = 2
     return kernel_descent(images, targets, kernel_shape, lr=lr, steps=steps, seed=seed).kernel
 
 
-def fit_kernel_torch(images, targets, kernel_shape, *, lr: float = 0.3, steps: int = 200,
-                     seed: int = 0) -> KernelFit:
-    """The same descent as :func:`kernel_descent`, with PyTorch computing the gradient.
+def fit_kernel_torch(images: Images, targets: Images, kernel_shape: tuple[int, int], *,
+                     lr: float = 0.3, steps: int = 200, seed: int = 0) -> KernelFit:
+    """Run the same descent as :func:`kernel_descent`, with PyTorch computing the gradient.
 
     ``torch.nn.functional.conv2d`` (a correlation) gives the outputs, ``backward()`` the
     gradient, ``torch.optim.SGD`` the steps; float64 throughout, same start as the NumPy version.
@@ -233,7 +243,8 @@ def fit_kernel_torch(images, targets, kernel_shape, *, lr: float = 0.3, steps: i
 def _torch_steps(weight, inputs, wanted, count, optimiser, steps, lr) -> tuple[list, list]:
     import torch
 
-    kernels, losses = [], []
+    kernels: list[np.ndarray] = []
+    losses: list[float] = []
     for step in range(steps + 1):
         optimiser.zero_grad()
         loss = sum(((torch.nn.functional.conv2d(x, weight) - t) ** 2).sum()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike
 
 from ._checks import as_float_array, check_int
 
@@ -35,7 +36,7 @@ def pool_output_size(size_in: int, window: int, stride: int) -> int:
     return (size_in - window) // stride + 1
 
 
-def _windows(image, size, stride) -> tuple[np.ndarray, int, int]:
+def _windows(image: ArrayLike, size: int, stride: int | None) -> tuple[np.ndarray, int, int]:
     arr = as_float_array(image, "image", ndim=2)
     size = check_int(size, "size", minimum=1)
     stride = size if stride is None else check_int(stride, "stride", minimum=1)
@@ -45,8 +46,8 @@ def _windows(image, size, stride) -> tuple[np.ndarray, int, int]:
     return windows, size, stride
 
 
-def max_pool2d(image, size: int = 2, *, stride: int | None = None) -> np.ndarray:
-    """The largest value of each ``size x size`` window, windows ``stride`` apart.
+def max_pool2d(image: ArrayLike, size: int = 2, *, stride: int | None = None) -> np.ndarray:
+    """Take the largest value of each ``size x size`` window, windows ``stride`` apart.
 
     >>> max_pool2d(np.arange(16.0).reshape(4, 4))
     array([[ 5.,  7.],
@@ -56,8 +57,8 @@ def max_pool2d(image, size: int = 2, *, stride: int | None = None) -> np.ndarray
     return windows.max(axis=(2, 3))
 
 
-def avg_pool2d(image, size: int = 2, *, stride: int | None = None) -> np.ndarray:
-    """The mean of each ``size x size`` window, windows ``stride`` apart.
+def avg_pool2d(image: ArrayLike, size: int = 2, *, stride: int | None = None) -> np.ndarray:
+    """Take the mean of each ``size x size`` window, windows ``stride`` apart.
 
     >>> avg_pool2d(np.arange(16.0).reshape(4, 4))
     array([[ 2.5,  4.5],
@@ -67,7 +68,8 @@ def avg_pool2d(image, size: int = 2, *, stride: int | None = None) -> np.ndarray
     return windows.mean(axis=(2, 3))
 
 
-def max_pool2d_backward(image, grad_output, size: int = 2, *, stride: int | None = None) -> np.ndarray:
+def max_pool2d_backward(image: ArrayLike, grad_output: ArrayLike, size: int = 2, *,
+                        stride: int | None = None) -> np.ndarray:
     """Gradient of a loss with respect to max pooling's input.
 
     Each window passes its output's gradient to the pixel that held its maximum (the first one

@@ -36,8 +36,10 @@ SMALL_MODEL_PARAMETERS = 1_000_000
 
 
 def choose_threads(model: nn.Module) -> int:
-    """CPU threads to train ``model`` with: 1 below :data:`SMALL_MODEL_PARAMETERS` parameters,
-    otherwise PyTorch's current setting (by default, one per core).
+    """Choose the number of CPU threads to train ``model`` with.
+
+    1 below :data:`SMALL_MODEL_PARAMETERS` parameters, otherwise PyTorch's current setting (by
+    default, one per core).
 
     >>> from course_lib.models import tiny_cnn
     >>> choose_threads(tiny_cnn(image_size=8, num_classes=10))
@@ -51,8 +53,10 @@ def choose_threads(model: nn.Module) -> int:
 
 @contextmanager
 def torch_threads(threads: int) -> Iterator[int]:
-    """Run the ``with`` block with PyTorch using ``threads`` CPU threads, then restore the
-    caller's setting (also when the block raises or is interrupted)."""
+    """Run the ``with`` block with PyTorch using ``threads`` CPU threads.
+
+    The caller's setting is restored afterwards, also when the block raises or is interrupted.
+    """
     threads = check_int(threads, "threads", minimum=1, maximum=1024)
     previous = torch.get_num_threads()
     if threads != previous:

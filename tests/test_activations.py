@@ -65,7 +65,8 @@ def test_module_matches_numpy(name):
 def test_sigmoid_matches_scipy_expit_and_has_open_range():
     np.testing.assert_allclose(A.sigmoid(X), special.expit(X), rtol=1e-15)
     inner = A.sigmoid(np.linspace(-30, 30, 61))
-    assert np.all(inner > 0) and np.all(inner < 1)
+    assert np.all(inner > 0)
+    assert np.all(inner < 1)
 
 
 def test_notes_values_at_plus_minus_ten():
@@ -85,7 +86,8 @@ def test_extremes_raise_no_warning(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         values, grads = act.function(x), act.derivative(x)
-    assert np.all(np.isfinite(values)) and np.all(np.isfinite(grads))
+    assert np.all(np.isfinite(values))
+    assert np.all(np.isfinite(grads))
 
 
 def test_sigmoid_extremes_are_exact():
@@ -191,7 +193,7 @@ def test_dead_relu_fraction():
     assert A.dead_relu_fraction(z) == pytest.approx(2 / 3)
 
 
-@pytest.mark.parametrize("call, error, words", [
+@pytest.mark.parametrize(("call", "error", "words"), [
     (lambda: A.sigmoid("a"), TypeError, "`x`"),
     (lambda: A.sigmoid([np.nan]), ValueError, "NaN"),
     (lambda: A.leaky_relu(1.0, slope=-1), ValueError, "`slope`"),
@@ -235,7 +237,7 @@ def test_every_stated_output_range_matches_the_function():
 # --- maxout ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("shape, pieces, axis", [((4, 6), 2, -1), ((3, 12), 4, 1),
+@pytest.mark.parametrize(("shape", "pieces", "axis"), [((4, 6), 2, -1), ((3, 12), 4, 1),
                                                  ((2, 6, 3, 3), 3, 1), ((5, 7), 7, -1),
                                                  ((4, 5), 1, 1), ((6, 2), 3, 0)])
 def test_maxout_and_its_gradient_match_autograd(shape, pieces, axis):
@@ -277,7 +279,7 @@ def test_maxout_gradient_goes_to_the_first_winner_on_a_tie():
     np.testing.assert_array_equal(A.maxout_grad([[2.0, 2.0]], [[1.0]], pieces=2), [[1.0, 0.0]])
 
 
-@pytest.mark.parametrize("call, words", [
+@pytest.mark.parametrize(("call", "words"), [
     (lambda: A.maxout(np.ones((2, 5)), pieces=2), "multiple of `pieces`"),
     (lambda: A.maxout(np.ones((2, 4)), pieces=0), "`pieces`"),
     (lambda: A.maxout(np.ones((2, 4)), pieces=2, axis=2), "`axis`"),

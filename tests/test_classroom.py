@@ -27,7 +27,8 @@ def test_two_students_on_a_real_hub_and_nothing_left_behind():
     assert result.left_behind == [], result.left_behind
     for student in result.results:
         assert student.server_s < student.ready_s, student
-        assert len(student.updates_ms) == 3 and all(ms > 0 for ms in student.updates_ms), student
+        assert len(student.updates_ms) == 3, student
+        assert all(ms > 0 for ms in student.updates_ms), student
     # Each student's server and kernel hold at least the course's libraries (numpy, torch, ...).
     assert sorted(result.peak_rss) == ["student01", "student02"]
     assert all(rss > 100 * 2**20 for rss in result.peak_rss.values()), result.peak_rss
@@ -42,7 +43,8 @@ def test_hub_config_listens_on_loopback_only_and_admits_only_the_generated_users
                         "COURSE_HUB_PASSWORD": "a-long-random-password"}.items():
         monkeypatch.setenv(name, value)
     config = PyFileConfigLoader("jupyterhub_config.py", path=str(ROOT / "classroom")).load_config()
-    assert config.JupyterHub.ip == "127.0.0.1" and config.JupyterHub.hub_ip == "127.0.0.1"
+    assert config.JupyterHub.ip == "127.0.0.1"
+    assert config.JupyterHub.hub_ip == "127.0.0.1"
     assert config.ConfigurableHTTPProxy.api_url == "http://127.0.0.1:18002"
     assert config.Authenticator.allowed_users == {"student01", "student02"}
     assert config.JupyterHub.authenticator_class == "shared-password"
@@ -80,5 +82,6 @@ def test_classroom_docs_name_this_repository_and_measured_requests():
     assert f"'repo': '{repository}'" in readme, "the nbgitpuller command names another repository"
     values = yaml.safe_load((ROOT / "classroom" / "values.yaml").read_text())["singleuser"]
     # The guarantee stays above the measured peak of a student's server and kernel (0.55 GB).
-    assert values["memory"]["guarantee"] == "1G" and values["memory"]["limit"] == "2G"
+    assert values["memory"]["guarantee"] == "1G"
+    assert values["memory"]["limit"] == "2G"
     assert 0 < values["cpu"]["guarantee"] <= values["cpu"]["limit"]

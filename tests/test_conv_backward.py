@@ -27,7 +27,8 @@ def test_matches_torch_autograd(image_shape, kernel_shape, seed):
     grad_output = rng.normal(size=out_shape)
     grad_image, grad_kernel = correlate2d_backward(image, kernel, grad_output)
     torch_image, torch_kernel = torch_gradients(image, kernel, grad_output)
-    assert grad_image.shape == image.shape and grad_kernel.shape == kernel.shape
+    assert grad_image.shape == image.shape
+    assert grad_kernel.shape == kernel.shape
     np.testing.assert_allclose(grad_image, torch_image, rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(grad_kernel, torch_kernel, rtol=1e-10, atol=1e-10)
 

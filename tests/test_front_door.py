@@ -21,7 +21,8 @@ def get(url: str) -> tuple[int, str]:
 def test_make_lab_opens_jupyterlab_on_the_chapters(tmp_path):
     with make_lab(tmp_path) as server:
         status, page = get(f"{server.url}/lab")
-        assert status == 200 and "JupyterLab" in page
+        assert status == 200
+        assert "JupyterLab" in page
         status, listing = get(f"{server.url}/api/contents")
         names = sorted(item["name"] for item in json.loads(listing)["content"])
         assert [name for name in names if name.endswith(".ipynb")] == CHAPTERS
@@ -36,4 +37,5 @@ def test_make_lab_allows_root_only_as_root():
 def test_make_present_serves_the_presenter_on_localhost():
     command = make_recipe("present", PORT="9999")
     assert "voila classroom/presenter.ipynb" in command
-    assert "--port=9999" in command and "--Voila.ip=127.0.0.1" in command
+    assert "--port=9999" in command
+    assert "--Voila.ip=127.0.0.1" in command

@@ -189,7 +189,8 @@ def test_bad_arguments_are_refused_with_their_name(tmp_path):
     with pytest.raises(ValueError, match="`jobs` must be a whole number >= 1; got 0"):
         grade.grade_folder(tmp_path, jobs=0)
     result, _ = run_grader(tmp_path, "--cell-timeout", "-1")
-    assert result.returncode == 2 and "must be a positive number of seconds" in result.stderr
+    assert result.returncode == 2
+    assert "must be a positive number of seconds" in result.stderr
 
 
 def test_make_grade_runs_this_grader():

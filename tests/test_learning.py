@@ -59,7 +59,8 @@ def test_loss_gradient_is_the_backward_pass_of_the_residual():
 def test_descent_keeps_every_step_and_the_loss_falls():
     images, targets = make_data(SOBEL)
     fit = kernel_descent(images, targets, (3, 3), steps=50)
-    assert fit.kernels.shape == (51, 3, 3) and fit.losses.shape == (51,)
+    assert fit.kernels.shape == (51, 3, 3)
+    assert fit.losses.shape == (51,)
     assert fit.losses[-1] < 0.01 * fit.losses[0]
     assert np.all(np.diff(fit.losses) <= 1e-12)  # lr below the stability limit: monotone
     assert "50 steps" in repr(fit)

@@ -39,7 +39,7 @@ def meta_models():
 # Published figures: torchvision's model cards for the torchvision layout and VGG, and the sum
 # of the 2012 paper's layers (conv1 34,944 + conv2 307,456 + conv3 885,120 + conv4 663,936 +
 # conv5 442,624 + fc6 37,752,832 + fc7 16,781,312 + fc8 4,097,000).
-@pytest.mark.parametrize("name, expected", [
+@pytest.mark.parametrize(("name", "expected"), [
     ("alexnet", 61_100_840), ("alexnet-paper", 60_965_224),
     ("vgg11", 132_863_336), ("vgg13", 133_047_848), ("vgg16", 138_357_544),
     ("vgg19", 143_667_240),
@@ -52,7 +52,7 @@ def test_vgg16_bn_parameter_count():
     assert count_parameters(on_meta(vgg, 16, batch_norm=True)) == 138_365_992  # torchvision
 
 
-@pytest.mark.parametrize("name, size", [("alexnet", 224), ("alexnet-paper", 227),
+@pytest.mark.parametrize(("name", "size"), [("alexnet", 224), ("alexnet-paper", 227),
                                         ("vgg11", 224), ("vgg16", 224), ("vgg19", 224)])
 def test_output_shape_at_design_size(meta_models, name, size):
     y = meta_models[name](torch.zeros(2, 3, size, size, device=META))
@@ -77,7 +77,7 @@ def test_vgg_halves_the_size_five_times(meta_models):
     assert sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in meta_models["vgg16"].modules()) == 16
 
 
-@pytest.mark.parametrize("name, size", [("alexnet", 224), ("alexnet-paper", 227),
+@pytest.mark.parametrize(("name", "size"), [("alexnet", 224), ("alexnet-paper", 227),
                                         ("vgg16", 224), ("vgg19", 224)])
 def test_table_totals_match_count_and_flop_counter(meta_models, name, size):
     model = meta_models[name].eval()
@@ -132,8 +132,10 @@ def test_paper_two_gpu_split():
     x = torch.randn(1, 96, 27, 27, requires_grad=True)                   # (1, 96, 27, 27)
     conv2(x)[0, :128].sum().backward()
     per_map = x.grad[0].abs().sum(dim=(1, 2))                            # (96,)
-    assert bool((per_map[:48] > 0).all()) and bool((per_map[48:] == 0).all())
-    assert conv2.groups == 2 and conv3.groups == 1
+    assert bool((per_map[:48] > 0).all())
+    assert bool((per_map[48:] == 0).all())
+    assert conv2.groups == 2
+    assert conv3.groups == 1
     assert net.features.conv4.groups == net.features.conv5.groups == 2
 
 
@@ -183,7 +185,8 @@ def measured_field(net: nn.Sequential, size: int, channels: int) -> int:
     y = net(x)                                                           # (1, C', h, w)
     y[0, 0, y.shape[2] // 2, y.shape[3] // 2].backward()
     rows = torch.nonzero(x.grad[0].abs().sum(dim=(0, 2)))[:, 0]
-    assert 0 < rows.min() and rows.max() < size - 1, "the field reached the border"
+    assert rows.min() > 0, "the field reached the border"
+    assert rows.max() < size - 1, "the field reached the border"
     return int(rows.max() - rows.min() + 1)
 
 
@@ -199,7 +202,8 @@ def test_alexnet_conv5_receptive_field_computed_and_measured():
 def test_vgg_receptive_fields_computed_and_measured():
     net = vgg(16, in_channels=1, width=1 / 32)
     table = layer_table(net, (1, 1, 224, 224))
-    assert table["conv1_2"].receptive_field == 5 and table["conv2_1"].receptive_field == 10
+    assert table["conv1_2"].receptive_field == 5
+    assert table["conv2_1"].receptive_field == 10
     assert measured_field(constant_features(net.features, "conv1_2"), 32, 1) == 5
     assert measured_field(constant_features(net.features, "conv3_3"), 96, 1) == \
         table["conv3_3"].receptive_field == 40
@@ -226,7 +230,7 @@ def test_wrong_channels_and_dimensions(meta_models):
         meta_models["vgg11"](torch.zeros(3, 224, 224, device=META))
 
 
-@pytest.mark.parametrize("build, kwargs, error, match", [
+@pytest.mark.parametrize(("build", "kwargs", "error", "match"), [
     (vgg, dict(depth=15), ValueError, "`depth` must be one of 11, 13, 16, 19"),
     (vgg, dict(depth=16, width=0), ValueError, "`width` must be positive"),
     (vgg, dict(depth=16, batch_norm="yes"), TypeError, "`batch_norm` must be True or False"),
@@ -238,7 +242,7 @@ def test_bad_arguments(build, kwargs, error, match):
         on_meta(build, **kwargs)
 
 
-@pytest.mark.parametrize("build, kwargs, error, match", [
+@pytest.mark.parametrize(("build", "kwargs", "error", "match"), [
     (vgg, dict(depth=16.0), ValueError, r"`depth` must be one of 11, 13, 16, 19 .*got 16.0"),
     (VGG, dict(config=["M"]), ValueError, "`config` .* has no convolution"),
     (VGG, dict(config=[64, "X"]), ValueError, "`config` item 1 is 'X'"),
@@ -304,7 +308,8 @@ def test_filter_bank_and_nearest_kernels():
     assert filter_bank(conv).shape == (2, 3, 3)
     assert filter_bank(nn.Conv2d(3, 5, 7)).shape == (5, 7, 7, 3)
     best = nearest_kernels(conv, kernels)
-    assert best[0] == (name, 1.0) and 0 <= best[1][1] <= 1
+    assert best[0] == (name, 1.0)
+    assert 0 <= best[1][1] <= 1
     with pytest.raises(ValueError, match="1 or 3 input channels"):
         filter_bank(nn.Conv2d(2, 4, 3))
 
@@ -320,13 +325,16 @@ def test_cost_figures(meta_models):
     bars = [len(ax.patches) for ax in fig.axes]
     assert bars == [8, 8]                            # conv1-5 and fc6-8
     widths = [p.get_width() for p in fig.axes[0].patches]
-    assert abs(sum(widths) - 100) < 1e-6 and max(widths) == widths[5]   # fc6 holds the most
+    assert abs(sum(widths) - 100) < 1e-6
+    assert max(widths) == widths[5]
     fig = show_filters(nn.Conv2d(1, 10, 3), columns=4)
     shown = [ax.images[0] for ax in fig.axes if ax.images]
-    assert len(shown) == 10 and len(fig.axes) == 12 + 10     # 3 rows of 4, a colorbar each
+    assert len(shown) == 10
+    assert len(fig.axes) == 12 + 10
     for image in shown:                                      # signed weights: zero in the middle
         low, high = image.get_clim()
-        assert image.get_cmap().name == "RdBu_r" and -low == high > 0
+        assert image.get_cmap().name == "RdBu_r"
+        assert -low == high > 0
     fig = show_filters(nn.Conv2d(1, 4, 3), shared_limits=True)
     assert len({ax.images[0].get_clim() for ax in fig.axes if ax.images}) == 1
     fig = show_filters(nn.Conv2d(3, 5, 7), columns=4)        # colour filters: RGB pictures
@@ -348,7 +356,8 @@ def test_kernel_cosines_against_a_direct_computation():
         a, b = (f - f.mean()).ravel(), (kernel - kernel.mean()).ravel()
         assert c == pytest.approx(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
     index, value = best_matches(bank, {"k": kernel})["k"]
-    assert abs(value) == pytest.approx(np.abs(cosines).max()) and cosines[index] == value
+    assert abs(value) == pytest.approx(np.abs(cosines).max())
+    assert cosines[index] == value
 
 
 def test_random_best_cosines_is_a_null_baseline():

@@ -66,7 +66,8 @@ def test_notebook_opens_with_title_badge_and_colab_setup(path):
     nb = nbformat.read(path, as_version=4)
     title, setup = nb.cells[0], nb.cells[1]
     repository = _pyproject()["project"]["urls"]["Repository"].removeprefix("https://github.com/")
-    assert title.cell_type == "markdown" and title.source.startswith("# ")
+    assert title.cell_type == "markdown"
+    assert title.source.startswith("# ")
     assert "colab-badge.svg" not in title.source, "a web image: broken offline; a text link reads"
     assert "[Open in Colab](" in title.source
     assert (f"https://colab.research.google.com/github/{repository}/blob/main/notebooks/{path.name}"
@@ -74,10 +75,12 @@ def test_notebook_opens_with_title_badge_and_colab_setup(path):
     assert setup.cell_type == "code"
     assert '"google.colab" in sys.modules' in setup.source
     install_lines = [line for line in setup.source.splitlines() if "pip install" in line]
-    assert install_lines and all(line.startswith("    ") for line in install_lines), \
+    assert install_lines, "the Colab branch installs nothing"
+    assert all(line.startswith("    ") for line in install_lines), \
         "the install must happen only inside the Colab branch"
     assert not re.search(r"pip install[^\n]*\btorch\b", setup.source), "never reinstall torch"
-    assert "--upgrade" not in setup.source and "-U " not in setup.source
+    assert "--upgrade" not in setup.source
+    assert "-U " not in setup.source
 
 
 def test_repository_address_is_written_in_one_place():
@@ -125,7 +128,8 @@ def test_the_version_is_written_once():
     import course_lib
 
     project = _pyproject()["project"]
-    assert "version" not in project and "version" in project["dynamic"]
+    assert "version" not in project
+    assert "version" in project["dynamic"]
     assert _pyproject()["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "course_lib.__version__"}
     from importlib.metadata import version
 

@@ -62,11 +62,13 @@ def test_clicking_check_gives_feedback_on_every_answer(name):
         else:
             answer.value = f"{q.answer:g}"
             button.click()
-            assert "Correct" in line.value and html.escape(q.explanation) in line.value
+            assert "Correct" in line.value
+            assert html.escape(q.explanation) in line.value
             for wrong, lesson in q.mistakes:
                 answer.value = f"{wrong:g}"
                 button.click()
-                assert "Not quite" in line.value and html.escape(lesson) in line.value
+                assert "Not quite" in line.value
+                assert html.escape(lesson) in line.value
             answer.value = "twelve"
             button.click()
             assert "is not a number" in line.value
@@ -103,9 +105,12 @@ def test_typed_numbers_are_read_generously():
     assert parse_number(" 0.25 ") == 0.25
     assert parse_number("1/4") == 0.25
     assert parse_number("3.9e-3") == 0.0039
-    assert parse_number("") is None and parse_number("abc") is None
+    assert parse_number("") is None
+    assert parse_number("abc") is None
     q = NumericQuestion("?", answer=0.0039, explanation="ok", rtol=1e-2)
-    assert q.check("0.0039") and q.check(0.00390625) and not q.check("0.004 5")
+    assert q.check("0.0039")
+    assert q.check(0.00390625)
+    assert not q.check("0.004 5")
 
 
 # --------------------------------------------------------------------------- chapter 1 answers
@@ -178,7 +183,9 @@ def test_ch2_three_3x3_against_one_7x7():
                 for p in torch.nn.Conv2d(c, c, 3, bias=False).parameters())
     big = sum(p.numel() for p in torch.nn.Conv2d(c, c, 7, bias=False).parameters())
     feedback = q.choices[q.correct_index].feedback
-    assert f"{stack:,}" in feedback and f"{big:,}" in feedback and stack < big
+    assert f"{stack:,}" in feedback
+    assert f"{big:,}" in feedback
+    assert stack < big
     assert ch2._stacked_receptive_field([3, 3, 3]) == 7
 
 
@@ -188,7 +195,8 @@ def test_ch2_most_parameters_in_first_fully_connected_layer():
     with torch.device("meta"):
         first_fc = sum(p.numel() for p in torch.nn.Linear(512 * 7 * 7, 4096).parameters())
     counts = ch2._vgg16_parameter_counts()
-    assert first_fc == counts["first_fc"] and first_fc > counts["total"] / 2
+    assert first_fc == counts["first_fc"]
+    assert first_fc > counts["total"] / 2
     assert "first fully connected" in q.choices[q.correct_index].text
     assert f"{first_fc:,}" in q.choices[q.correct_index].feedback
 
@@ -225,7 +233,8 @@ def test_ch3_saturated_gradient_by_autograd():
 def test_ch3_four_layer_bound():
     q = question(ch3, NumericQuestion, "4 sigmoid layers")
     grads = _sigmoid_grad_by_autograd(np.linspace(-10, 10, 2001))
-    assert q.check(str(grads.max() ** 4)) and q.answer == 0.25**4
+    assert q.check(str(grads.max() ** 4))
+    assert q.answer == 0.25**4
 
 
 def test_ch3_not_zero_centred_gives_same_sign_weight_gradients():

@@ -286,7 +286,8 @@ def test_navigation_reaches_every_chapter(served, page):
     first = urljoin(f"{served}/index.html", f"notebooks/{CHAPTERS[0]}.html")
     page.goto(first, wait_until="load")
     next_link = page.locator("a.right-next")
-    assert next_link.count() == 1 and next_link.get_attribute("href").endswith(f"{CHAPTERS[1]}.html")
+    assert next_link.count() == 1
+    assert next_link.get_attribute("href").endswith(f"{CHAPTERS[1]}.html")
 
 
 def test_the_accessibility_check_can_fail(page):

@@ -70,7 +70,7 @@ def test_pool_output_size_matches_maxpool2d(n, k, s, data, ceil_mode):
     pool = nn.MaxPool2d(k, stride=s, padding=p, ceil_mode=ceil_mode)
     x = torch.zeros(1, 1, n, n, device=META)
     if n + 2 * p < k:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="does not fit"):
             pool_output_size(n, k, stride=s, padding=p, ceil_mode=ceil_mode)
         return
     assert pool_output_size(n, k, stride=s, padding=p, ceil_mode=ceil_mode) == pool(x).shape[-1]
@@ -87,7 +87,7 @@ def test_inexact_size_message_explains_the_floor():
         conv_output_size(224, 11, stride=4, padding=2)
 
 
-@pytest.mark.parametrize("kwargs, match", [
+@pytest.mark.parametrize(("kwargs", "match"), [
     (dict(n=0, kernel_size=3), "`n` must be at least 1"),
     (dict(n=5, kernel_size=3, stride=0), "`stride` must be at least 1"),
     (dict(n=5, kernel_size=3, rounding="round"), "`rounding` must be one of"),
@@ -149,7 +149,8 @@ def test_count_parameters_refuses_non_modules():
 def test_stacked_3x3_receptive_fields():
     assert receptive_field([(3, 1)] * 2) == 5
     assert receptive_field([(3, 1)] * 3) == 7
-    assert receptive_field([(5, 1)]) == 5 and receptive_field([(7, 1)]) == 7
+    assert receptive_field([(5, 1)]) == 5
+    assert receptive_field([(7, 1)]) == 7
     assert receptive_fields([(2, 2), (3, 1)]) == [(2, 2), (6, 2)]
 
 
@@ -169,7 +170,8 @@ def measured_receptive_field(layers: nn.Sequential, size: int, channels: int = 1
     y[0, 0, y.shape[2] // 2, y.shape[3] // 2].backward()
     rows = torch.nonzero(x.grad[0].abs().sum(dim=(0, 2)))[:, 0]
     cols = torch.nonzero(x.grad[0].abs().sum(dim=(0, 1)))[:, 0]
-    assert rows.max() < size - 1 and rows.min() > 0, "the field reached the border"
+    assert rows.max() < size - 1, "the field reached the border"
+    assert rows.min() > 0, "the field reached the border"
     assert int(rows.max() - rows.min() + 1) == int(cols.max() - cols.min() + 1)
     return int(rows.max() - rows.min() + 1)
 
@@ -262,10 +264,13 @@ def test_table_prints_readably(small_net):
     text = repr(table)
     assert text.startswith("small, input 1x3x32x32")
     assert f"{table.total_parameters:,}" in text.splitlines()[-1]
-    assert "Conv2d 3->8, 5x5 pad 2" in text and "whole input" in text
+    assert "Conv2d 3->8, 5x5 pad 2" in text
+    assert "whole input" in text
     page = table._repr_html_()
-    assert page.count("<tr") == len(table) + 2 and f"{table.total_multiply_adds:,}" in page
-    assert isinstance(table, LayerTable) and table.column("parameters")[0] == 8 * 75 + 8
+    assert page.count("<tr") == len(table) + 2
+    assert f"{table.total_multiply_adds:,}" in page
+    assert isinstance(table, LayerTable)
+    assert table.column("parameters")[0] == 8 * 75 + 8
 
 
 def test_table_error_names_the_layer(small_net):
@@ -297,7 +302,8 @@ def test_totals_by_size_split_vgg16_into_its_stages():
                14: [(512, 512)] * 3}
     for side, convs in by_hand.items():
         assert stages[side] == sum(conv_multiply_adds(a, b, 3, side) for a, b in convs)
-    assert stages[56] == stages[28] and round(stages[224] / table.total_multiply_adds, 3) == 0.125
+    assert stages[56] == stages[28]
+    assert round(stages[224] / table.total_multiply_adds, 3) == 0.125
     assert table.total_by_size("parameters") == {
         side: sum(r.parameters for r in table.rows
                   if len(r.output_shape) == 3 and r.output_shape[1] == side)

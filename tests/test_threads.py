@@ -26,7 +26,7 @@ def tiny_data():
 def threads_seen_by_fit(**kwargs):
     seen = []
     fit(tiny_cnn(image_size=8, num_classes=10, width=4), tiny_data(), epochs=1, lr=1e-3,
-        batch_size=32, progress=False, callback=lambda info: seen.append(torch.get_num_threads()),
+        batch_size=32, progress=False, callback=lambda _info: seen.append(torch.get_num_threads()),
         **kwargs)
     return seen
 
@@ -45,7 +45,7 @@ def test_fit_takes_the_thread_count_from_its_settings():
 
 @pytest.mark.usefixtures("two_threads")
 def test_the_setting_is_restored_when_training_stops_early():
-    def stop(info):
+    def stop(_info):
         raise KeyboardInterrupt
 
     history = fit(tiny_cnn(image_size=8, num_classes=10, width=4), tiny_data(), epochs=2, lr=1e-3,

@@ -8,7 +8,7 @@ from course_lib.activations import ACTIVATION_NAMES
 from course_lib.models import TinyCNN, tiny_cnn
 
 
-@pytest.mark.parametrize("size, pools", [(8, 1), (32, 3), (28, 3), (4, 0)])
+@pytest.mark.parametrize(("size", "pools"), [(8, 1), (32, 3), (28, 3), (4, 0)])
 def test_output_shape_and_number_of_pools(size, pools):
     model = tiny_cnn(image_size=size, num_classes=4)
     out = model(torch.zeros(3, 1, size, size))
@@ -18,7 +18,8 @@ def test_output_shape_and_number_of_pools(size, pools):
 
 def test_first_layer_is_a_conv_and_parameter_count_by_hand():
     model = tiny_cnn()  # 8x8: conv 1->16, pool, conv 16->32, linear 32*4*4 -> 10
-    assert isinstance(model.features[0], nn.Conv2d) and model.first_conv is model.features[0]
+    assert isinstance(model.features[0], nn.Conv2d)
+    assert model.first_conv is model.features[0]
     expected = (16 * 1 * 9 + 16) + (32 * 16 * 9 + 32) + (32 * 16 * 10 + 10)
     assert sum(p.numel() for p in model.parameters()) == expected
 
@@ -46,7 +47,7 @@ def test_same_seed_same_weights():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
-@pytest.mark.parametrize("kwargs, error, name", [
+@pytest.mark.parametrize(("kwargs", "error", "name"), [
     ({"image_size": 2}, ValueError, "image_size"),
     ({"activation": "swish"}, ValueError, "activation"),
     ({"width": 0}, ValueError, "width"),
@@ -58,7 +59,7 @@ def test_bad_arguments(kwargs, error, name):
         tiny_cnn(**kwargs)
 
 
-@pytest.mark.parametrize("x, error, match", [
+@pytest.mark.parametrize(("x", "error", "match"), [
     (torch.zeros(2, 1, 16, 16), ValueError, r"`x` must be a batch of shape \(N, 1, 8, 8\) for "
      r"this TinyCNN \(in_channels=1, image_size=8\); got shape \(2, 1, 16, 16\)"),
     (torch.zeros(2, 3, 8, 8), ValueError, r"got shape \(2, 3, 8, 8\)"),

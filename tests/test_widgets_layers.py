@@ -23,9 +23,11 @@ def app():
 
 
 def test_starts_on_alexnet_at_224(app):
-    assert app.model_choice.value == "AlexNet (torchvision)" and app.input_size.value == 224
+    assert app.model_choice.value == "AlexNet (torchvision)"
+    assert app.input_size.value == 224
     assert app.layer_slider.max == len(app.current_table) - 1
-    assert "features.conv1" in app.details.value and "23,296" in app.details.value
+    assert "features.conv1" in app.details.value
+    assert "23,296" in app.details.value
     assert app.message.value == ""
     assert png_pixels(app.picture).shape == (224, 224, 3)
 
@@ -43,7 +45,8 @@ def test_slider_steps_through_the_layers(app):
         row = table.rows[index]
         shape = "x".join(str(v) for v in row.output_shape)
         assert f"<b>{row.name}</b>" in app.details.value
-        assert f"output {shape}" in app.details.value and f"{row.parameters:,}" in app.details.value
+        assert f"output {shape}" in app.details.value
+        assert f"{row.parameters:,}" in app.details.value
         assert 'style="background:#fff3b0"><td' in app.table.value
     assert "whole input" in app.details.value         # the last layer is fc8
 
@@ -77,17 +80,19 @@ def test_paper_alexnet_moves_to_227_and_says_so(app):
     assert app.current_table.total_parameters == 60_965_224
 
 
-@pytest.mark.parametrize("size, words", [(32, "features.pool5"), (0, "at least 1"),
+@pytest.mark.parametrize(("size", "words"), [(32, "features.pool5"), (0, "at least 1"),
                                          (5000, "at most 2048")])
 def test_bad_size_keeps_the_last_good_view(app, size, words):
     app.layer_slider.value = 2
     details, picture, table = app.details.value, app.picture.value, app.current_table
     app.input_size.value = size
-    assert words in app.message.value and "Still showing 224x224" in app.message.value
+    assert words in app.message.value
+    assert "Still showing 224x224" in app.message.value
     assert (app.details.value, app.picture.value) == (details, picture)
     assert app.current_table is table
     app.input_size.value = 256                        # a good size clears the message
-    assert app.message.value == "" and app.current_table.input_shape == (1, 3, 256, 256)
+    assert app.message.value == ""
+    assert app.current_table.input_shape == (1, 3, 256, 256)
 
 
 def test_tables_are_cached_per_model_and_size():

@@ -47,7 +47,8 @@ def test_a_diverging_learning_rate_is_explained_and_the_picture_kept(app):
     app.lr.value = 0.3
     good = app.plot.value
     app.lr.value = 1.0
-    assert "diverged" in app.message.value and "last good setting" in app.message.value
+    assert "diverged" in app.message.value
+    assert "last good setting" in app.message.value
     assert app.plot.value == good
     app.lr.value = 0.3
     assert "largest weight error" in app.message.value
@@ -56,7 +57,8 @@ def test_a_diverging_learning_rate_is_explained_and_the_picture_kept(app):
 def test_repr_and_static_bundle(app):
     assert repr(app).startswith("KernelDescentExplorer(kernel=")
     data, metadata = app._repr_mimebundle_()
-    assert data["text/plain"] == repr(app) and "image/png" in data
+    assert data["text/plain"] == repr(app)
+    assert "image/png" in data
     assert "Gradient descent learning" in metadata["image/png"]["alt"]
 
 

@@ -113,7 +113,7 @@ def library_exercises() -> list[str]:
 
 
 def checked_in(source: str, known: set[str]) -> list[str]:
-    """The library exercises a cell's code checks (``ch1.conv2d.check(...)``).
+    """Find the library exercises a cell's code checks (``ch1.conv2d.check(...)``).
 
     >>> checked_in("ch1.conv2d.check(my_conv2d)", {"ch1.conv2d"})
     ['ch1.conv2d']
@@ -126,7 +126,7 @@ def checked_in(source: str, known: set[str]) -> list[str]:
 
 
 def _read_notebook(path: Path):
-    """The notebook at ``path``, or a note saying why it is not one."""
+    """Read the notebook at ``path``, or a note saying why it is not one."""
     import nbformat
 
     if path.suffix != ".ipynb":
@@ -185,7 +185,7 @@ async def _execute(nb, limits: Limits, workdir: Path) -> _Run:
 
     run = _Run()
 
-    def finished(cell, cell_index, execute_reply):
+    def finished(*, cell_index, execute_reply, **_cell):  # nbclient passes cell= too
         content = execute_reply.get("content", {}) if execute_reply else {}
         if content.get("status") != "error":
             run.ran[cell_index] = "ok"
@@ -244,7 +244,7 @@ def grade_notebook(path: Path, known: list[str], limits: Limits) -> Grade:
 
 
 def submissions(folder: Path) -> list[Path]:
-    """The files of ``folder`` that are submissions (not hidden, not the grader's own outputs)."""
+    """List the files of ``folder`` that are submissions (not hidden, not the grader's outputs)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"`folder` must be a folder of submissions; got {str(folder)!r}.")
@@ -253,7 +253,7 @@ def submissions(folder: Path) -> list[Path]:
 
 
 def offline_env() -> dict[str, str]:
-    """This environment with the network blocked for Python processes (kernels included)."""
+    """Copy this environment, with the network blocked for Python processes (kernels included)."""
     env = dict(os.environ)
     inherited = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([str(OFFLINE_DIR), str(ROOT), *inherited]))
@@ -330,7 +330,7 @@ def summary(columns: list[str], grades: list[Grade]) -> dict[str, Counter]:
 
 
 def summary_text(counts: dict[str, Counter], total: int) -> str:
-    """The summary as a table: solved out of all submissions, then every status."""
+    """Format the summary as a table: solved out of all submissions, then every status."""
     width = max((len(name) for name in counts), default=8)
     lines = [f"{'exercise':<{width}}  solved  " + "  ".join(f"{s:>13}" for s in STATUSES)]
     for name, counter in counts.items():
@@ -340,7 +340,7 @@ def summary_text(counts: dict[str, Counter], total: int) -> str:
 
 
 def draw_chart(counts: dict[str, Counter], path: Path) -> Path:
-    """A horizontal stacked bar per exercise: how many submissions ended in each status."""
+    """Plot a horizontal stacked bar per exercise: how many submissions ended in each status."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -378,6 +378,7 @@ def _positive(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Grade a folder from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="folder of submissions")
     parser.add_argument("--cell-timeout", type=_positive, default=Limits.cell_s,

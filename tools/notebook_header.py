@@ -1,5 +1,7 @@
-"""Write (or check) the first two cells of every chapter notebook: title with an "Open in Colab" link,
-and the set-up cell; and the README's Colab links (the README, read on GitHub, keeps Colab's badge).
+"""Write (or check) the first two cells of every chapter notebook, and the README's Colab links.
+
+The cells are the title with an "Open in Colab" link, and the set-up cell; the README, read on
+GitHub, keeps Colab's badge.
 The repository address comes from one place, ``[project.urls] Repository`` in pyproject.toml.
 
     python tools/notebook_header.py          # rewrite the header cells in place
@@ -32,19 +34,19 @@ CHAPTERS = {
 
 
 def repository_url() -> str:
-    """The repository address, read from pyproject.toml."""
+    """Read the repository address from pyproject.toml."""
     with open(ROOT / "pyproject.toml", "rb") as f:
         return tomllib.load(f)["project"]["urls"]["Repository"].rstrip("/")
 
 
 def colab_url(name: str) -> str:
-    """The 'Open in Colab' link of notebook ``name`` (without ``.ipynb``)."""
+    """Build the 'Open in Colab' link of notebook ``name`` (without ``.ipynb``)."""
     path = repository_url().removeprefix("https://github.com/")
     return f"https://colab.research.google.com/github/{path}/blob/{BRANCH}/notebooks/{name}.ipynb"
 
 
 def title_source(name: str) -> str:
-    """The title cell: the chapter's title and an "Open in Colab" link.
+    """Write the title cell: the chapter's title and an "Open in Colab" link.
 
     A text link, not Colab's badge: the badge is an image on the web, shown broken wherever the
     notebook is read offline (JupyterLab on a laptop, the classroom, the course website).
@@ -53,6 +55,7 @@ def title_source(name: str) -> str:
 
 
 def setup_source() -> str:
+    """Write the set-up cell: in Colab, install course_lib from the repository."""
     return (
         "# Set-up. In Google Colab, install course_lib from the course's repository; Colab's own\n"
         "# torch is kept, since course_lib only asks for torch>=2.2. Locally `make lab` did this.\n"
@@ -90,6 +93,7 @@ def apply_header(nb, name: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Rewrite (or check) the headers from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report out-of-date headers")
     args = parser.parse_args(argv)

@@ -38,6 +38,7 @@ def execute(path: Path, *, timeout: int = 600) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the notebooks from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path)
     args = parser.parse_args(argv)

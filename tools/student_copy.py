@@ -83,6 +83,7 @@ def write_student_copy(source: Path, out_dir: Path) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write the student copies from the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=Path,
                         help="notebooks to copy (default: notebooks/[0-9][0-9]_*.ipynb)")

@@ -1,5 +1,7 @@
-"""Chapter 1 exercises (image filters): convolution, Gaussian kernel, edge kernel, worked example;
-beyond the notes: a layer's parameters, its kernel gradient, a descent step, channels, max pooling.
+"""Chapter 1 exercises (image filters).
+
+Convolution, Gaussian kernel, edge kernel, worked example; beyond the notes: a layer's
+parameters, its kernel gradient, a descent step, channels, max pooling.
 
 >>> from course_lib.exercises import ch1
 >>> _ = ch1.predict_pixel.check(18)
@@ -142,7 +144,7 @@ def _gaussian_cases() -> list[Case]:
             [(1.5, 7), (0.5, 3), (2.0, 9), (1.0, 5), (3.0, 11), (0.8, 5), (4.0, 15)]]
 
 
-def _unnormalised(sigma, size, *, scale):
+def _unnormalised(size, *, scale):
     x = np.arange(size) - (size - 1) / 2
     g = np.exp(-(x**2) / scale)
     return np.outer(g, g)
@@ -153,14 +155,14 @@ def _normalise(kernel):
 
 
 def _spread(kernel) -> float:
-    """The standard deviation of the kernel's column marginal, around the centre."""
+    """Measure the standard deviation of the kernel's column marginal, around the centre."""
     weights = kernel.sum(axis=0) / kernel.sum()
     x = np.arange(kernel.shape[1]) - (kernel.shape[1] - 1) / 2
     return float(np.sqrt(max((weights * x**2).sum(), 0.0)))
 
 
 def _equivalent_sigma(kernel, size: int) -> float | None:
-    """The sigma whose normalised ``size`` x ``size`` Gaussian has the same spread as ``kernel``."""
+    """Find the sigma whose normalised ``size`` x ``size`` Gaussian spreads like ``kernel``."""
     target = _spread(kernel)
     lo, hi = 0.05, 100.0
     if not _spread(_gaussian_reference(lo, size)) <= target <= _spread(_gaussian_reference(hi, size)):
@@ -214,10 +216,10 @@ gaussian_kernel = Exercise(
         _gaussian_reference, _gaussian_cases, arg_names=("sigma", "size"),
         compare=lambda e, a: compare_arrays(e, a, rtol=1e-6, atol=1e-10),
         mistakes=[
-            Mistake(lambda s, n: _normalise(_unnormalised(s, n, scale=2 * s)),
+            Mistake(lambda s, n: _normalise(_unnormalised(n, scale=2 * s)),
                     "normalised and symmetric, but the bell has the wrong width: you divided "
                     "by 2 * sigma instead of 2 * sigma**2."),
-            Mistake(lambda s, n: _normalise(_unnormalised(s, n, scale=s**2)),
+            Mistake(lambda s, n: _normalise(_unnormalised(n, scale=s**2)),
                     "normalised and symmetric, but the bell is too narrow: the exponent is "
                     "-(x**2 + y**2) / (2 * sigma**2); the factor 2 is missing."),
         ],
@@ -885,5 +887,5 @@ QUIZ = (
 
 
 def quiz() -> Quiz:
-    """The chapter 1 quiz as a widget (CSS class ``course-quiz``)."""
+    """Show the chapter 1 quiz as a widget (CSS class ``course-quiz``)."""
     return quiz_widget("Chapter 1, image filters", QUIZ)

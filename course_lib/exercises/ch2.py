@@ -69,7 +69,7 @@ def _vgg16_parameter_counts(*, bias: bool = True) -> dict[str, int]:
     """
     conv, channels = 0, 3
     for width in VGG16_CONVS:
-        if width == "M":
+        if isinstance(width, str):  # "M", a max-pool
             continue
         conv += _layers.conv_parameters(channels, width, 3, bias=bias)
         channels = width
@@ -102,14 +102,14 @@ output_size = Exercise(
                     "kernel fits in 5 - 3 + 1 = 3 positions on a 5-wide input)."),
             Mistake(lambda n, k, p, s: (n + p - k) // s + 1,
                     "padding adds p pixels on *both* sides, so the padded width is n + 2p."),
-            Mistake(lambda n, k, p, s: (n - k) // s + 1,
+            Mistake(lambda n, k, _p, s: (n - k) // s + 1,  # a mistake takes every argument
                     "you left out the padding: the padded input is n + 2p pixels wide."),
             Mistake(lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1,
                     "you rounded up; nn.Conv2d rounds down (floor): a kernel that would "
                     "stick out of the input is not applied."),
             Mistake(lambda n, k, p, s: round((n + 2 * p - k) / s) + 1,
                     "you rounded to the nearest integer; nn.Conv2d rounds down (floor, //)."),
-            Mistake(lambda n, k, p, s: n + 2 * p - k + 1,
+            Mistake(lambda n, k, p, _s: n + 2 * p - k + 1,
                     "you ignored the stride: with stride s the kernel jumps s pixels, so "
                     "divide (n + 2p - k) by s before adding 1."),
         ],
@@ -147,15 +147,15 @@ conv_params = Exercise(
         _conv_params_reference, _conv_params_cases,
         arg_names=("in_channels", "out_channels", "kernel_size"), compare=compare_ints,
         mistakes=[
-            Mistake(lambda i, o, k, bias=True: o * i * k * k,
+            Mistake(lambda i, o, k, **_bias: o * i * k * k,  # a mistake takes every argument
                     "you forgot the biases: each output channel (each filter) has one bias, "
                     "so add out_channels when bias=True."),
-            Mistake(lambda i, o, k, bias=True: o * k * k + (o if bias else 0),
+            Mistake(lambda _i, o, k, bias=True: o * k * k + (o if bias else 0),
                     "you forgot the input channels: each filter spans all in_channels, so it "
                     "has in_channels * k * k weights."),
             Mistake(lambda i, o, k, bias=True: o * i * k + (o if bias else 0),
                     "a k x k kernel has k * k weights per input channel, not k."),
-            Mistake(lambda i, o, k, bias=True: o * i * k * k + o,
+            Mistake(lambda i, o, k, **_bias: o * i * k * k + o,
                     "with bias=False there are no biases: count them only when bias is True."),
             Mistake(lambda i, o, k, bias=True: o * i * k * k + (i if bias else 0),
                     "there is one bias per *output* channel (per filter), not per input "
@@ -318,5 +318,5 @@ QUIZ = (
 
 
 def quiz() -> Quiz:
-    """The chapter 2 quiz as a widget (CSS class ``course-quiz``)."""
+    """Show the chapter 2 quiz as a widget (CSS class ``course-quiz``)."""
     return quiz_widget("Chapter 2, CNN architectures", QUIZ)

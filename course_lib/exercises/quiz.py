@@ -153,13 +153,13 @@ class Quiz(widgets.VBox):
         return (f"Quiz: {self.quiz_title} ({len(self.questions)} questions; "
                 "answer them in Jupyter, each with its Check button)")
 
-    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
-        """The live quiz, and its questions as HTML wherever no kernel runs."""
+    def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:  # IPython passes include/exclude
+        """Show the live quiz, and its questions as HTML wherever no kernel runs."""
         from ..widgets._static import widget_bundle
 
         return widget_bundle(self, text=repr(self), html=quiz_html(self.quiz_title, self.questions))
 
-    def _ipython_display_(self, **kwargs) -> None:  # ipywidgets 7 displays widgets this way
+    def _ipython_display_(self, **_kwargs) -> None:  # ipywidgets 7 displays widgets this way
         from ..widgets._static import display_bundle
 
         display_bundle(self._repr_mimebundle_())
@@ -169,12 +169,12 @@ _INLINE_MATH = re.compile(r"(?<![\\$])\$([^$]+?)\$")
 
 
 def _math_delimiters(text: str) -> str:
-    """``$x$`` becomes ``\\(x\\)``, which MathJax finds in JupyterLab, nbconvert and the website."""
+    r"""``$x$`` becomes ``\(x\)``, which MathJax finds in JupyterLab, nbconvert and the website."""
     return _INLINE_MATH.sub(lambda m: "\\(" + m.group(1) + "\\)", text)
 
 
 def quiz_html(title: str, questions: Sequence) -> str:
-    """The quiz's questions (and the choices of multiple-choice ones) as static HTML.
+    r"""Write the quiz's questions (and the choices of multiple-choice ones) as static HTML.
 
     >>> q = MultipleChoice("Is $2 + 2 = 4$?", (Choice("yes", "Right.", correct=True),
     ...                                        Choice("no", "It is.")))

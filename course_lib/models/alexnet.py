@@ -35,8 +35,10 @@ real device; under ``with torch.device("meta")`` (shapes only, no memory) any si
 
 
 def check_parameter_count(count: int, name: str, value) -> None:
-    """Refuse, before building it, a network of more than :data:`MAX_PARAMETERS` parameters;
-    ``name`` and ``value`` are the argument that made it so large."""
+    """Refuse, before building it, a network of more than :data:`MAX_PARAMETERS` parameters.
+
+    ``name`` and ``value`` are the argument that made it so large.
+    """
     default_device = getattr(torch, "get_default_device", None)  # torch >= 2.3
     if default_device is not None and default_device().type == "meta":
         return
@@ -124,7 +126,7 @@ class AlexNet(TabledModel):
             self.input_size = 224
             self.title = "AlexNet (torchvision layout)"
             self.features = _torchvision_features(self.in_channels)
-            self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
+            self.avgpool: nn.Module = nn.AdaptiveAvgPool2d((6, 6))
         else:
             self.input_size = 227
             self.title = "AlexNet (2012 paper, two-GPU layout)"
@@ -134,6 +136,7 @@ class AlexNet(TabledModel):
         self.classifier = _classifier(self.num_classes, dropout_first=variant == "torchvision")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map a batch of images (N, C, H, W) to class scores (N, num_classes)."""
         self.check_input(x)
         x = self.features(x)         # (N, 256, 6, 6) at the design size
         x = self.avgpool(x)          # (N, 256, 6, 6)

@@ -46,7 +46,10 @@ class TabledModel(nn.Module):
 
     def layer_table(self, input_size: int | None = None, *, compact: bool = False
                     ) -> LayerTable:
-        """This model's :func:`layer_table` for one square image (default: ``input_size``)."""
+        """Tabulate this model's layers (:func:`layer_table`) for one square image.
+
+        The side defaults to ``input_size``.
+        """
         side = self.input_size if input_size is None else check_int(input_size, "input_size",
                                                                     minimum=1)
         return layer_table(self, (1, self.in_channels, side, side), compact=compact,

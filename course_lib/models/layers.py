@@ -1,9 +1,9 @@
-"""Layer arithmetic, one layer at a time: output sizes, parameters, multiply-adds, receptive fields.
+r"""Layer arithmetic, one layer at a time: output sizes, parameters, multiply-adds, receptive fields.
 
 A convolutional layer with kernel size :math:`k`, stride :math:`s` and padding :math:`p` turns an
 input of side :math:`n` into an output of side
 
-.. math::  n_\\text{out} = \\frac{n + 2p - k}{s} + 1 .
+.. math::  n_\text{out} = \frac{n + 2p - k}{s} + 1 .
 
 When :math:`s` does not divide :math:`n + 2p - k` the last window would hang over the edge;
 ``nn.Conv2d`` and ``nn.MaxPool2d`` then *round down* (the last rows and columns are silently
@@ -211,7 +211,7 @@ def _check_groups(groups, c_in: int, c_out: int) -> int:
 
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
-    """Number of parameters (weights and biases) of ``model``; shared tensors are counted once.
+    """Count the parameters (weights and biases) of ``model``; shared tensors count once.
 
     >>> count_parameters(nn.Linear(3, 2))
     8
@@ -256,13 +256,13 @@ def _window(layer) -> tuple[int, int, int]:
 
 
 def receptive_fields(layers: Iterable) -> list[tuple[int, int]]:
-    """Receptive field and jump after each layer of a stack.
+    r"""Receptive field and jump after each layer of a stack.
 
     A unit's receptive field grows by ``(k - 1) * d * jump`` at each layer, where the *jump* is the
     distance, in input pixels, between neighbouring units of the layer's input; the jump is
     multiplied by each stride:
 
-    .. math:: r_l = r_{l-1} + (k_l - 1)\\, d_l\\, j_{l-1}, \\qquad j_l = j_{l-1}\\, s_l .
+    .. math:: r_l = r_{l-1} + (k_l - 1)\, d_l\, j_{l-1}, \qquad j_l = j_{l-1}\, s_l .
 
     Parameters
     ----------

@@ -20,7 +20,7 @@ __all__ = ["check_input_shape", "layer_output_shape", "min_input_size"]
 
 
 def _describe_layer(module: nn.Module) -> str:
-    """A short description: 'Conv2d 3->64, 11x11 /4 pad 2'."""
+    """Describe a layer briefly: 'Conv2d 3->64, 11x11 /4 pad 2'."""
     if isinstance(module, nn.Conv2d):
         k = _pair_value(module.kernel_size, "kernel_size")
         s = _pair_value(module.stride, "stride")
@@ -52,11 +52,11 @@ def _describe_layer(module: nn.Module) -> str:
 def _spatial_output(module: nn.Module, name: str, n: int, axis: str) -> int:
     """Output side of a conv/pool layer along one axis, or a ValueError naming the layer."""
     k, s, d = _window(module)
-    p = module.padding
-    if isinstance(p, str):                        # Conv2d(padding="same"/"valid")
-        return n if p == "same" else conv_output_size(n, k, stride=s, dilation=d,
-                                                      rounding="floor")
-    p = _pair_value(p, "padding")
+    padding = module.padding
+    if isinstance(padding, str):                  # Conv2d(padding="same"/"valid")
+        return n if padding == "same" else conv_output_size(n, k, stride=s, dilation=d,
+                                                            rounding="floor")
+    p = _pair_value(padding, "padding")
     rounding = "ceil" if getattr(module, "ceil_mode", False) else "floor"
     try:
         return conv_output_size(n, k, stride=s, padding=p, dilation=d, rounding=rounding)
@@ -190,8 +190,11 @@ def min_input_size(model: nn.Module, *, in_channels: int | None = None, limit: i
 
 
 def _why_refused(model: nn.Module, shape: tuple[int, ...]) -> tuple[int | None, int] | None:
-    """Why ``shape`` (C, H, W) cannot pass: ``None`` for a window larger than the map,
-    ``(received, expected)`` features for a linear layer, ``(None, 0)`` for anything else."""
+    """Tell why ``shape`` (C, H, W) cannot pass.
+
+    ``None`` for a window larger than the map, ``(received, expected)`` features for a linear
+    layer, ``(None, 0)`` for anything else.
+    """
     for name, module in _leaves(model):
         try:
             shape = layer_output_shape(module, shape, name=name)

@@ -1,5 +1,4 @@
-"""The layer table: one row a layer, with its output shape, parameters, multiply-adds and
-receptive field.
+"""The layer table: one row a layer, with its shape, parameters, multiply-adds, receptive field.
 
 :func:`layer_table` runs a model on the ``meta`` device (shapes only, no memory, no arithmetic)
 and lists, one row a layer, the output shape, parameters, multiply-adds (measured with PyTorch's
@@ -60,14 +59,17 @@ class LayerTable:
 
     @property
     def total_parameters(self) -> int:
+        """Parameters of all the rows."""
         return sum(r.parameters for r in self.rows)
 
     @property
     def total_multiply_adds(self) -> int:
+        """Multiply-adds of all the rows."""
         return sum(r.multiply_adds for r in self.rows)
 
     @property
     def output_shape(self) -> tuple[int, ...]:
+        """Output shape of the last row (the input's shape for an empty table)."""
         return self.rows[-1].output_shape if self.rows else tuple(self.input_shape[1:])
 
     def __len__(self) -> int:
@@ -93,8 +95,10 @@ class LayerTable:
         return sum(getattr(r, column) for r in self._rows_of_kind(kind))
 
     def total_by_size(self, column: str, *, kind: str | None = None) -> dict[int, int]:
-        """Sum of a column per output size: ``{side: total}`` over the layers whose output map is
-        ``side`` pixels high, in the order the sizes occur (VGG's stages: 224, 112, 56, ...).
+        """Sum a column per output size.
+
+        ``{side: total}`` over the layers whose output map is ``side`` pixels high, in the order
+        the sizes occur (VGG's stages: 224, 112, 56, ...).
 
         Layers with a flat output (``Linear``, ``Flatten``) have no map and are left out;
         ``kind`` keeps one kind of layer, as in :meth:`total`.
@@ -121,7 +125,7 @@ class LayerTable:
         return [getattr(row, name) for row in self.rows]
 
     def _cells(self) -> tuple[list[tuple[str, ...]], tuple[str, ...]]:
-        body = [(r.name, r.layer, _shape_text(r.output_shape), f"{r.parameters:,}",
+        body: list[tuple[str, ...]] = [(r.name, r.layer, _shape_text(r.output_shape), f"{r.parameters:,}",
                  f"{r.multiply_adds:,}", _rf_text(r.receptive_field)) for r in self.rows]
         total = ("total", "", _shape_text(self.output_shape), f"{self.total_parameters:,}",
                  f"{self.total_multiply_adds:,}", "")
@@ -185,7 +189,7 @@ def _adaptive_window(n_in: int, n_out: int | None) -> tuple[int, int]:
 
 def _meta_copy_of_state(model: nn.Module) -> dict[str, torch.Tensor]:
     """Meta tensors standing in for every parameter and buffer: shapes without memory."""
-    state = dict(model.named_parameters(remove_duplicate=False))
+    state: dict[str, torch.Tensor] = dict(model.named_parameters(remove_duplicate=False))
     state.update(dict(model.named_buffers(remove_duplicate=False)))
     return {name: torch.empty_like(t, device="meta") for name, t in state.items()}
 
@@ -241,7 +245,7 @@ def layer_table(model: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224),
         return hook
 
     def post_hook(name):
-        def hook(module, args, output):
+        def hook(module, _args, output):  # a forward hook's signature
             flops_before, in_shape = stack.pop()
             own = {f"{name}.{n}" if name else n: p.numel()
                    for n, p in module.named_parameters(recurse=False)}
@@ -263,6 +267,8 @@ def layer_table(model: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224),
         x = torch.zeros(input_shape, device="meta")              # (N, C, H, W), no memory
         with counter, torch.no_grad():
             functional_call(model, _meta_copy_of_state(model), (x,))
+    except ValueError as exc:  # the model's own check, or a layer's: say which argument
+        raise ValueError(f"`input_shape` {input_shape} cannot pass: {exc}") from None
     finally:
         model.train(was_training)
         for handle in handles:
@@ -274,7 +280,8 @@ def layer_table(model: nn.Module, input_shape: Sequence[int] = (1, 3, 224, 224),
 
 def _rows_from_records(records: list[dict], batch: int, *, compact: bool) -> list[LayerRow]:
     rows = []
-    rf, jump = 1, 1
+    rf: int | None = 1
+    jump: int | None = 1
     for rec in records:
         module = rec["module"]
         if rf is not None:

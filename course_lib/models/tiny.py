@@ -10,6 +10,8 @@ parameters). For 32x32 shapes: three pooling stages (32 -> 16 -> 8 -> 4).
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -54,7 +56,7 @@ class TinyCNN(nn.Module):
         self.image_size = check_int(image_size, "image_size", minimum=4, maximum=1024)
         self.width = check_int(width, "width", minimum=1, maximum=1024)
         self.activation = check_choice(activation, "activation", ACTIVATION_NAMES)
-        convolutions = []  # (in, out) channels of each 3x3 convolution
+        convolutions: list[tuple[int, int]] = []  # (in, out) channels of each 3x3 convolution
         channels, size = self.in_channels, self.image_size
         while size > 4:  # conv, activation, pool: halve until 4x4
             out = self.width if not convolutions else 2 * self.width
@@ -77,15 +79,18 @@ class TinyCNN(nn.Module):
     @property
     def first_conv(self) -> nn.Conv2d:
         """The first layer, whose filters can be shown as little images."""
-        return self.features[0]
+        return cast(nn.Conv2d, self.features[0])
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map a batch of images (N, C, H, W) to class scores (N, num_classes)."""
         self.check_input(x)
         return self.classifier(self.features(x))  # (N, C, H, W) -> (N, num_classes)
 
-    def check_input(self, x) -> None:
-        """Raise ``TypeError``/``ValueError`` if ``x`` is not a batch this model can take:
-        shape ``(N, in_channels, image_size, image_size)`` and the weights' float dtype."""
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise ``TypeError``/``ValueError`` if ``x`` is not a batch this model can take.
+
+        A batch has shape ``(N, in_channels, image_size, image_size)`` and the weights' float dtype.
+        """
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"`x` must be a torch.Tensor; got {type(x).__name__} (use "
                             "torch.as_tensor(x, dtype=torch.float32)).")

@@ -1,7 +1,9 @@
-"""VGG (Simonyan & Zisserman, "Very Deep Convolutional Networks for Large-Scale Image
-Recognition", ICLR 2015): 3x3 convolutions with padding 1 (configuration C, a control, also has
-three 1x1 convolutions), and 2x2 max pooling with stride 2 after each block, so the spatial size
-halves and the channels double (64 up to 512).
+"""VGG, from Simonyan & Zisserman (ICLR 2015).
+
+"Very Deep Convolutional Networks for Large-Scale Image Recognition": 3x3 convolutions with
+padding 1 (configuration C, a control, also has three 1x1 convolutions), and 2x2 max pooling
+with stride 2 after each block, so the spatial size halves and the channels double (64 up to
+512).
 
 ``CONFIGURATIONS`` holds the six networks of the paper's Table 1 (A, A-LRN, B, C, D, E); the
 ``vgg(depth)`` builder makes A, B, D, E (11, 13, 16, 19 weight layers) with torchvision's
@@ -43,8 +45,11 @@ def _scaled(channels: int, width: float) -> int:
 
 
 def _check_config(config) -> list:
-    """The configuration as a list, each item checked: a conv ``int`` or ``(int, k)`` with an
-    odd ``k``, or ``"M"`` or ``"LRN"``; at least one convolution."""
+    """Check a configuration and return it as a list.
+
+    Each item is a conv ``int`` or ``(int, k)`` with an odd ``k``, or ``"M"`` or ``"LRN"``; at
+    least one convolution.
+    """
     if not isinstance(config, (list, tuple)) or not config:
         raise TypeError(f"`config` must be a non-empty list like CONFIGURATIONS['D']; got "
                         f"{config!r}.")
@@ -103,8 +108,10 @@ def _features(config: list, in_channels: int, width: float, batch_norm: bool) ->
 
 
 class VGG(TabledModel):
-    """A VGG network from a configuration list (see ``CONFIGURATIONS``); usually built by
-    :func:`vgg`. Prints as its layer table."""
+    """A VGG network from a configuration list (see ``CONFIGURATIONS``).
+
+    Usually built by :func:`vgg`. Prints as its layer table.
+    """
 
     def __init__(self, config: list, *, num_classes: int = 1000, in_channels: int = 3,
                  width: float = 1.0, batch_norm: bool = False, name: str = "VGG") -> None:
@@ -139,6 +146,7 @@ class VGG(TabledModel):
         ]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map a batch of images (N, C, H, W) to class scores (N, num_classes)."""
         self.check_input(x)
         x = self.features(x)         # (N, 512, 7, 7) at 224x224
         x = self.avgpool(x)          # (N, 512, 7, 7)

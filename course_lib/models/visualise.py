@@ -17,7 +17,7 @@ __all__ = ["best_matches", "filter_bank", "kernel_cosines", "nearest_kernels", "
 
 
 def filter_bank(filters) -> np.ndarray:
-    """The first-layer filters as an array (out_channels, k, k) or (out_channels, k, k, 3).
+    """Return the first-layer filters as an array (out_channels, k, k) or (out_channels, k, k, 3).
 
     ``filters`` is an ``nn.Conv2d``, a weight tensor (out, in, k, k) or an array of 2-D kernels.
     Grey filters (one input channel) lose that axis; colour filters (three) put it last.
@@ -124,10 +124,11 @@ def _unit_patterns(kernels: dict, shape: tuple[int, ...]) -> dict[str, np.ndarra
 
 
 def kernel_cosines(filters, kernels: dict) -> dict[str, np.ndarray]:
-    """The cosine similarity of every filter with every named kernel, both with their mean
-    removed (a brightness offset does not count): ``{name: array (n_filters,)}``, signed (a
-    filter and its negative detect the same edge, with cosines ``c`` and ``-c``). Kernels of
-    another size than the filters are skipped.
+    """Compute the cosine similarity of every filter with every named kernel.
+
+    Both have their mean removed (a brightness offset does not count). The result is
+    ``{name: array (n_filters,)}``, signed (a filter and its negative detect the same edge, with
+    cosines ``c`` and ``-c``). Kernels of another size than the filters are skipped.
 
     >>> kernel_cosines(np.array([[[1.0, 0, -1]] * 3, [[0, 1.0, 0]] * 3]),
     ...                {"vertical edge": np.array([[-1.0, 0, 1]] * 3)})
@@ -144,8 +145,9 @@ def kernel_cosines(filters, kernels: dict) -> dict[str, np.ndarray]:
 
 
 def nearest_kernels(filters, kernels: dict) -> list[tuple[str, float]]:
-    """For each filter, the most similar named kernel and their cosine similarity, up to sign
-    (see :func:`kernel_cosines`). A cosine of 1 means the same pattern, 0 nothing in common.
+    """Find, for each filter, the most similar named kernel and their cosine, up to sign.
+
+    See :func:`kernel_cosines`. A cosine of 1 means the same pattern, 0 nothing in common.
 
     >>> nearest_kernels(-2 * np.array([[[1.0, 0, -1]] * 3]), {"vertical edge": np.array(
     ...     [[1.0, 0, -1]] * 3), "flat": np.ones((3, 3))})
@@ -158,8 +160,10 @@ def nearest_kernels(filters, kernels: dict) -> list[tuple[str, float]]:
 
 
 def best_matches(filters, kernels: dict) -> dict[str, tuple[int, float]]:
-    """For each named kernel, the filter most similar to it, up to sign: ``{name: (index,
-    cosine)}``, the cosine keeping its sign (negative: the filter is the kernel's negative).
+    """Find, for each named kernel, the filter most similar to it, up to sign.
+
+    Returns ``{name: (index, cosine)}``, the cosine keeping its sign (negative: the filter is
+    the kernel's negative).
 
     >>> best_matches(np.array([[[0, 1.0, 0]] * 3, [[1.0, 0, -1]] * 3]),
     ...              {"vertical edge": np.array([[-1.0, 0, 1]] * 3)})
@@ -174,8 +178,10 @@ def best_matches(filters, kernels: dict) -> dict[str, tuple[int, float]]:
 
 def random_best_cosines(kernels: dict, *, n_filters: int, trials: int = 2000,
                         seed: int = 0) -> dict[str, np.ndarray]:
-    """The null baseline for :func:`best_matches`: how well does the best of ``n_filters``
-    *random* filters match each kernel? Returns ``{name: array (trials,)}`` of best absolute
+    """Measure the null baseline for :func:`best_matches`.
+
+    How well does the best of ``n_filters`` *random* filters match each kernel? Returns
+    ``{name: array (trials,)}`` of best absolute
     cosines, one per trial of ``n_filters`` filters with independent uniform entries (the
     distribution of PyTorch's default initialisation; the cosine ignores the scale).
 
@@ -205,9 +211,12 @@ def random_best_cosines(kernels: dict, *, n_filters: int, trials: int = 2000,
 
 def plot_layer_costs(table: LayerTable, *, columns=("parameters", "multiply_adds"),
                      title: str | None = None):
-    """Bar charts of each layer's share (%) of the model's parameters, multiply-adds or
-    activations (memory), one panel per column; layers with nothing to show are left out
-    (use a ``compact`` table, so that activations and dropout do not fill the chart)."""
+    """Plot bar charts of each layer's share (%) of the model's costs.
+
+    The costs are parameters, multiply-adds or activations (memory), one panel per column;
+    layers with nothing to show are left out (use a ``compact`` table, so that activations and
+    dropout do not fill the chart).
+    """
     import matplotlib.pyplot as plt
 
     if not isinstance(table, LayerTable):

@@ -14,7 +14,7 @@ MESSAGE_LIMIT = 200
 
 
 def message_line() -> widgets.HTML:
-    """An HTML line where an app writes what went wrong (or nothing when all is well)."""
+    """Make an HTML line where an app writes what went wrong (or nothing when all is well)."""
     line = widgets.HTML(value="")
     line.add_class("course-message")
     return line
@@ -33,8 +33,10 @@ def show_message(line: widgets.HTML, text: str, *, kind: str = "error") -> None:
 
 def image_view(*, width: int = 256, css_class: str | None = None, alt: str | None = None
                ) -> widgets.Image:
-    """An empty PNG ``Image`` widget of a given display width in pixels; ``alt`` names it for
-    screen readers."""
+    """Make an empty PNG ``Image`` widget of a given display width in pixels.
+
+    ``alt`` names it for screen readers.
+    """
     view = NamedImage(format="png", layout=widgets.Layout(width=f"{width}px", height="auto"))
     if alt:
         screen_reader_name(view, alt)

@@ -48,7 +48,7 @@ class Panel:
 
 
 def _pixels(image: bytes | np.ndarray) -> np.ndarray:
-    """An array to draw: PNG bytes decoded, arrays passed through."""
+    """Return an array to draw: PNG bytes decoded, arrays passed through."""
     if isinstance(image, (bytes, bytearray, memoryview)):
         from PIL import Image
 
@@ -58,7 +58,7 @@ def _pixels(image: bytes | np.ndarray) -> np.ndarray:
 
 def panels_png(panels: Sequence[Panel], *, title: str, notes: Sequence[str] = (),
                dpi: int = SNAPSHOT_DPI, height: float = 3.4) -> bytes:
-    """PNG of ``panels`` side by side under ``title``, with optional lines of ``notes`` at the right.
+    r"""PNG of ``panels`` side by side under ``title``, with optional lines of ``notes`` at the right.
 
     Parameters
     ----------
@@ -75,7 +75,7 @@ def panels_png(panels: Sequence[Panel], *, title: str, notes: Sequence[str] = ()
     --------
     >>> png = panels_png([Panel("ramp", np.linspace(0, 1, 12).reshape(3, 4), cmap="viridis",
     ...                         colorbar="value")], title="A ramp")
-    >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    >>> png[:8] == b"\x89PNG\r\n\x1a\n"
     True
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -110,8 +110,11 @@ def panels_png(panels: Sequence[Panel], *, title: str, notes: Sequence[str] = ()
 
 
 def _palette_png(png: bytes) -> bytes:
-    """The same picture with 256 colours: a third of the bytes for photographs, which keeps the
-    committed notebooks small; the difference does not show at this size."""
+    """Re-encode a PNG with 256 colours.
+
+    A third of the bytes for photographs, which keeps the committed notebooks small; the
+    difference does not show at this size.
+    """
     from PIL import Image
 
     picture = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=256)
@@ -122,14 +125,14 @@ def _palette_png(png: bytes) -> bytes:
 
 def widget_bundle(widget, *, text: str, png: bytes | None = None, html: str | None = None,
                   alt: str | None = None) -> tuple[dict, dict]:
-    """``(data, metadata)`` that shows ``widget`` live and ``png`` or ``html`` everywhere else.
+    r"""Return ``(data, metadata)`` showing ``widget`` live, ``png`` or ``html`` everywhere else.
 
     ``text`` is the plain-text form (short and stable: nbval compares it). ``alt`` describes
     the picture for screen readers (stored as the PNG's ``alt`` metadata; the course website
     writes it into the ``<img>``).
 
     >>> import ipywidgets as widgets
-    >>> data, metadata = widget_bundle(widgets.Label("hi"), text="A label", png=b"\\x89PNG",
+    >>> data, metadata = widget_bundle(widgets.Label("hi"), text="A label", png=b"\x89PNG",
     ...                                alt="the word hi")
     >>> sorted(data), metadata["image/png"]["alt"]
     (['application/vnd.jupyter.widget-view+json', 'image/png', 'text/plain'], 'the word hi')
@@ -149,14 +152,14 @@ def widget_bundle(widget, *, text: str, png: bytes | None = None, html: str | No
 
 
 class Pictured:
-    """Displays ``widget`` with a picture drawn when displayed (and again on each update).
+    r"""Displays ``widget`` with a picture drawn when displayed (and again on each update).
 
     For a display that changes after it is shown (live training), show it with
     ``display(Pictured(...), display_id=True)`` and call the handle's ``update`` with it at
     the end: the output then carries the final picture.
 
     >>> import ipywidgets as widgets
-    >>> view = Pictured(widgets.Label("hi"), text="A label", snapshot=lambda: b"\\x89PNG")
+    >>> view = Pictured(widgets.Label("hi"), text="A label", snapshot=lambda: b"\x89PNG")
     >>> data, _ = view._repr_mimebundle_()
     >>> data["text/plain"]
     'A label'
@@ -169,7 +172,7 @@ class Pictured:
     def __repr__(self) -> str:
         return self.text
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
+    def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:  # IPython passes include/exclude
         alt = self.alt() if callable(self.alt) else self.alt
         return widget_bundle(self.widget, text=self.text, png=self.snapshot(), alt=alt)
 
@@ -187,9 +190,10 @@ class NamedImage(widgets.Image):
 
 
 def screen_reader_name(widget, text: str) -> None:
-    """Give ``widget`` a name that screen readers read: ipywidgets 8's ``tooltip`` (for a
-    :class:`NamedImage`, the ``title`` of its ``<img>``). ipywidgets 7 has no such trait: there
-    the widget is left as it is.
+    """Give ``widget`` a name that screen readers read.
+
+    The name is ipywidgets 8's ``tooltip`` (for a :class:`NamedImage`, the ``title`` of its
+    ``<img>``). ipywidgets 7 has no such trait: there the widget is left as it is.
 
     >>> image = NamedImage(format="png")
     >>> screen_reader_name(image, "the filtered image")
@@ -210,8 +214,11 @@ def keyboard_scrollable(widget) -> None:
 
 
 def display_bundle(bundle: tuple[dict, dict]) -> None:
-    """Publish ``(data, metadata)`` as one display output (for a widget's ``_ipython_display_``,
-    which ipywidgets 7 calls instead of ``_repr_mimebundle_``)."""
+    """Publish ``(data, metadata)`` as one display output.
+
+    For a widget's ``_ipython_display_``, which ipywidgets 7 calls instead of
+    ``_repr_mimebundle_``.
+    """
     from IPython.display import display
 
     data, metadata = bundle

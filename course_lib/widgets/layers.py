@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import html
 import textwrap
+from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
@@ -22,6 +24,7 @@ import torch
 
 from .._checks import check_choice, check_int
 from ..models import alexnet, vgg
+from ..models.base import TabledModel
 from ..models.summary import LayerTable
 from ._common import image_view, message_line, show_message, update_image
 from ._static import Panel, keyboard_scrollable, panels_png, widget_bundle
@@ -29,7 +32,7 @@ from ._static import Panel, keyboard_scrollable, panels_png, widget_bundle
 __all__ = ["MODEL_NAMES", "LayerExplorer", "explorer_table", "layer_explorer"]
 
 # Display name -> (builder, keyword arguments).
-_BUILDERS = {
+_BUILDERS: dict[str, tuple[Callable[..., TabledModel], dict[str, Any]]] = {
     "AlexNet (torchvision)": (alexnet, {}),
     "AlexNet (paper, 2012)": (alexnet, {"variant": "paper"}),
     "VGG-11": (vgg, {"depth": 11}),
@@ -42,8 +45,8 @@ MAX_INPUT_SIZE = 2048
 
 
 @functools.cache
-def _meta_model(name: str):
-    """The model on the meta device: its shapes, without allocating its weights."""
+def _meta_model(name: str) -> TabledModel:
+    """Build the model on the meta device: its shapes, without allocating its weights."""
     build, kwargs = _BUILDERS[name]
     with torch.device("meta"):
         return build(**kwargs)
@@ -55,7 +58,7 @@ def _cached_table(name: str, size: int) -> LayerTable:
 
 
 def explorer_table(name: str, input_size: int) -> LayerTable:
-    """The (cached) compact layer table of model ``name`` for a square ``input_size`` image.
+    """Tabulate (cached, compact) the layers of model ``name`` for a square ``input_size`` image.
 
     >>> explorer_table("VGG-16", 224)["conv1_2"].receptive_field
     5
@@ -66,23 +69,26 @@ def explorer_table(name: str, input_size: int) -> LayerTable:
 
 
 def native_size(name: str) -> int:
-    """The input side model ``name`` was designed for (224, or 227 for the paper's AlexNet)."""
+    """Return the input side model ``name`` was designed for (224, or 227 for the paper's)."""
     return _meta_model(check_choice(name, "name", MODEL_NAMES)).input_size
 
 
 @functools.lru_cache(maxsize=8)
 def _sample_picture(size: int) -> np.ndarray:
-    """The astronaut photograph resized to ``size`` x ``size``, as floats in [0, 1]."""
+    """Load the astronaut photograph resized to ``size`` x ``size``, as floats in [0, 1]."""
     from PIL import Image
     from skimage import data
 
-    picture = Image.fromarray(data.astronaut()).resize((size, size), Image.BILINEAR)
+    picture = Image.fromarray(data.astronaut()).resize((size, size), Image.Resampling.BILINEAR)
     return np.asarray(picture, dtype=np.float64) / 255.0                  # (size, size, 3)
 
 
 def receptive_field_picture(size: int, field: int | None, jump: int | None) -> np.ndarray:
-    """The sample picture with a centred square of side ``field`` (red; the whole picture when
-    ``None``) and a square of side ``jump``, the step between neighbouring units (yellow)."""
+    """Draw the sample picture with a unit's receptive field and jump.
+
+    A centred square of side ``field`` (red; the whole picture when ``None``) and a square of
+    side ``jump``, the step between neighbouring units (yellow).
+    """
     picture = _sample_picture(size).copy() * 0.75                       # (size, size, 3)
     centre = size // 2
 
@@ -105,7 +111,7 @@ def receptive_field_picture(size: int, field: int | None, jump: int | None) -> n
 
 
 def _details_html(table: LayerTable, index: int) -> str:
-    """A small HTML summary of layer ``index`` and the totals up to it."""
+    """Summarise layer ``index`` and the totals up to it in a little HTML."""
     title, *figures = _details_lines(table, index)
     name, layer = title.split(": ", 1)
     lines = [f"<b>{html.escape(name)}</b>: {html.escape(layer)}", *map(html.escape, figures)]
@@ -113,7 +119,7 @@ def _details_html(table: LayerTable, index: int) -> str:
 
 
 def _details_lines(table: LayerTable, index: int) -> list[str]:
-    """The summary of layer ``index`` as lines of plain text: ``"name: layer"``, then figures."""
+    """Summarise layer ``index`` as lines of plain text: ``"name: layer"``, then figures."""
     row = table.rows[index]
     params_so_far = sum(r.parameters for r in table.rows[:index + 1])
     madds_so_far = sum(r.multiply_adds for r in table.rows[:index + 1])
@@ -196,6 +202,7 @@ class LayerExplorer:
 
     @property
     def current_row(self):
+        """The layer table's row of the layer the slider shows."""
         return self._table.rows[self.layer_slider.value]
 
     def _show_layer(self) -> None:
@@ -237,7 +244,7 @@ class LayerExplorer:
         self._use(table, size=change["new"])
         show_message(self.message, "")
 
-    def _on_layer(self, change) -> None:
+    def _on_layer(self, _change) -> None:  # an observer's signature
         if self._updating:
             return
         self._show_layer()
@@ -258,8 +265,11 @@ class LayerExplorer:
         self._show_table()
 
     def snapshot(self) -> bytes:
-        """PNG of the explorer as it is now: the receptive-field picture and the layer's figures
-        (what a page without a live kernel shows in place of the widget)."""
+        """Draw the explorer as it is now, as a PNG.
+
+        The receptive-field picture and the layer's figures: what a page without a live kernel
+        shows in place of the widget.
+        """
         notes = [textwrap.fill(line, 64) for line in
                  _details_lines(self._table, self.layer_slider.value)]
         return panels_png([Panel("receptive field of one unit (red)", self.picture.value)],
@@ -274,7 +284,7 @@ class LayerExplorer:
         return (f"LayerExplorer(model={self.model_choice.value!r}, "
                 f"input_size={self.input_size.value}, layer={self.layer_slider.value})")
 
-    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+    def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:  # IPython passes include/exclude
         row = self.current_row
         alt = (f"{self._settings()} ({row.name}). The sample photograph with a red square "
                "marking the pixels one unit of this layer sees, and the layer's figures.")
@@ -283,7 +293,7 @@ class LayerExplorer:
 
 def layer_explorer(*, model: str = "AlexNet (torchvision)", input_size: int | None = None,
                    layer: int = 0) -> LayerExplorer:
-    """An interactive explorer of AlexNet's and VGG's layers.
+    """Explore AlexNet's and VGG's layers interactively.
 
     Parameters
     ----------

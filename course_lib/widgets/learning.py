@@ -83,8 +83,11 @@ def descent_figure(fit: KernelFit, true_kernel, step: int, *, dpi: int = 72) -> 
 
 
 class KernelDescentExplorer:
-    """Widgets: ``kernel`` (the true kernel), ``lr`` and ``step`` sliders, the picture ``plot``
-    and a ``message`` line; ``widget`` is the whole app."""
+    """The kernel-descent app: watch gradient descent learn a kernel, step by step.
+
+    Widgets: ``kernel`` (the true kernel), ``lr`` and ``step`` sliders, the picture ``plot`` and
+    a ``message`` line; ``widget`` is the whole app.
+    """
 
     def __init__(self, *, kernel: str = "Sobel x", lr: float = 0.3, steps: int = 200,
                  step: int = 0, dpi: int = 72):
@@ -112,14 +115,14 @@ class KernelDescentExplorer:
         self._update()
 
     def fit(self) -> KernelFit:
-        """The descent for the current kernel and learning rate (computed once, then kept)."""
+        """Run the descent for the current kernel and learning rate (computed once, then kept)."""
         key = (self.kernel.value, float(self.lr.value))
         if key not in self._fits:
             images, targets = descent_data(TRUE_KERNELS[key[0]])
             self._fits[key] = kernel_descent(images, targets, (3, 3), lr=key[1], steps=self.steps)
         return self._fits[key]
 
-    def _update(self, change=None) -> None:
+    def _update(self, _change=None) -> None:  # an observer's signature
         try:
             fit = self.fit()
         except ValueError as error:  # the learning rate is too large: the descent diverged
@@ -136,7 +139,7 @@ class KernelDescentExplorer:
         return (f"KernelDescentExplorer(kernel={self.kernel.value!r}, lr={self.lr.value:g}, "
                 f"step={self.step.value})")
 
-    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+    def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:  # IPython passes include/exclude
         alt = (f"Gradient descent learning the {self.kernel.value} kernel with learning rate "
                f"{self.lr.value:g}: the true kernel, the kernel after {self.step.value} steps, "
                "their difference, and the loss against the step on a log scale.")
