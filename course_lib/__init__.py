@@ -5,9 +5,14 @@ One module per topic:
 - ``images``      offline sample images and grey/float conversion
 - ``conv``        convolution and correlation from scratch (naive, flip, vectorized, FFT, separable)
 - ``filters``     kernel builders and edge operators, thin over ``conv``
+- ``learning``    learning a kernel from examples by gradient descent (chapter 1, beyond the notes)
+- ``pooling``     max and average pooling, and max pooling's gradient
 - ``activations`` activation functions and their derivatives
+- ``initialisation`` weight initialisation (zeros, Xavier, He) and activation statistics through depth
+- ``normalisation`` batch normalisation written out, train and eval mode
 - ``data``        data sets (digits, generated shapes, IDX files) and preprocessing
 - ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
+- ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
 - ``descent``     gradient descent on a linear model: the loss bowl and the path down it
 - ``train``       the trainer: settings, training loop, evaluation, stopping
 - ``history``     what a training run measured, and its plots
@@ -16,6 +21,7 @@ One module per topic:
 - ``widgets``     ipywidgets apps, thin over pure functions (and the live training plot)
 - ``exercises``   self-checking exercises and quizzes
 - ``plotting``    figures and PNG rendering shared by the chapters
+- ``claims``      claims about CPU-dependent results (training), checked in code
 
 Submodules are imported on demand (``from course_lib import conv``), so importing the
 package itself is cheap.
