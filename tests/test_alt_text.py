@@ -170,6 +170,7 @@ def site(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CHAPTERS)
 def test_site_images_carry_the_notebook_alt_text(site, name):
     page = site / "notebooks" / f"{name}.html"
@@ -189,6 +190,7 @@ def test_site_images_carry_the_notebook_alt_text(site, name):
 # --- re-execution keeps it -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_re_execution_keeps_the_alt_text(tmp_path):
     """The lead's `make notebooks` (tools/run_notebooks.py) re-executes in place: the alt text,
     in the cell's metadata, must survive it (an output's metadata would be rewritten)."""
