@@ -162,10 +162,11 @@ def count_text(number: int, *, commas: bool = True) -> str:
     ('1,234,567', '1234567', '1e+300')
     """
     number = int(number)
-    if abs(number) >= 10**300:  # beyond a float: count the digits
-        return f"a {len(str(abs(number)))}-digit number"
     if abs(number) >= 10**15:
-        return f"{float(number):.3g}"
+        try:
+            return f"{float(number):.3g}"
+        except OverflowError:  # beyond a float
+            return "over 1e+308"
     return f"{number:,}" if commas else str(number)
 
 

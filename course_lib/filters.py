@@ -411,7 +411,8 @@ def _check_square_gaussian(sigma, size) -> None:
     """Refuse, before building it, a 2-D Gaussian kernel of more than MAX_NUMBERS entries."""
     sigma, size, name = _gaussian_size(sigma, size)
     check_size(size * size, name, sigma if name == "sigma" else size,
-               what=f"a {count_text(size, commas=False)}x{count_text(size, commas=False)} kernel")
+               what=f"a {size}x{size} kernel" if size < 10**15 else
+               f"a square kernel {count_text(size)} taps wide")
 
 
 def _check_odd(size, name: str) -> int:
