@@ -123,7 +123,6 @@ present: setup
 # The course website (Sphinx + myst-nb + sphinx-book-theme), from the committed outputs, offline.
 site: setup
 	$(BIN)/python -m sphinx -b html -q -E -d $(SITE_DIR)/.doctrees site $(SITE_DIR)
-	rm -rf jupyter_execute  # myst-nb's scratch folder, written beside the output folder
 
 colab-env:
 	@$(MAKE) --no-print-directory -f tools/colab_env.mk PYTHON=$(PYTHON)

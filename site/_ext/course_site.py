@@ -99,8 +99,16 @@ def _copy_mathjax(app, exception) -> None:
     shutil.copy2(ROOT / "classroom" / "presenter.ipynb", downloads / "presenter.ipynb")
 
 
+def _remove_scratch(app, exception) -> None:
+    """``build-finished``: myst-nb's scratch folder (``jupyter_execute``, written beside the
+    output folder, e.g. in the repository's root) is not part of the site."""
+    if exception is None:
+        shutil.rmtree(Path(app.outdir).parent / "jupyter_execute", ignore_errors=True)
+
+
 def setup(app):
     _carry_alt_text()
     app.connect("source-read", _rewrite_header)
     app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _remove_scratch)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
