@@ -50,7 +50,7 @@ class KernelFit:
                 f"loss {self.losses[0]:.3g} -> {self.losses[-1]:.3g})")
 
 
-def _check_data(images, targets, kernel_shape) -> tuple[list, list, tuple[int, int]]:
+def _check_data(images, targets, kernel_shape) -> tuple[list[np.ndarray], list[np.ndarray], tuple[int, int]]:
     images = [as_float_array(x, f"images[{i}]", ndim=2) for i, x in enumerate(_as_list(images, "images"))]
     targets = [as_float_array(t, f"targets[{i}]", ndim=2) for i, t in enumerate(_as_list(targets, "targets"))]
     if len(images) != len(targets):
@@ -111,7 +111,8 @@ def _loss_and_grad(images, targets, kernel) -> tuple[float, np.ndarray]:
     return loss / count, grad / count
 
 
-def _check_options(images, targets, kernel_shape, lr, steps, seed) -> tuple:
+def _check_options(images, targets, kernel_shape, lr, steps, seed
+                   ) -> tuple[list[np.ndarray], list[np.ndarray], tuple[int, int], float, int, int]:
     images, targets, kernel_shape = _check_data(images, targets, kernel_shape)
     lr = check_real(lr, "lr", positive=True)
     steps = check_int(steps, "steps", minimum=0, maximum=1_000_000)

@@ -284,7 +284,7 @@ def _rows_from_records(records: list[dict], batch: int, *, compact: bool) -> lis
     jump: int | None = 1
     for rec in records:
         module = rec["module"]
-        if rf is not None:
+        if rf is not None and jump is not None:
             if isinstance(module, nn.Linear):
                 rf = jump = None
             elif isinstance(module, _ADAPTIVE):
