@@ -11,6 +11,7 @@ Correct: centre_value = 18.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.signal import convolve2d, correlate2d
 
 from ._core import (
@@ -258,7 +259,7 @@ def _step(axis: int) -> np.ndarray:
     return image
 
 
-def edge_responses(kernel) -> dict[str, float]:
+def edge_responses(kernel: ArrayLike) -> dict[str, float]:
     """Strongest absolute response of ``kernel`` to a flat image and to the two unit steps.
 
     >>> edge_responses(np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]))

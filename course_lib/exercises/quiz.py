@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -68,7 +69,7 @@ class MultipleChoice:
         return Feedback("correct" if choice.correct else "incorrect", choice.feedback)
 
 
-def parse_number(text) -> float | None:
+def parse_number(text: str | float) -> float | None:
     """Read a number typed by a reader: ``"73,856"``, ``"73 856"``, ``"1e-3"``, ``"1/4"``.
 
     >>> parse_number("138,357,544"), parse_number("1/4"), parse_number("about 5")
@@ -114,7 +115,7 @@ class NumericQuestion:
     def _close(self, a: float, b: float) -> bool:
         return abs(a - b) <= max(self.atol, self.rtol * abs(b))
 
-    def check(self, answer) -> Feedback:
+    def check(self, answer: str | float | None) -> Feedback:
         """Feedback for ``answer`` (a number or the text typed in the box)."""
         if answer is None or (isinstance(answer, str) and not answer.strip()):
             return Feedback("not_attempted", "type a number first.")
@@ -138,7 +139,7 @@ class Quiz(widgets.VBox):
     question's answer widget, its Check button and its feedback line, in the same order.
     """
 
-    def __init__(self, quiz_title: str, questions: tuple, **kwargs):
+    def __init__(self, quiz_title: str, questions: tuple, **kwargs: Any) -> None:
         parts = [_question_box(i, q) for i, q in enumerate(questions, start=1)]
         heading = widgets.HTML(value=f"<h3>Quiz: {html.escape(quiz_title)}</h3>")
         super().__init__([heading, *(p[0] for p in parts)], **kwargs)

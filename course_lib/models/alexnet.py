@@ -34,7 +34,7 @@ MAX_PARAMETERS = 2**28
 real device; under ``with torch.device("meta")`` (shapes only, no memory) any size is built."""
 
 
-def check_parameter_count(count: int, name: str, value) -> None:
+def check_parameter_count(count: int, name: str, value: object) -> None:
     """Refuse, before building it, a network of more than :data:`MAX_PARAMETERS` parameters.
 
     ``name`` and ``value`` are the argument that made it so large.

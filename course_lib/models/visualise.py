@@ -5,18 +5,28 @@ Each function returns a matplotlib ``Figure`` and changes no global settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeAlias
+
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from .._checks import as_float_array, check_choice, check_int
 from .summary import LayerTable
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+Filters: TypeAlias = "nn.Conv2d | torch.Tensor | ArrayLike"
+"""A convolution, its weight tensor (out, in, k, k), or an array of 2-D kernels."""
+
 __all__ = ["best_matches", "filter_bank", "kernel_cosines", "nearest_kernels", "plot_layer_costs",
            "random_best_cosines", "show_filters"]
 
 
-def filter_bank(filters) -> np.ndarray:
+def filter_bank(filters: Filters) -> np.ndarray:
     """Return the first-layer filters as an array (out_channels, k, k) or (out_channels, k, k, 3).
 
     ``filters`` is an ``nn.Conv2d``, a weight tensor (out, in, k, k) or an array of 2-D kernels.
@@ -40,8 +50,8 @@ def filter_bank(filters) -> np.ndarray:
                      f"{bank.shape}.")
 
 
-def show_filters(filters, *, titles=None, columns: int = 8, title: str | None = None,
-                 size: float = 1.0, shared_limits: bool = False):
+def show_filters(filters: Filters, *, titles: Sequence[str] | None = None, columns: int = 8,
+                 title: str | None = None, size: float = 1.0, shared_limits: bool = False) -> Figure:
     """Draw a bank of filters as small images.
 
     Grey filters are signed weights: they are drawn with
@@ -123,7 +133,7 @@ def _unit_patterns(kernels: dict, shape: tuple[int, ...]) -> dict[str, np.ndarra
     return refs
 
 
-def kernel_cosines(filters, kernels: dict) -> dict[str, np.ndarray]:
+def kernel_cosines(filters: Filters, kernels: dict) -> dict[str, np.ndarray]:
     """Compute the cosine similarity of every filter with every named kernel.
 
     Both have their mean removed (a brightness offset does not count). The result is
@@ -144,7 +154,7 @@ def kernel_cosines(filters, kernels: dict) -> dict[str, np.ndarray]:
     return {name: np.round(centred @ ref / norms, 12) + 0.0 for name, ref in refs.items()}  # no -0
 
 
-def nearest_kernels(filters, kernels: dict) -> list[tuple[str, float]]:
+def nearest_kernels(filters: Filters, kernels: dict) -> list[tuple[str, float]]:
     """Find, for each filter, the most similar named kernel and their cosine, up to sign.
 
     See :func:`kernel_cosines`. A cosine of 1 means the same pattern, 0 nothing in common.
@@ -159,7 +169,7 @@ def nearest_kernels(filters, kernels: dict) -> list[tuple[str, float]]:
     return [(names[int(row.argmax())], round(float(row.max()), 3)) for row in table]
 
 
-def best_matches(filters, kernels: dict) -> dict[str, tuple[int, float]]:
+def best_matches(filters: Filters, kernels: dict) -> dict[str, tuple[int, float]]:
     """Find, for each named kernel, the filter most similar to it, up to sign.
 
     Returns ``{name: (index, cosine)}``, the cosine keeping its sign (negative: the filter is
@@ -209,8 +219,8 @@ def random_best_cosines(kernels: dict, *, n_filters: int, trials: int = 2000,
             for name, values in cosines.items()}
 
 
-def plot_layer_costs(table: LayerTable, *, columns=("parameters", "multiply_adds"),
-                     title: str | None = None):
+def plot_layer_costs(table: LayerTable, *, columns: Sequence[str] = ("parameters", "multiply_adds"),
+                     title: str | None = None) -> Figure:
     """Plot bar charts of each layer's share (%) of the model's costs.
 
     The costs are parameters, multiply-adds or activations (memory), one panel per column;

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import ipywidgets as widgets
+from numpy.typing import ArrayLike
 
 from ..plotting import to_png
 from ._static import NamedImage, screen_reader_name
@@ -45,6 +47,6 @@ def image_view(*, width: int = 256, css_class: str | None = None, alt: str | Non
     return view
 
 
-def update_image(view: widgets.Image, image, **png_options) -> None:
+def update_image(view: widgets.Image, image: ArrayLike, **png_options: Any) -> None:
     """Render ``image`` as PNG into ``view``."""
     view.value = to_png(image, **png_options)

@@ -123,7 +123,7 @@ def _palette_png(png: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def widget_bundle(widget, *, text: str, png: bytes | None = None, html: str | None = None,
+def widget_bundle(widget: widgets.Widget, *, text: str, png: bytes | None = None, html: str | None = None,
                   alt: str | None = None) -> tuple[dict, dict]:
     r"""Return ``(data, metadata)`` showing ``widget`` live, ``png`` or ``html`` everywhere else.
 
@@ -165,7 +165,7 @@ class Pictured:
     'A label'
     """
 
-    def __init__(self, widget, *, text: str, snapshot: Callable[[], bytes | None],
+    def __init__(self, widget: widgets.Widget, *, text: str, snapshot: Callable[[], bytes | None],
                  alt: str | Callable[[], str] | None = None) -> None:
         self.widget, self.text, self.snapshot, self.alt = widget, text, snapshot, alt
 
@@ -189,7 +189,7 @@ class NamedImage(widgets.Image):
     description = Unicode("").tag(sync=True)  # always empty: read by ipywidgets 8's front end
 
 
-def screen_reader_name(widget, text: str) -> None:
+def screen_reader_name(widget: widgets.Widget, text: str) -> None:
     """Give ``widget`` a name that screen readers read.
 
     The name is ipywidgets 8's ``tooltip`` (for a :class:`NamedImage`, the ``title`` of its
@@ -207,7 +207,7 @@ def screen_reader_name(widget, text: str) -> None:
         widget.tooltip = text
 
 
-def keyboard_scrollable(widget) -> None:
+def keyboard_scrollable(widget: widgets.Widget) -> None:
     """Let the keyboard reach (and so scroll) a widget whose content scrolls (ipywidgets 8)."""
     if "tabbable" in widget.keys:
         widget.tabbable = True

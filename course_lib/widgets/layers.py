@@ -25,7 +25,7 @@ import torch
 from .._checks import check_choice, check_int
 from ..models import alexnet, vgg
 from ..models.base import TabledModel
-from ..models.summary import LayerTable
+from ..models.summary import LayerRow, LayerTable
 from ._common import image_view, message_line, show_message, update_image
 from ._static import Panel, keyboard_scrollable, panels_png, widget_bundle
 
@@ -201,7 +201,7 @@ class LayerExplorer:
         return self._table
 
     @property
-    def current_row(self):
+    def current_row(self) -> LayerRow:
         """The layer table's row of the layer the slider shows."""
         return self._table.rows[self.layer_slider.value]
 
@@ -238,8 +238,9 @@ class LayerExplorer:
             table = explorer_table(name, change["new"])
         except (ValueError, TypeError) as exc:
             side = self._table.input_shape[-1]
-            show_message(self.message, f"Input size {change['new']}: {exc} Still showing "
-                         f"{side}x{side}.")
+            # "Still showing" first: a long reason is cut at the message line's limit
+            show_message(self.message, f"Still showing {side}x{side}: input size "
+                         f"{change['new']} is refused. {exc}")
             return
         self._use(table, size=change["new"])
         show_message(self.message, "")

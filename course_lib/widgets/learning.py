@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import check_choice, check_int
 from ..conv import correlate2d
@@ -35,7 +36,8 @@ TRUE_KERNELS = {
 LEARNING_RATES = (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 1.0)  # above ~0.43 the steps overshoot
 
 
-def descent_data(true_kernel, *, count: int = 8, size: int = 16, seed: int = 0):
+def descent_data(true_kernel: ArrayLike, *, count: int = 8, size: int = 16, seed: int = 0
+                 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """Random images in ``[0, 1]`` and their "valid" correlations with ``true_kernel``.
 
     >>> images, targets = descent_data(np.eye(3), count=2, size=5)
@@ -48,7 +50,7 @@ def descent_data(true_kernel, *, count: int = 8, size: int = 16, seed: int = 0):
     return images, [correlate2d(x, true_kernel, mode="valid") for x in images]
 
 
-def descent_figure(fit: KernelFit, true_kernel, step: int, *, dpi: int = 72) -> bytes:
+def descent_figure(fit: KernelFit, true_kernel: ArrayLike, step: int, *, dpi: int = 72) -> bytes:
     """PNG: the true kernel, the kernel after ``step`` steps, their difference, the loss curve.
 
     Kernels use a diverging map centred on zero with one scale for the first two panels, so
@@ -90,7 +92,7 @@ class KernelDescentExplorer:
     """
 
     def __init__(self, *, kernel: str = "Sobel x", lr: float = 0.3, steps: int = 200,
-                 step: int = 0, dpi: int = 72):
+                 step: int = 0, dpi: int = 72) -> None:
         check_choice(kernel, "kernel", TRUE_KERNELS)
         self.dpi = check_int(dpi, "dpi", minimum=30, maximum=300)
         self.steps = check_int(steps, "steps", minimum=1, maximum=2000)
@@ -146,11 +148,12 @@ class KernelDescentExplorer:
         return widget_bundle(self.widget, text=repr(self), png=self.plot.value, alt=alt)
 
 
-def kernel_descent_explorer(**kwargs) -> KernelDescentExplorer:
+def kernel_descent_explorer(*, kernel: str = "Sobel x", lr: float = 0.3, steps: int = 200,
+                            step: int = 0, dpi: int = 72) -> KernelDescentExplorer:
     """Build the kernel-descent explorer (display it, or its ``.widget``, in a notebook).
 
     >>> app = kernel_descent_explorer(step=5, steps=20)
     >>> app
     KernelDescentExplorer(kernel='Sobel x', lr=0.3, step=5)
     """
-    return KernelDescentExplorer(**kwargs)
+    return KernelDescentExplorer(kernel=kernel, lr=lr, steps=steps, step=step, dpi=dpi)
