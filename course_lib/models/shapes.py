@@ -81,7 +81,11 @@ def layer_output_shape(module: nn.Module, shape: Sequence[int], *, name: str = "
     ...
     ValueError: layer pool5 (MaxPool2d 3x3 /2) receives a map of height 1, too small for its ...
     """
-    shape = tuple(int(v) for v in shape)
+    try:
+        shape = tuple(int(v) for v in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"`shape` must be a sequence of integers (C, H, W); got "
+                        f"{shape!r:.60}.") from None
     if isinstance(module, (nn.Conv2d, *_POOLS, *_ADAPTIVE)) and len(shape) != 3:
         raise ValueError(f"layer {name} ({_describe_layer(module)}) needs a (channels, height, "
                          f"width) input; got shape {shape}.")
