@@ -302,6 +302,8 @@ class _Registry:
     """``CHECKERS_BY_NAME.<key>`` is ``CHECKERS[key]``, so the child can resolve it by name."""
 
     def __getattr__(self, name):
+        if name not in CHECKERS:  # e.g. doctest's look for __wrapped__
+            raise AttributeError(name)
         return CHECKERS[name]
 
 
