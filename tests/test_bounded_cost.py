@@ -398,7 +398,12 @@ def _id(row):
     return f"{target.split(':')[1]}({shown})"
 
 
-@pytest.mark.parametrize("row", TABLE, ids=[_id(row) for row in TABLE])
+SLOW = {f"{HERE}:check_endless", f"{HERE}:median_camera", f"{HERE}:learning_rate_check"}
+
+
+@pytest.mark.parametrize("row", [
+    pytest.param(row, id=_id(row), marks=[pytest.mark.slow] if row[0] in SLOW else [])
+    for row in TABLE])
 def test_each_call_of_the_report_is_bounded_and_right(row):
     target, args, kwargs, expect = row
     checker = expect[1] if expect[0] == "ok" else None

@@ -641,6 +641,7 @@ WIDGET_ACTIONS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("app_name", list(WIDGET_ACTIONS))
 def test_widget_controls_never_raise(app_name):
     @settings(max_examples=4, deadline=None, derandomize=True, database=None,
