@@ -435,7 +435,7 @@ def _check_positive_pair(pair, name: str, *, minimum: int = 1) -> tuple[int, int
 
 
 def _check_axis(axis) -> int:
-    if isinstance(axis, bool) or axis not in (0, 1):
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool) or axis not in (0, 1):
         raise ValueError(f"`axis` must be 0 (y, rows) or 1 (x, columns); got {axis!r}.")
     return int(axis)
 
