@@ -144,3 +144,28 @@ def test_an_array_of_the_wrong_dtype_is_named(dtype):
 def test_an_absurd_learning_rate_gets_a_lesson_not_a_torch_error():
     feedback = ch3.learning_rate.evaluate(4e37)
     assert feedback.status == "incorrect" and "far too large" in feedback.message
+
+
+@pytest.mark.slow
+def test_the_time_limit_stops_an_endless_loop_in_a_jupyter_kernel():
+    """In a real ipykernel (as in Jupyter and Colab) the check stops the loop and the cell
+    ends normally, with the feedback as its output."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cell = ("from course_lib.exercises import ch1, _core\n"
+            "_core.TIME_LIMIT = 1.0\n"
+            "def my_conv2d(image, kernel):\n"
+            "    while True:\n"
+            "        pass\n"
+            "ch1.conv2d.check(my_conv2d)\n"
+            "print('the cell went on')")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    start = time.monotonic()
+    NotebookClient(notebook, timeout=60, kernel_name="python3").execute()
+    assert time.monotonic() - start < 50
+    outputs = notebook.cells[0].outputs
+    text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
+                   for o in outputs)
+    assert "did not finish within 1 seconds" in text and "the cell went on" in text
+    assert not any(o.output_type == "error" for o in outputs)
