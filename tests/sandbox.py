@@ -27,7 +27,8 @@ from dataclasses import dataclass
 
 GIB = 1 << 30
 PRELOAD = ["numpy", "scipy.signal", "scipy.ndimage", "torch", "course_lib.conv",
-           "course_lib.filters", "course_lib.data", "course_lib.train", "course_lib.models",
+           "course_lib.filters", "course_lib.data", "course_lib.preprocessing", "course_lib.train",
+           "course_lib.models",
            "course_lib.activations", "course_lib.images", "course_lib.plotting",
            "course_lib.exercises.ch1", "course_lib.exercises.ch2", "course_lib.exercises.ch3",
            "course_lib.widgets.filters"]

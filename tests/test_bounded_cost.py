@@ -105,7 +105,7 @@ def learning_rate_check(lr):
 
 
 def rank_deficient_whitening():
-    from course_lib.data import PCAWhitener
+    from course_lib.preprocessing import PCAWhitener
 
     flat = np.random.default_rng(0).normal(size=(50, 2)) @ np.array([[1.0, 2.0, 3.0],
                                                                      [2.0, 4.0, 6.0]])

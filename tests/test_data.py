@@ -13,6 +13,7 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 
 from course_lib import data as D
+from course_lib import preprocessing as P
 
 # --- digits ---------------------------------------------------------------------------------
 
@@ -200,16 +201,16 @@ def batch():
 
 
 def test_standardizer_per_channel_statistics(batch):
-    z = D.Standardizer(per="channel").fit_transform(batch)
+    z = P.Standardizer(per="channel").fit_transform(batch)
     np.testing.assert_allclose(z.mean(axis=(0, 2, 3)), 0.0, atol=1e-12)
     np.testing.assert_allclose(z.std(axis=(0, 2, 3)), 1.0, atol=1e-5)
-    mean, std = D.channel_stats(batch)
+    mean, std = P.channel_stats(batch)
     np.testing.assert_allclose(mean, [batch[:, c].mean() for c in range(3)])
     np.testing.assert_allclose(std, [batch[:, c].std() for c in range(3)])
 
 
 def test_standardizer_per_pixel_is_the_mean_image(batch):
-    s = D.Standardizer(per="pixel", scale=False).fit(batch)
+    s = P.Standardizer(per="pixel", scale=False).fit(batch)
     np.testing.assert_allclose(s.mean_, batch.mean(axis=0))
     z = s.transform(batch)
     np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=1e-12)
@@ -217,14 +218,14 @@ def test_standardizer_per_pixel_is_the_mean_image(batch):
 
 
 def test_standardizer_global_and_inverse(batch):
-    s = D.Standardizer(per="global").fit(batch)
+    s = P.Standardizer(per="global").fit(batch)
     assert s.mean_.size == 1
     np.testing.assert_allclose(s.inverse_transform(s.transform(batch)), batch, rtol=1e-12)
 
 
 def test_standardizer_uses_training_statistics_on_test(batch):
     train, test = batch[:40], batch[40:] + 10.0
-    s = D.Standardizer().fit(train)
+    s = P.Standardizer().fit(train)
     z = s.transform(test)
     expected = (test - train.mean(axis=(0, 2, 3), keepdims=True)) / train.std(
         axis=(0, 2, 3), keepdims=True)
@@ -233,27 +234,27 @@ def test_standardizer_uses_training_statistics_on_test(batch):
 
 def test_standardizer_leaves_constant_pixels_centred_not_blown_up():
     x = np.array([[1.0, 5.0], [3.0, 5.0]])
-    z = D.Standardizer().fit(x).transform(np.array([[2.0, 6.0]]))
+    z = P.Standardizer().fit(x).transform(np.array([[2.0, 6.0]]))
     np.testing.assert_allclose(z, [[0.0, 1.0]])
 
 
 def test_standardizer_keeps_tensor_type():
     split = D.load_digits_split()
-    s = D.Standardizer(per="pixel").fit(split.x_train)
+    s = P.Standardizer(per="pixel").fit(split.x_train)
     z = s.transform(split.x_test)
     assert isinstance(z, torch.Tensor) and z.dtype == torch.float32
     assert z.shape == split.x_test.shape
 
 
 def test_transform_before_fit_is_refused(batch):
-    with pytest.raises(D.NotFittedError, match=r"not fitted yet: call \.fit\(x_train\) first"):
-        D.Standardizer().transform(batch)
-    with pytest.raises(D.NotFittedError, match="not fitted"):
-        D.PCAWhitener().transform(batch)
+    with pytest.raises(P.NotFittedError, match=r"not fitted yet: call \.fit\(x_train\) first"):
+        P.Standardizer().transform(batch)
+    with pytest.raises(P.NotFittedError, match="not fitted"):
+        P.PCAWhitener().transform(batch)
 
 
 def test_transform_with_other_sample_shape_is_refused(batch):
-    s = D.Standardizer().fit(batch)
+    s = P.Standardizer().fit(batch)
     with pytest.raises(ValueError, match=r"samples of shape \(3, 4, 4\)"):
         s.transform(batch[:, :2])
 
@@ -264,7 +265,7 @@ def test_whitening_gives_identity_covariance(seed, method):
     rng = np.random.default_rng(seed)
     mixing = rng.normal(size=(3, 3)) + 3 * np.eye(3)
     x = rng.normal(size=(400, 3)) @ mixing + rng.normal(size=3)
-    z = D.PCAWhitener(method=method, eps=0.0).fit(x).transform(x)
+    z = P.PCAWhitener(method=method, eps=0.0).fit(x).transform(x)
     np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=1e-10)
     np.testing.assert_allclose(np.cov(z, rowvar=False, bias=True), np.eye(3), atol=1e-8)
 
@@ -272,31 +273,31 @@ def test_whitening_gives_identity_covariance(seed, method):
 def test_zca_is_symmetric_and_closest_to_the_input():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(300, 2)) @ np.array([[2.0, 0.5], [0.0, 0.7]])
-    w = D.PCAWhitener(method="zca", eps=0.0).fit(x)
+    w = P.PCAWhitener(method="zca", eps=0.0).fit(x)
     matrix = w.transform(np.eye(2) + w.mean_)  # rows: the whitening matrix W^T
     np.testing.assert_allclose(matrix, matrix.T, atol=1e-12)
 
 
 def test_pca_projection_matches_sklearn():
     x = load_digits().data[:300]
-    ours = D.PCAWhitener(method="pca", whiten=False, n_components=5).fit(x).transform(x)
+    ours = P.PCAWhitener(method="pca", whiten=False, n_components=5).fit(x).transform(x)
     theirs = PCA(n_components=5).fit_transform(x)
     np.testing.assert_allclose(np.abs(ours), np.abs(theirs), rtol=1e-6, atol=1e-8)  # up to sign
 
 
 def test_zca_on_images_keeps_their_shape():
     x = D.load_digits_split().x_train
-    z = D.PCAWhitener(method="zca", eps=0.1).fit_transform(x)
+    z = P.PCAWhitener(method="zca", eps=0.1).fit_transform(x)
     assert isinstance(z, torch.Tensor) and z.shape == x.shape
 
 
 @pytest.mark.parametrize("call, error, name", [
-    (lambda: D.Standardizer(per="row"), ValueError, "per"),
-    (lambda: D.PCAWhitener(method="svd"), ValueError, "method"),
-    (lambda: D.PCAWhitener(method="zca", n_components=2), ValueError, "n_components"),
-    (lambda: D.PCAWhitener(method="pca", n_components=9).fit(np.ones((5, 3))), ValueError,
+    (lambda: P.Standardizer(per="row"), ValueError, "per"),
+    (lambda: P.PCAWhitener(method="svd"), ValueError, "method"),
+    (lambda: P.PCAWhitener(method="zca", n_components=2), ValueError, "n_components"),
+    (lambda: P.PCAWhitener(method="pca", n_components=9).fit(np.ones((5, 3))), ValueError,
      "n_components"),
-    (lambda: D.Standardizer().fit(np.ones((2, 3, 4))), ValueError, "x"),
+    (lambda: P.Standardizer().fit(np.ones((2, 3, 4))), ValueError, "x"),
 ])
 def test_preprocessing_bad_arguments(call, error, name):
     with pytest.raises(error, match=f"`{name}`"):
@@ -308,12 +309,12 @@ def test_whitening_rank_deficient_data_without_eps_is_refused_not_nan():
     flat = rng.normal(size=(50, 2)) @ np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.1]])  # rank 2 of 3
     for method in ("pca", "zca"):
         with pytest.raises(ValueError, match="`eps` = 0 cannot whiten this data: 1 of its 3"):
-            D.PCAWhitener(method=method, eps=0.0).fit(flat)
-        z = D.PCAWhitener(method=method).fit_transform(flat)  # eps > 0: finite
+            P.PCAWhitener(method=method, eps=0.0).fit(flat)
+        z = P.PCAWhitener(method=method).fit_transform(flat)  # eps > 0: finite
         assert np.all(np.isfinite(z))
-    z = D.PCAWhitener(method="pca", eps=0.0, n_components=2).fit_transform(flat)
+    z = P.PCAWhitener(method="pca", eps=0.0, n_components=2).fit_transform(flat)
     np.testing.assert_allclose(np.cov(z, rowvar=False, bias=True), np.eye(2), atol=1e-8)
-    assert np.all(np.isfinite(D.PCAWhitener(method="pca", whiten=False, eps=0.0)
+    assert np.all(np.isfinite(P.PCAWhitener(method="pca", whiten=False, eps=0.0)
                               .fit_transform(flat)))
 
 

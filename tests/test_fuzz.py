@@ -78,13 +78,13 @@ ACT = st.sampled_from(["sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu"])
 
 
 def standardize(x, **options):
-    from course_lib.data import Standardizer
+    from course_lib.preprocessing import Standardizer
 
     return Standardizer(**options).fit_transform(x)
 
 
 def whiten(x, **options):
-    from course_lib.data import PCAWhitener
+    from course_lib.preprocessing import PCAWhitener
 
     return PCAWhitener(**options).fit_transform(x)
 
@@ -294,6 +294,7 @@ F = "course_lib.filters"
 C = "course_lib.conv"
 A = "course_lib.activations"
 D = "course_lib.data"
+P = "course_lib.preprocessing"
 M = "course_lib.models"
 HERE = "test_fuzz"
 image = arrays(1, 10, ndims=(2, 3))
@@ -371,7 +372,7 @@ TARGETS = {
     f"{D}:load_idx": (call(st.just("/nonexistent/file-idx1-ubyte")), None),
     f"{D}:load_mnist": (call(st.just("/nonexistent"), split=st.sampled_from(["train", "test"])),
                         None),
-    f"{D}:channel_stats": (call(arrays(2, 4, ndims=(4,))), f"{HERE}:finite"),
+    f"{P}:channel_stats": (call(arrays(2, 4, ndims=(4,))), f"{HERE}:finite"),
     f"{HERE}:standardize": (call(arrays(2, 6, ndims=(2, 4)),
                                  per=st.sampled_from(["channel", "pixel", "global"])), None),
     f"{HERE}:whiten": (call(arrays(4, 8, ndims=(2,)), method=st.sampled_from(["pca", "zca"]),
@@ -456,7 +457,7 @@ NOT_FUZZED = {  # public callables left out, and why
     "course_lib.train:load_checkpoint": "reads files (covered by test_train)",
 }
 COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder above
-    "course_lib.data:Standardizer": "standardize", "course_lib.data:PCAWhitener": "whiten",
+    "course_lib.preprocessing:Standardizer": "standardize", "course_lib.preprocessing:PCAWhitener": "whiten",
     "course_lib.train:TrainConfig": "train_config", "course_lib.train:fit": "fit_small",
     "course_lib.train:Trainer": "fit_small", "course_lib.train:evaluate": "evaluate_small",
     "course_lib.images:load_image": "load_png", "course_lib.models:alexnet": "model_builder",
@@ -474,7 +475,8 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.models.visualise:best_matches": "visualise",
 }
 FUZZED_MODULES = ["course_lib.conv", "course_lib.filters", "course_lib.activations",
-                  "course_lib.data", "course_lib.images", "course_lib.plotting", "course_lib.train",
+                  "course_lib.data", "course_lib.preprocessing", "course_lib.images", "course_lib.plotting",
+                  "course_lib.train",
                   "course_lib.descent", "course_lib.models", "course_lib.models.visualise"]
 # Errors allowed besides ValueError and TypeError (their messages must name a parameter too).
 ALLOWED_ERRORS = {"ValueError", "TypeError", "FileNotFoundError"}
