@@ -40,21 +40,18 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.fft
-from numpy.lib.stride_tricks import as_strided
 
+from ._blocks import BOUNDARY_NAMES, _block_rows, _LazyPadded, _row_products_sum, _shifted_sum
 from ._checks import MAX_NUMBERS, as_float_array, check_choice, check_real, check_size
 
 MODES = ("full", "same", "valid")
 BOUNDARIES = ("fill", "wrap", "symm")
 METHODS = ("auto", "naive", "flip", "vectorized", "separable", "fft")
 
-_NUMPY_PAD_MODE = {"fill": "constant", "wrap": "wrap", "symm": "symmetric"}
 # "auto" crossovers, measured with benchmarks/bench_conv.py: a separable kernel with more than
 # 30 taps (kh + kw), or a dense one with more than 121 entries (11x11), runs faster with the FFT.
 _FFT_ABOVE_TAPS = 30
 _FFT_ABOVE_DENSE_TAPS = 121
-# Numbers per block of the shifted-slice loops: a block and its accumulator stay in the CPU cache.
-_BLOCK_NUMBERS = 65_536
 # "auto" rounds an FFT result to integers when image and kernel are integers and no output can
 # exceed this (the FFT's errors are then below 1e-4, far from the 0.5 that rounding forgives).
 _EXACT_FFT_BELOW = 2.0**36
@@ -153,7 +150,7 @@ def pad_image(image, kernel_shape: tuple[int, int], *, mode: str = "same",
     pads += [(0, 0)] * (arr.ndim - 2)
     if boundary == "fill":
         return np.pad(arr, pads, mode="constant", constant_values=fillvalue)
-    return np.pad(arr, pads, mode=_NUMPY_PAD_MODE[boundary])
+    return np.pad(arr, pads, mode=BOUNDARY_NAMES[boundary]["numpy"])
 
 
 def separate_kernel(kernel, *, rtol: float = 1e-12) -> tuple[np.ndarray, np.ndarray] | None:
@@ -466,104 +463,6 @@ def _axis_padding(size: int, mode: str, correlate: bool) -> tuple[int, int]:
         return 0, 0
     before, after = size - 1 - (size - 1) // 2, (size - 1) // 2
     return (after, before) if correlate else (before, after)
-
-
-def _row_products_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray) -> None:
-    """out[r, n] = sum_{a,b} flipped[a, b] * block[r + a, n + b], for a C-contiguous block.
-
-    Each padded row is one contiguous run of numbers, so the ``kh`` row-shifted copies of the
-    block are the rows of a single strided *view* ``stacked`` (no copy). ``flipped.T @ stacked``
-    then sums over ``a`` for every ``b`` at once (BLAS), and ``kw`` shifted additions sum over
-    ``b``: about ``kw`` passes over memory instead of ``2 * kh * kw``.
-    """
-    rows = out.shape[0]
-    kh, kw = flipped.shape
-    if kh == 1:  # a single row: plain shifted multiply-adds are cheaper than the product
-        _shifted_sum(block, flipped, out)
-        return
-    channels = int(np.prod(block.shape[2:], dtype=int))  # 1 for a grey image
-    row_len = block.shape[1] * channels  # numbers per padded row
-    width = out.shape[1] * channels  # numbers per output row
-    item = block.itemsize
-    stacked = as_strided(block.reshape(-1), shape=(kh, rows * row_len),
-                         strides=(row_len * item, item), writeable=False)  # (kh, rows*Wp*C)
-    partial = (flipped.T @ stacked).reshape(kw, rows, row_len)  # (kw, rows, Wp*C)
-    target = out.reshape(rows, width)  # a view: out is C-contiguous
-    np.copyto(target, partial[0, :, :width])
-    for b in range(1, kw):
-        np.add(target, partial[b, :, b * channels:b * channels + width], out=target)
-
-
-def _shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray) -> None:
-    """out = sum_{a,b} flipped[a, b] * block[a:a+rows, b:b+cols], one multiply-add per entry."""
-    rows, cols = out.shape[:2]
-    kh, kw = flipped.shape
-    scratch = np.empty_like(out)
-    np.multiply(block[:rows, :cols], flipped[0, 0], out=out)
-    for a in range(kh):
-        for b in range(kw):
-            if a or b:
-                np.multiply(block[a:a + rows, b:b + cols], flipped[a, b], out=scratch)
-                np.add(out, scratch, out=out)
-
-
-def _block_rows(shape: tuple[int, ...], copies: int) -> int:
-    """Rows per block, so that ``copies`` partial images of a block hold about 64k numbers
-    (512 kB) and stay in the CPU cache."""
-    per_row = int(np.prod(shape[1:], dtype=int)) * max(copies, 1)
-    return max(2, _BLOCK_NUMBERS // max(per_row, 1))
-
-
-class _LazyPadded:
-    """The array ``pad_image`` would return, made block by block: ``lazy[start:stop]`` gives
-    the padded rows ``start..stop-1``. The direct strategies never hold the whole padded copy,
-    only a block that fits in the CPU cache."""
-
-    def __init__(self, image: np.ndarray, rows: tuple[int, int], cols: tuple[int, int],
-                 boundary: str, fillvalue: float) -> None:
-        self.image, self.cols, self.boundary, self.fillvalue = image, cols, boundary, fillvalue
-        self.row_sources = _pad_indices(image.shape[0], rows, boundary)  # (Hp,), -1 = fill
-        self.col_sources = _pad_indices(image.shape[1], cols, boundary)  # (Wp,)
-        self.shape = (len(self.row_sources), len(self.col_sources), *image.shape[2:])
-
-    def __getitem__(self, key: slice | tuple[slice, slice]) -> np.ndarray:
-        if isinstance(key, tuple):
-            return self._region(*key)
-        sources = self.row_sources[key]
-        left, width = self.cols[0], self.image.shape[1]
-        block = np.empty((len(sources), *self.shape[1:]))  # (n, Wp[, C])
-        first = int(sources[0]) if len(sources) else 0
-        if first >= 0 and np.array_equal(sources, np.arange(first, first + len(sources))):
-            block[:, left:left + width] = self.image[first:first + len(sources)]  # no padding
-        else:
-            inside = sources >= 0
-            block[inside, left:left + width] = self.image[sources[inside]]
-            block[~inside, left:left + width] = self.fillvalue
-        if self.boundary == "fill":
-            block[:, :left] = self.fillvalue
-            block[:, left + width:] = self.fillvalue
-        else:
-            middle = block[:, left:left + width]
-            block[:, :left] = middle[:, self.col_sources[:left]]
-            block[:, left + width:] = middle[:, self.col_sources[left + width:]]
-        return block
-
-
-    def _region(self, rows: slice, cols: slice) -> np.ndarray:
-        """Padded rows ``rows`` and columns ``cols`` only (a thin band along the border)."""
-        row_src, col_src = self.row_sources[rows], self.col_sources[cols]
-        region = self.image[np.ix_(np.maximum(row_src, 0), np.maximum(col_src, 0))]  # (n, m[, C])
-        region[row_src < 0] = self.fillvalue  # -1 only occurs with boundary "fill"
-        region[:, col_src < 0] = self.fillvalue
-        return region
-
-
-def _pad_indices(size: int, pads: tuple[int, int], boundary: str) -> np.ndarray:
-    """Which original index each padded position copies (-1: the fill value)."""
-    index = np.arange(size)
-    if boundary == "fill":
-        return np.pad(index, pads, mode="constant", constant_values=-1)
-    return np.pad(index, pads, mode=_NUMPY_PAD_MODE[boundary])
 
 
 # --------------------------------------------------------------------------- backward pass

@@ -26,7 +26,7 @@ from ._checks import (
     check_size,
     count_text,
 )
-from .conv import BOUNDARIES, convolve2d
+from .conv import BOUNDARIES, BOUNDARY_NAMES, convolve2d
 
 # median_filter refuses more than this many window entries in total (pixels x size**2): about
 # three seconds. A 31x31 median of a 512x512 grey image is 252 million.
@@ -295,7 +295,7 @@ def median_filter(image, size: int = 3, *, boundary: str = "symm") -> np.ndarray
                          f"{MEDIAN_MAX_WORK:,}: use a smaller size, or shrink the image.")
     # SciPy's median filter reads each window in place (no copy of the windows); its border
     # modes "constant" (zeros), "grid-wrap" and "reflect" are our "fill", "wrap" and "symm".
-    mode = {"fill": "constant", "wrap": "grid-wrap", "symm": "reflect"}[boundary]
+    mode = BOUNDARY_NAMES[boundary]["ndimage"]
     return scipy.ndimage.median_filter(arr, size=(size, size, 1)[:arr.ndim], mode=mode, cval=0.0)
 
 
