@@ -29,7 +29,7 @@ wrong with the file itself, if anything). Each exercise is one of
 
 The columns are the exercises that appear in the submissions, in the order the notebooks check them. Who
 solved what is read from the metadata each check leaves on its output
-(:data:`course_lib.exercises._core.RESULT_KEY`), never from the text shown to the student.
+(:data:`course_lib.exercises._feedback.RESULT_KEY`), never from the text shown to the student.
 
 This is not a security sandbox: a notebook runs as you, with your files. Grade hostile code
 only inside the hub's containers (or another sandbox).
@@ -147,7 +147,7 @@ def _statuses(nb, ran: dict[int, str], known: set[str], *, unreached: str) -> di
     ``ran`` maps the index of each cell that finished to ``"ok"``, ``"error"`` or ``"timeout"``;
     a check cell that never finished gets ``unreached``.
     """
-    from course_lib.exercises._core import RESULT_KEY
+    from course_lib.exercises._feedback import RESULT_KEY
 
     statuses: dict[str, str] = {}
     for index, cell in enumerate(nb.cells):
