@@ -10,7 +10,8 @@ One module per topic:
 - ``activations`` activation functions and their derivatives
 - ``initialisation`` weight initialisation (zeros, Xavier, He) and activation statistics through depth
 - ``normalisation`` batch normalisation written out, train and eval mode
-- ``data``        data sets (digits, generated shapes, IDX files) and preprocessing
+- ``data``        data sets (digits, generated shapes, IDX files)
+- ``preprocessing`` centring, standardising, PCA and whitening, fitted on the training split
 - ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
 - ``descent``     gradient descent on a linear model: the loss bowl and the path down it
