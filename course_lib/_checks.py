@@ -7,7 +7,9 @@ broadcasting traceback from deep inside numpy.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
+from fractions import Fraction
 from numbers import Integral, Real
 
 import numpy as np
@@ -197,3 +199,36 @@ def check_size(numbers: int, name: str, value, *, limit: int = MAX_NUMBERS,
         raise ValueError(f"`{name}` {text} would need {what} of {count_text(numbers)} {unit} "
                          f"({_bytes_text(itemsize * numbers)}); the limit is {limit:,} {unit} "
                          f"({_bytes_text(itemsize * limit)}).")
+
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
+
+
+def read_number(text, *, thousands: bool = False) -> float:
+    """A number as a reader types it: ``"0.25"``, ``"-2"``, ``"1e-3"`` or a fraction ``"1/9"``
+    (computed exactly, then rounded once). With ``thousands=True`` spaces, commas and
+    underscores between digits are thousands separators (``"73,856"``); otherwise a comma is
+    refused, since ``"1,5"`` may mean 1.5. Raises ``ValueError`` for anything else, and for a
+    number too large for a float.
+
+    >>> read_number("1/9") == 1 / 9, read_number(" -2 "), read_number("73,856", thousands=True)
+    (True, -2.0, 73856.0)
+    >>> read_number("1,5")
+    Traceback (most recent call last):
+    ...
+    ValueError: '1,5' is not a number (write e.g. 0.25, -1 or 1/9).
+    """
+    raw = str(text).strip()
+    shown = repr(raw if len(raw) <= 24 else raw[:14] + "..." + raw[-6:])
+    cleaned = re.sub(r"[\s,_]", "", raw) if thousands else raw
+    match = re.fullmatch(f"({_NUMBER})(?:/({_NUMBER}))?", cleaned, flags=re.IGNORECASE)
+    if match is None:
+        raise ValueError(f"{shown} is not a number (write e.g. 0.25, -1 or 1/9).")
+    numerator, denominator = match.groups()
+    try:
+        value = Fraction(numerator) / Fraction(denominator) if denominator else Fraction(numerator)
+        return float(value)
+    except ZeroDivisionError:
+        raise ValueError(f"{shown} divides by zero.") from None
+    except OverflowError:
+        raise ValueError(f"{shown} is not a finite number (at most about 1.8e308).") from None

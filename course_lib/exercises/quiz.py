@@ -17,6 +17,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from .._checks import read_number
 from ._core import Feedback, as_number, format_value
 
 
@@ -80,17 +81,10 @@ def parse_number(text: str | float) -> float | None:
         return number
     if not isinstance(text, str):
         return None
-    cleaned = re.sub(r"[\s,_]", "", text)
-    match = re.fullmatch(r"([-+]?[0-9.]+(?:e[-+]?\d+)?)(?:/([0-9.]+))?", cleaned, re.IGNORECASE)
-    if match is None:
-        return None
     try:
-        value = float(match.group(1))
-        if match.group(2) is not None:
-            value /= float(match.group(2))
-    except (ValueError, ZeroDivisionError):
+        return read_number(text, thousands=True)
+    except ValueError:
         return None
-    return value
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from fractions import Fraction
 import ipywidgets as widgets
 import numpy as np
 
+from .._checks import read_number
 from ..conv import BOUNDARIES, convolve2d, correlate2d
 from ..filters import gaussian_blur, gaussian_kernel, preset_kernels
 from ..images import load_image, sample_image, sample_names, shrink
@@ -51,18 +52,7 @@ def parse_weight(text: str) -> float:
     ValueError: 'abc' is not a number (write e.g. 0.25, -1 or 1/9).
     """
     text = str(text).strip()
-    if not text:
-        return 0.0
-    shown = repr(text if len(text) <= 24 else text[:14] + "..." + text[-6:])
-    try:
-        value = float(Fraction(text)) if "/" in text else float(text)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{shown} is not a number (write e.g. 0.25, -1 or 1/9).") from None
-    except OverflowError:  # a fraction too large for a float
-        value = math.inf
-    if not np.isfinite(value):
-        raise ValueError(f"{shown} is not a finite number (at most about 1.8e308).")
-    return value
+    return read_number(text) if text else 0.0
 
 
 def format_weight(value: float) -> str:
