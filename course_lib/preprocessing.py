@@ -32,6 +32,36 @@ def _like_input(values: np.ndarray, x):
     return values
 
 
+class _FittedStep:
+    """What every preprocessing step shares: statistics computed by ``fit`` on the training
+    split (``mean_`` is ``None`` before), checked before they are applied to other data."""
+
+    mean_: np.ndarray | None = None
+    _shape: tuple[int, ...] = ()
+
+    def fit(self, x):  # pragma: no cover - each step defines it
+        raise NotImplementedError
+
+    def transform(self, x):  # pragma: no cover - each step defines it
+        raise NotImplementedError
+
+    def _check_fitted(self, arr: np.ndarray) -> None:
+        if self.mean_ is None:
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call "
+                                 ".fit(x_train) first, then .transform(x).")
+        if arr.shape[1:] != self._shape:
+            raise ValueError(f"`x` must have samples of shape {self._shape}, like the training "
+                             f"data; got {arr.shape[1:]}.")
+
+    def fit_transform(self, x):
+        """``fit(x)`` then ``transform(x)``."""
+        return self.fit(x).transform(x)
+
+    @property
+    def _state(self) -> str:
+        return "fitted" if self.mean_ is not None else "not fitted"
+
+
 def channel_stats(x) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and standard deviation of a batch of images (N, C, H, W).
 
@@ -46,7 +76,7 @@ def channel_stats(x) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(axis=(0, 2, 3)), x.std(axis=(0, 2, 3))
 
 
-class Standardizer:
+class Standardizer(_FittedStep):
     """Subtract the training mean and (optionally) divide by the training standard deviation.
 
     Parameters
@@ -99,14 +129,6 @@ class Standardizer:
         self._shape = arr.shape[1:]
         return self
 
-    def _check_fitted(self, arr: np.ndarray) -> None:
-        if self.mean_ is None:
-            raise NotFittedError(f"This {type(self).__name__} is not fitted yet: call "
-                                 ".fit(x_train) first, then .transform(x).")
-        if arr.shape[1:] != self._shape:
-            raise ValueError(f"`x` must have samples of shape {self._shape}, like the training "
-                             f"data; got {arr.shape[1:]}.")
-
     def transform(self, x):
         """Apply the training statistics to ``x`` (same type out as in)."""
         arr = _as_batch(x, "x")
@@ -116,10 +138,6 @@ class Standardizer:
             out = out / self.scale_
         return _like_input(out, x)
 
-    def fit_transform(self, x):
-        """``fit(x)`` then ``transform(x)``."""
-        return self.fit(x).transform(x)
-
     def inverse_transform(self, x):
         """Undo :meth:`transform`."""
         arr = _as_batch(x, "x")
@@ -128,11 +146,10 @@ class Standardizer:
         return _like_input(out + self.mean_, x)
 
     def __repr__(self) -> str:
-        state = "fitted" if self.mean_ is not None else "not fitted"
-        return f"Standardizer(per={self.per!r}, scale={self.scale}, {state})"
+        return f"Standardizer(per={self.per!r}, scale={self.scale}, {self._state})"
 
 
-class PCAWhitener:
+class PCAWhitener(_FittedStep):
     """Decorrelate (PCA) and whiten (PCA or ZCA) samples, with statistics from training data.
 
     With the training mean :math:`\\mu` and the eigen-decomposition of the covariance
@@ -202,12 +219,7 @@ class PCAWhitener:
     def transform(self, x):
         """Project, whiten (or ZCA-whiten) ``x`` with the training statistics."""
         arr = _as_batch(x, "x")
-        if self.mean_ is None:
-            raise NotFittedError("This PCAWhitener is not fitted yet: call .fit(x_train) first, "
-                                 "then .transform(x).")
-        if arr.shape[1:] != self._shape:
-            raise ValueError(f"`x` must have samples of shape {self._shape}, like the training "
-                             f"data; got {arr.shape[1:]}.")
+        self._check_fitted(arr)
         flat = arr.reshape(len(arr), -1) - self.mean_  # (N, D)
         k = self.n_components or flat.shape[1]
         basis = self.components_[:, :k]  # (D, k)
@@ -218,11 +230,6 @@ class PCAWhitener:
             z = (z @ basis.T).reshape(arr.shape)  # back to pixel axes
         return _like_input(z, x)
 
-    def fit_transform(self, x):
-        """``fit(x)`` then ``transform(x)``."""
-        return self.fit(x).transform(x)
-
     def __repr__(self) -> str:
-        state = "fitted" if self.mean_ is not None else "not fitted"
         return (f"PCAWhitener(method={self.method!r}, whiten={self.whiten}, "
-                f"n_components={self.n_components}, eps={self.eps}, {state})")
+                f"n_components={self.n_components}, eps={self.eps}, {self._state})")
