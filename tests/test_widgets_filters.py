@@ -82,7 +82,7 @@ def test_five_by_five_preset_switches_the_grid(small):
     assert len(app.cells) == 5 and all(len(row) == 5 for row in app.cells)
     assert app.kernel.shape == (5, 5)
     # the grid shows exactly the visible cells, each carrying the browser-test class
-    rows = app._grid_box.children
+    rows = app.grid_box.children
     assert len(rows) == 5
     assert all("course-kernel-cell" in cell._dom_classes for row in rows for cell in row.children)
 

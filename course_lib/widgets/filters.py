@@ -132,6 +132,7 @@ class KernelExplorer:
     preset : ipywidgets.Dropdown            named kernels (CSS ``course-kernel-preset``)
     size : ipywidgets.ToggleButtons         "3x3" or "5x5"
     cells : list of lists of ipywidgets.Text  the visible grid (CSS ``course-kernel-cell``)
+    grid_box : ipywidgets.VBox              the rows of cells on screen (3 or 5 of them)
     mode_toggle : ipywidgets.ToggleButtons  "convolution" or "correlation"
     boundary : ipywidgets.Dropdown          "fill" (zeros), "wrap" or "symm"
     normalise : ipywidgets.Checkbox         divide the kernel by the sum of its weights
@@ -154,7 +155,7 @@ class KernelExplorer:
         self.preset.add_class("course-kernel-preset")
         self.size = widgets.ToggleButtons(options=list(SIZES), value=_size_label(self._kernel))
         self._grid = {n: [[self._new_cell(r, c) for c in range(n)] for r in range(n)] for n in (3, 5)}
-        self._grid_box = widgets.VBox()
+        self.grid_box = widgets.VBox()
         self.mode_toggle = widgets.ToggleButtons(options=["convolution", "correlation"],
                                                  value="convolution")
         self.boundary = widgets.Dropdown(options=list(BOUNDARIES), value="fill",
@@ -319,7 +320,7 @@ class KernelExplorer:
         return int(self.size.value[0])
 
     def _show_grid(self) -> None:
-        self._grid_box.children = [widgets.HBox(row) for row in self._grid[self._side()]]
+        self.grid_box.children = [widgets.HBox(row) for row in self._grid[self._side()]]
 
     def _write_cells(self, kernel: np.ndarray) -> None:
         for row_cells, row_values in zip(self.cells, kernel, strict=True):
@@ -343,7 +344,7 @@ class KernelExplorer:
         controls = widgets.VBox([
             widgets.HBox([self.image_choice, self.upload]),
             widgets.HBox([self.preset, self.size]),
-            self._grid_box,
+            self.grid_box,
             widgets.HBox([self.mode_toggle]),
             widgets.HBox([self.boundary, self.normalise]),
         ])
