@@ -329,17 +329,19 @@ def gradient(image, *, operator: str = "sobel", sigma: float = 1.0,
     return gx, gy
 
 
-def gradient_magnitude(image, **options) -> np.ndarray:
+def gradient_magnitude(image, *, operator: str = "sobel", sigma: float = 1.0,
+                       boundary: str = "symm") -> np.ndarray:
     """``sqrt(gx^2 + gy^2)``: how strong the edge is (options as :func:`gradient`).
 
     >>> float(gradient_magnitude(np.zeros((4, 4))).max())  # a flat image has no edges
     0.0
     """
-    gx, gy = gradient(image, **options)
+    gx, gy = gradient(image, operator=operator, sigma=sigma, boundary=boundary)
     return np.hypot(gx, gy)
 
 
-def gradient_orientation(image, **options) -> np.ndarray:
+def gradient_orientation(image, *, operator: str = "sobel", sigma: float = 1.0,
+                         boundary: str = "symm") -> np.ndarray:
     """``arctan2(gy, gx)`` in radians: the direction in which brightness grows fastest, with y
     pointing down the rows (options as :func:`gradient`).
 
@@ -347,7 +349,7 @@ def gradient_orientation(image, **options) -> np.ndarray:
     >>> round(float(np.degrees(gradient_orientation(ramp)[2, 2])), 6)
     90.0
     """
-    gx, gy = gradient(image, **options)
+    gx, gy = gradient(image, operator=operator, sigma=sigma, boundary=boundary)
     return np.arctan2(gy, gx)
 
 

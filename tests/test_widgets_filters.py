@@ -222,16 +222,15 @@ def test_size_toggle_pads_and_crops_the_kernel(small):
 
 
 def test_container_classes_and_display(small):
-    box = kernel_explorer(small)
-    app = box.app
-    assert "course-kernel-explorer" in box._dom_classes
+    app = kernel_explorer(small)
+    assert "course-kernel-explorer" in app.widget._dom_classes
     assert "course-kernel-preset" in app.preset._dom_classes
     assert "course-filtered-image" in app.filtered_view._dom_classes
     assert "course-original-image" in app.original_view._dom_classes
     bundle, _metadata = app._repr_mimebundle_()
-    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == box.model_id
-    assert bundle["text/plain"] == repr(box) == repr(app)
-    assert "PNG" not in repr(box)
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == app.widget.model_id
+    assert bundle["text/plain"] == repr(app)
+    assert "PNG" not in repr(app)
 
 
 def test_bad_image_argument():
@@ -271,10 +270,10 @@ def test_gaussian_slider_changes_kernel_and_blur(small):
 
 def test_gaussian_explorer_container_and_classes():
     box = gaussian_explorer()
-    assert "course-gaussian-explorer" in box._dom_classes
-    assert "course-sigma-slider" in box.app.sigma._dom_classes
-    assert "course-gaussian-image" in box.app.blurred_view._dom_classes
-    assert box.app.image_choice.value == "astronaut"
+    assert "course-gaussian-explorer" in box.widget._dom_classes
+    assert "course-sigma-slider" in box.sigma._dom_classes
+    assert "course-gaussian-image" in box.blurred_view._dom_classes
+    assert box.image_choice.value == "astronaut"
     assert repr(box) == "GaussianExplorer(image='astronaut', sigma=1.0)"
 
 

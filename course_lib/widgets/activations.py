@@ -136,7 +136,8 @@ class ActivationExplorer:
         return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
 
 
-def activation_explorer(**kwargs) -> ActivationExplorer:
+def activation_explorer(*, functions=("sigmoid", "tanh", "relu"), x: float = 2.0, depth: int = 5,
+                        dpi: int = 72) -> ActivationExplorer:
     """Build the activation explorer (display it, or its ``.widget``, in a notebook).
 
     Examples
@@ -146,4 +147,4 @@ def activation_explorer(**kwargs) -> ActivationExplorer:
     >>> "4.53958e-05" in app.table.value  # sigmoid'(10)
     True
     """
-    return ActivationExplorer(**kwargs)
+    return ActivationExplorer(functions=functions, x=x, depth=depth, dpi=dpi)

@@ -26,7 +26,7 @@ from ..conv import BOUNDARIES, convolve2d, correlate2d
 from ..filters import gaussian_blur, gaussian_kernel, preset_kernels
 from ..images import load_image, sample_image, sample_names, shrink
 from ._common import image_view, message_line, show_message, update_image
-from ._static import Panel, display_bundle, panels_png, widget_bundle
+from ._static import Panel, panels_png, widget_bundle
 
 __all__ = ["GaussianExplorer", "KernelExplorer", "gaussian_explorer", "kernel_explorer",
            "parse_weight"]
@@ -65,24 +65,6 @@ def format_weight(value: float) -> str:
     if abs(float(fraction) - value) < 1e-12:
         return str(fraction)
     return f"{value:.6g}"
-
-
-class _AppBox(widgets.VBox):
-    """The app's container: displayed as its app is (the live widget, a picture of it, and a
-    short stable text form, no PNG bytes), with ipywidgets 7 and 8."""
-
-    def __init__(self, children, *, app) -> None:
-        super().__init__(children)
-        self.app = app
-
-    def __repr__(self) -> str:
-        return repr(self.app)
-
-    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
-        return self.app._repr_mimebundle_(**kwargs)
-
-    def _ipython_display_(self, **kwargs) -> None:
-        display_bundle(self._repr_mimebundle_())
 
 
 class _ImageSource:
@@ -353,7 +335,7 @@ class KernelExplorer:
             _captioned(self.filtered_view, "filtered"),
             _captioned(self.kernel_view, "kernel (red > 0, blue < 0)"),
         ])
-        box = _AppBox([controls, self.message, pictures], app=self)
+        box = widgets.VBox([controls, self.message, pictures])
         box.add_class("course-kernel-explorer")
         return box
 
@@ -385,11 +367,11 @@ class GaussianExplorer:
         self.blurred_view = image_view(width=display_width, css_class="course-gaussian-image",
                                        alt="the blurred image")
         self.message = message_line()
-        self.widget = _AppBox([
+        self.widget = widgets.VBox([
             widgets.HBox([self.image_choice, self.upload]), self.sigma, self.message,
             widgets.HBox([_captioned(self.kernel_view, "kernel"),
                           _captioned(self.blurred_view, "blurred")]),
-        ], app=self)
+        ])
         self.widget.add_class("course-gaussian-explorer")
         self.sigma.observe(lambda _change: self.refresh(), names="value")
         self.image_choice.observe(lambda _change: self.refresh(), names="value")
@@ -436,28 +418,30 @@ class GaussianExplorer:
         return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
 
 
-def kernel_explorer(image=None) -> widgets.VBox:
-    """The kernel explorer's container (``.app`` is the :class:`KernelExplorer`).
+def kernel_explorer(image=None, *, preset: str = "identity", display_width: int = 256
+                    ) -> KernelExplorer:
+    """The kernel explorer (a :class:`KernelExplorer`: display it, or use its controls).
 
     ``image``: your own array (grey or colour, floats in [0, 1]); default: the camera sample.
 
-    >>> box = kernel_explorer()
-    >>> box.app.preset.value = "box 3x3"
-    >>> box.app.cells[0][0].value
+    >>> app = kernel_explorer()
+    >>> app.preset.value = "box 3x3"
+    >>> app.cells[0][0].value
     '1/9'
     """
-    return KernelExplorer(image).widget
+    return KernelExplorer(image, preset=preset, display_width=display_width)
 
 
-def gaussian_explorer(image=None) -> widgets.VBox:
-    """The Gaussian explorer's container (``.app`` is the :class:`GaussianExplorer`).
+def gaussian_explorer(image=None, *, sigma: float = 1.0, display_width: int = 320
+                      ) -> GaussianExplorer:
+    """The Gaussian explorer (a :class:`GaussianExplorer`: display it, or use its controls).
 
-    >>> box = gaussian_explorer()
-    >>> box.app.sigma.value = 2.0
-    >>> box.app.message.value
+    >>> app = gaussian_explorer()
+    >>> app.sigma.value = 2.0
+    >>> app.message.value
     '<span style="color:#555555">kernel 13x13 (2*ceil(3 sigma) + 1), centre weight 0.0399</span>'
     """
-    return GaussianExplorer(image).widget
+    return GaussianExplorer(image, sigma=sigma, display_width=display_width)
 
 
 # ------------------------------------------------------------------------------------ helpers

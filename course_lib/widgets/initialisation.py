@@ -164,7 +164,8 @@ class DepthExplorer:
         return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
 
 
-def depth_explorer(**kwargs) -> DepthExplorer:
+def depth_explorer(*, activation: str = "tanh", init: str = "xavier", depth: int = 10,
+                   gain: float = 1.0, dpi: int = 72) -> DepthExplorer:
     """Build the explorer of activations through depth (display it, or its ``.widget``).
 
     Examples
@@ -176,4 +177,4 @@ def depth_explorer(**kwargs) -> DepthExplorer:
     >>> "keeps its size" in app.message.value
     True
     """
-    return DepthExplorer(**kwargs)
+    return DepthExplorer(activation=activation, init=init, depth=depth, gain=gain, dpi=dpi)

@@ -190,7 +190,8 @@ class TrainingDemo:
         return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
 
 
-def training_demo(**kwargs) -> TrainingDemo:
+def training_demo(*, dataset: str = "digits", activation: str = "relu", lr: float = 3e-3,
+                  epochs: int = 5, background: bool = True, dpi: int = 72) -> TrainingDemo:
     """Build the live training demo (display it, or its ``.widget``, in a notebook).
 
     Examples
@@ -199,4 +200,5 @@ def training_demo(**kwargs) -> TrainingDemo:
     >>> demo.dataset.options, demo.epochs.value, demo.stop_button.disabled
     (('digits', 'shapes'), 3, True)
     """
-    return TrainingDemo(**kwargs)
+    return TrainingDemo(dataset=dataset, activation=activation, lr=lr, epochs=epochs,
+                        background=background, dpi=dpi)
