@@ -151,6 +151,24 @@ def widget_bundle(widget: widgets.Widget, *, text: str, png: bytes | None = None
     return data, metadata
 
 
+class App:
+    """Base of the course's widget apps. An app has ``widget`` (the ipywidgets box on screen),
+    ``snapshot()`` (a PNG of the app as it is now) and ``alt()`` (what that picture shows, for
+    screen readers); it displays as all three at once (:func:`widget_bundle`), with ``repr``
+    as its short, stable text form."""
+
+    widget: widgets.Widget
+
+    def snapshot(self) -> bytes:  # pragma: no cover - each app defines it
+        raise NotImplementedError
+
+    def alt(self) -> str:  # pragma: no cover - each app defines it
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:  # IPython passes include/exclude
+        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=self.alt())
+
+
 class Pictured:
     r"""Displays ``widget`` with a picture drawn when displayed (and again on each update).
 

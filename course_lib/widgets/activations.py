@@ -15,7 +15,7 @@ from .._checks import check_int
 from ..activations import ACTIVATION_NAMES, chain_gradient, get_activation
 from ..plotting import figure_to_png
 from ._common import message_line, show_message
-from ._static import NamedImage, screen_reader_name, widget_bundle
+from ._static import App, NamedImage, screen_reader_name
 
 __all__ = ["ActivationExplorer", "activation_explorer", "explorer_figure", "explorer_rows"]
 
@@ -82,7 +82,7 @@ def _rows_html(rows, x: float, depth: int) -> str:
             f"{head}{body}</table>")
 
 
-class ActivationExplorer:
+class ActivationExplorer(App):
     """Widgets: ``functions`` (SelectMultiple), ``x`` and ``depth`` sliders, the picture
     ``plot``, the numbers ``table``, a ``message`` line; ``widget`` is the whole app."""
 
@@ -128,12 +128,13 @@ class ActivationExplorer:
         return (f"ActivationExplorer(functions={tuple(self.functions.value)!r}, "
                 f"x={self.x.value:g}, layers={self.depth.value})")
 
-    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+    def alt(self) -> str:
+        """What the app's picture shows, for screen readers."""
         names = ", ".join(get_activation(n).label for n in self.functions.value)
         alt = (f"Activation explorer for {names} at x = {self.x.value:g}: three plots, the "
                f"functions, their derivatives, and the size of the gradient after 1 to "
                f"{self.depth.value} layers on a log scale.")
-        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
+        return alt
 
 
 def activation_explorer(*, functions=("sigmoid", "tanh", "relu"), x: float = 2.0, depth: int = 5,

@@ -26,7 +26,7 @@ from ..conv import BOUNDARIES, convolve2d, correlate2d
 from ..filters import gaussian_blur, gaussian_kernel, preset_kernels
 from ..images import load_image, sample_image, sample_names, shrink
 from ._common import image_view, message_line, show_message, update_image
-from ._static import Panel, panels_png, widget_bundle
+from ._static import App, Panel, panels_png
 
 __all__ = ["GaussianExplorer", "KernelExplorer", "gaussian_explorer", "kernel_explorer",
            "parse_weight"]
@@ -104,7 +104,7 @@ class _ImageSource:
         return image
 
 
-class KernelExplorer:
+class KernelExplorer(App):
     """Filter an image with any 3x3 or 5x5 kernel and see the result live.
 
     Attributes
@@ -216,10 +216,11 @@ class KernelExplorer:
                 f"{_size_label(self._kernel)}, {self.mode_toggle.value}, "
                 f"boundary {self.boundary.value!r}")
 
-    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+    def alt(self) -> str:
+        """What the app's picture shows, for screen readers."""
         alt = (f"{self._settings()}. Three pictures: the original image, the filtered image "
                "and the kernel's weights as coloured squares.")
-        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
+        return alt
 
     # ---------------------------------------------------------------------------- handlers
 
@@ -340,7 +341,7 @@ class KernelExplorer:
         return box
 
 
-class GaussianExplorer:
+class GaussianExplorer(App):
     """Blur an image with a Gaussian; a slider sets sigma, the kernel is shown as an image.
 
     Attributes
@@ -412,10 +413,11 @@ class GaussianExplorer:
     def _settings(self) -> str:
         return f"Gaussian explorer: {self.image_choice.value!r} image, sigma = {self.sigma.value:g}"
 
-    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+    def alt(self) -> str:
+        """What the app's picture shows, for screen readers."""
         alt = (f"{self._settings()}. Two pictures: the Gaussian kernel as a bright centre fading "
                "outwards, and the blurred image.")
-        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
+        return alt
 
 
 def kernel_explorer(image=None, *, preset: str = "identity", display_width: int = 256

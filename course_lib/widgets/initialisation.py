@@ -16,7 +16,7 @@ from .._checks import check_choice, check_int
 from ..activations import ACTIVATION_NAMES, get_activation
 from ..initialisation import LayerStatistics, activation_statistics
 from ._common import message_line, show_message
-from ._static import NamedImage, screen_reader_name, widget_bundle
+from ._static import App, NamedImage, screen_reader_name
 
 __all__ = ["DEPTH_INITS", "DepthExplorer", "depth_explorer", "depth_figure", "depth_summary"]
 
@@ -100,7 +100,7 @@ def depth_figure(stats: LayerStatistics, *, dpi: int = 72) -> bytes:
     return buffer.getvalue()
 
 
-class DepthExplorer:
+class DepthExplorer(App):
     """Widgets: ``activation`` and ``init`` (dropdowns), ``depth`` and ``gain`` sliders, the
     picture ``plot`` and a ``message`` line; ``widget`` is the whole app; ``stats`` holds the
     :class:`~course_lib.initialisation.LayerStatistics` of the picture shown."""
@@ -156,12 +156,13 @@ class DepthExplorer:
         return (f"DepthExplorer(activation={self.activation.value!r}, init={self.init.value!r}, "
                 f"layers={self.depth.value}, gain={self.gain.value:g})")
 
-    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+    def alt(self) -> str:
+        """What the app's picture shows, for screen readers."""
         label = get_activation(self.activation.value).label
         alt = (f"Activations through depth for {label} with {_label(self.init.value)} "
                f"initialisation and {self.depth.value} layers: the standard deviation of each "
                "layer's activations on a log scale, and histograms of three layers' activations.")
-        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
+        return alt
 
 
 def depth_explorer(*, activation: str = "tanh", init: str = "xavier", depth: int = 10,

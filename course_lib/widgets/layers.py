@@ -27,7 +27,7 @@ from ..models import alexnet, vgg
 from ..models.base import TabledModel
 from ..models.summary import LayerRow, LayerTable
 from ._common import image_view, message_line, show_message, update_image
-from ._static import Panel, keyboard_scrollable, panels_png, widget_bundle
+from ._static import App, Panel, keyboard_scrollable, panels_png
 
 __all__ = ["MODEL_NAMES", "LayerExplorer", "explorer_table", "layer_explorer"]
 
@@ -141,7 +141,7 @@ def _details_lines(table: LayerTable, index: int) -> list[str]:
     ]
 
 
-class LayerExplorer:
+class LayerExplorer(App):
     """Step through a model's layers; see shapes, counts and receptive fields change.
 
     Attributes
@@ -285,11 +285,12 @@ class LayerExplorer:
         return (f"LayerExplorer(model={self.model_choice.value!r}, "
                 f"input_size={self.input_size.value}, layer={self.layer_slider.value})")
 
-    def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:  # IPython passes include/exclude
+    def alt(self) -> str:
+        """What the app's picture shows, for screen readers."""
         row = self.current_row
         alt = (f"{self._settings()} ({row.name}). The sample photograph with a red square "
                "marking the pixels one unit of this layer sees, and the layer's figures.")
-        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
+        return alt
 
 
 def layer_explorer(*, model: str = "AlexNet (torchvision)", input_size: int | None = None,

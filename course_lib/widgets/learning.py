@@ -18,7 +18,7 @@ from ..filters import box_kernel, sobel_kernel
 from ..learning import KernelFit, kernel_descent
 from ..plotting import figure_to_png
 from ._common import message_line, show_message
-from ._static import NamedImage, screen_reader_name, widget_bundle
+from ._static import App, NamedImage, screen_reader_name
 
 __all__ = ["TRUE_KERNELS", "KernelDescentExplorer", "descent_data", "descent_figure",
            "kernel_descent_explorer"]
@@ -84,7 +84,7 @@ def descent_figure(fit: KernelFit, true_kernel: ArrayLike, step: int, *, dpi: in
     return figure_to_png(fig)
 
 
-class KernelDescentExplorer:
+class KernelDescentExplorer(App):
     """The kernel-descent app: watch gradient descent learn a kernel, step by step.
 
     Widgets: ``kernel`` (the true kernel), ``lr`` and ``step`` sliders, the picture ``plot`` and
@@ -141,11 +141,16 @@ class KernelDescentExplorer:
         return (f"KernelDescentExplorer(kernel={self.kernel.value!r}, lr={self.lr.value:g}, "
                 f"step={self.step.value})")
 
-    def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:  # IPython passes include/exclude
+    def snapshot(self) -> bytes:
+        """PNG of the explorer as it is now (its plot)."""
+        return self.plot.value
+
+    def alt(self) -> str:
+        """What the app's picture shows, for screen readers."""
         alt = (f"Gradient descent learning the {self.kernel.value} kernel with learning rate "
                f"{self.lr.value:g}: the true kernel, the kernel after {self.step.value} steps, "
                "their difference, and the loss against the step on a log scale.")
-        return widget_bundle(self.widget, text=repr(self), png=self.plot.value, alt=alt)
+        return alt
 
 
 def kernel_descent_explorer(*, kernel: str = "Sobel x", lr: float = 0.3, steps: int = 200,

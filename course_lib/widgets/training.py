@@ -20,7 +20,7 @@ from ..data import load_digits_split, make_shapes
 from ..models.tiny import tiny_cnn
 from ..train import StepInfo, TrainingDiverged, fit
 from ._common import message_line, show_message
-from ._static import widget_bundle
+from ._static import App
 from .live_plot import PROGRESS_CLASS, LivePlot
 
 __all__ = ["DATASETS", "LEARNING_RATES", "TrainingDemo", "training_demo"]
@@ -33,7 +33,7 @@ BATCH_SIZE = 64
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)  # the slider's stops
 
 
-class TrainingDemo:
+class TrainingDemo(App):
     """The training demo: its widgets, its last run, and Train and Stop.
 
     Widgets: ``dataset``, ``activation``, ``lr``, ``epochs``, ``train_button``,
@@ -181,13 +181,14 @@ class TrainingDemo:
         return (f"TrainingDemo(dataset={self.dataset.value!r}, activation={self.activation.value!r}, "
                 f"lr={self.lr.value:g}, epochs={self.epochs.value})")
 
-    def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:
+    def alt(self) -> str:
+        """What the app's picture shows, for screen readers."""
         alt = (f"Training demo: a tiny CNN on the {self.dataset.value} with "
                f"{get_activation(self.activation.value).label}, learning rate {self.lr.value:g}, "
                f"{self.epochs.value} epochs. Loss and accuracy axes"
                + (", with the curves of the last run." if self.history else
                   ", empty until Train is pressed in a live notebook."))
-        return widget_bundle(self.widget, text=repr(self), png=self.snapshot(), alt=alt)
+        return alt
 
 
 def training_demo(*, dataset: str = "digits", activation: str = "relu", lr: float = 3e-3,
