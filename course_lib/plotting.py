@@ -40,12 +40,16 @@ def to_uint8(image, *, vmin: float | None = None, vmax: float | None = None,
         vmax = hi if vmax is None else vmax
     # halves: exact, and vmax - vmin cannot overflow when the values are near +-1.8e308
     half_span = vmax / 2 - vmin / 2 if vmax > vmin else 0.5
-    scaled = np.clip((arr / 2 - vmin / 2) / half_span, 0.0, 1.0)
+    scaled = arr / 2  # the same arithmetic as (arr / 2 - vmin / 2) / half_span, in place: this
+    scaled -= vmin / 2  # runs on every update of a live widget, so each pass over memory counts
+    scaled /= half_span
+    np.clip(scaled, 0.0, 1.0, out=scaled)
     if arr.ndim == 3 and arr.shape[2] == 1:
         scaled = scaled[:, :, 0]
     if cmap is not None and scaled.ndim == 2:
         scaled = colormaps[cmap](scaled)[:, :, :3]
-    return np.round(scaled * 255.0).astype(np.uint8)
+    scaled *= 255.0
+    return np.rint(scaled, out=scaled).astype(np.uint8)
 
 
 def to_png(image, *, vmin: float | None = None, vmax: float | None = None,
