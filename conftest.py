@@ -1,5 +1,6 @@
-"""Test-suite set-up shared by every test, notebook and doctest (it lives at the root so that
-``pytest notebooks`` alone is covered too).
+"""Test-suite set-up shared by every test, notebook and doctest.
+
+It lives at the root so that ``pytest notebooks`` alone is covered too.
 
 Every process the tests start (nbval's notebook kernels, the Jupyter server of the browser tests,
 the Colab-like environment's run) inherits an environment that blocks the network: see
@@ -28,7 +29,10 @@ _block_network_for_child_processes()
 
 
 def pytest_configure(config):
-    """Keep a notebook's cells on one worker: with ``pytest -n N`` the cells of a notebook share a
-    kernel and must run in order, so xdist's default ``load`` distribution becomes ``loadscope``."""
+    """Keep a notebook's cells on one worker.
+
+    With ``pytest -n N`` the cells of a notebook share a kernel and must run in order, so xdist's
+    default ``load`` distribution becomes ``loadscope``.
+    """
     if getattr(config.option, "dist", "no") == "load":
         config.option.dist = "loadscope"

@@ -7,11 +7,13 @@ stays in the CPU cache. The results are the same numbers as on the whole padded 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 # Each boundary as numpy.pad and scipy.ndimage name it: one table for every module that pads.
-BOUNDARY_NAMES = {"fill": {"numpy": "constant", "ndimage": "constant"},
+BOUNDARY_NAMES: dict[str, dict[str, Any]] = {"fill": {"numpy": "constant", "ndimage": "constant"},
                   "wrap": {"numpy": "wrap", "ndimage": "grid-wrap"},
                   "symm": {"numpy": "symmetric", "ndimage": "reflect"}}
 # Numbers per block of the shifted-slice loops: a block and its accumulator stay in the CPU cache.
@@ -45,7 +47,7 @@ def _row_products_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray) -
 
 
 def _shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray) -> None:
-    """out = sum_{a,b} flipped[a, b] * block[a:a+rows, b:b+cols], one multiply-add per entry."""
+    """Set ``out = sum_{a,b} flipped[a, b] * block[a:a+rows, b:b+cols]``, one multiply-add an entry."""
     rows, cols = out.shape[:2]
     kh, kw = flipped.shape
     scratch = np.empty_like(out)
@@ -58,16 +60,21 @@ def _shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray) -> Non
 
 
 def _block_rows(shape: tuple[int, ...], copies: int) -> int:
-    """Rows per block, so that ``copies`` partial images of a block hold about 64k numbers
-    (512 kB) and stay in the CPU cache."""
+    """Choose the rows per block.
+
+    ``copies`` partial images of a block then hold about 64k numbers (512 kB) and stay in the
+    CPU cache.
+    """
     per_row = int(np.prod(shape[1:], dtype=int)) * max(copies, 1)
     return max(2, _BLOCK_NUMBERS // max(per_row, 1))
 
 
 class _LazyPadded:
-    """The array ``pad_image`` would return, made block by block: ``lazy[start:stop]`` gives
-    the padded rows ``start..stop-1``. The direct strategies never hold the whole padded copy,
-    only a block that fits in the CPU cache."""
+    """The array ``pad_image`` would return, made block by block.
+
+    ``lazy[start:stop]`` gives the padded rows ``start..stop-1``. The direct strategies never
+    hold the whole padded copy, only a block that fits in the CPU cache.
+    """
 
     def __init__(self, image: np.ndarray, rows: tuple[int, int], cols: tuple[int, int],
                  boundary: str, fillvalue: float) -> None:
@@ -100,7 +107,7 @@ class _LazyPadded:
 
 
     def _region(self, rows: slice, cols: slice) -> np.ndarray:
-        """Padded rows ``rows`` and columns ``cols`` only (a thin band along the border)."""
+        """Pad rows ``rows`` and columns ``cols`` only (a thin band along the border)."""
         row_src, col_src = self.row_sources[rows], self.col_sources[cols]
         region = self.image[np.ix_(np.maximum(row_src, 0), np.maximum(col_src, 0))]  # (n, m[, C])
         region[row_src < 0] = self.fillvalue  # -1 only occurs with boundary "fill"

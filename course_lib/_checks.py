@@ -205,8 +205,9 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?"
 
 
 def read_number(text, *, thousands: bool = False) -> float:
-    """A number as a reader types it: ``"0.25"``, ``"-2"``, ``"1e-3"`` or a fraction ``"1/9"``
-    (computed exactly, then rounded once). With ``thousands=True`` spaces, commas and
+    """Read a number as a reader types it: ``"0.25"``, ``"-2"``, ``"1e-3"`` or a fraction ``"1/9"``.
+
+    A fraction is computed exactly, then rounded once. With ``thousands=True`` spaces, commas and
     underscores between digits are thousands separators (``"73,856"``); otherwise a comma is
     refused, since ``"1,5"`` may mean 1.5. Raises ``ValueError`` for anything else, and for a
     number too large for a float.

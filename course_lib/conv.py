@@ -1,4 +1,4 @@
-"""Convolution and correlation from scratch, with SciPy's conventions.
+r"""Convolution and correlation from scratch, with SciPy's conventions.
 
 ``convolve2d`` and ``correlate2d`` take the same arguments as ``scipy.signal.convolve2d`` and
 ``scipy.signal.correlate2d`` (``mode`` "full", "same", "valid"; ``boundary`` "fill", "wrap",
@@ -7,7 +7,7 @@ A colour image of shape ``(H, W, C)`` is filtered channel by channel with the sa
 
 The convolution of the notes is
 
-.. math:: f[m, n] = (I \\otimes g)[m, n] = \\sum_{k, l} I[m - k, n - l] \\, g[k, l],
+.. math:: f[m, n] = (I \otimes g)[m, n] = \sum_{k, l} I[m - k, n - l] \, g[k, l],
 
 and the correlation is the same sum with ``I[m + k, n + l]``: a correlation is a convolution with
 the kernel flipped in both directions.
@@ -189,7 +189,7 @@ def separate_kernel(kernel, *, rtol: float = 1e-12) -> tuple[np.ndarray, np.ndar
 
 
 def choose_method(kernel) -> str:
-    """The strategy ``method="auto"`` uses for ``kernel``: separable, vectorized or FFT.
+    """Choose the strategy ``method="auto"`` uses for ``kernel``: separable, vectorized or FFT.
 
     Rank-1 kernels run as two 1-D passes while ``kh + kw <= 30``; other kernels run as shifted
     slices while they have at most 121 entries (11x11). Larger kernels go to the FFT, whose cost
@@ -210,7 +210,7 @@ def choose_method(kernel) -> str:
 
 
 def convolve_naive(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """The notes' formula, loop by loop: f[m, n] = sum over k, l of I[m - k, n - l] * g[k, l].
+    """Apply the notes' formula, loop by loop: f[m, n] = sum over k, l of I[m - k, n - l] * g[k, l].
 
     ``padded`` is 2-D; index ``m + kh - 1`` of ``padded`` is row ``m`` of the output, so that
     ``m - k`` never runs off the top.
@@ -230,8 +230,11 @@ def convolve_naive(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 
 def convolve_flip(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Flip the kernel once; then each output pixel is the element-wise product of the
-    patch under the kernel and the flipped kernel, summed. ``padded`` is 2-D."""
+    """Flip the kernel once, then sum each patch times the flipped kernel.
+
+    Each output pixel is the element-wise product of the patch under the kernel and the flipped
+    kernel, summed. ``padded`` is 2-D.
+    """
     _check_strategy_input(padded, kernel, ndims=(2,))
     flipped = kernel[::-1, ::-1]
     kh, kw = kernel.shape
@@ -266,9 +269,13 @@ def convolve_vectorized(padded, kernel: np.ndarray) -> np.ndarray:
 
 
 def convolve_separable(padded, kernel: np.ndarray) -> np.ndarray:
-    """Two 1-D passes for a rank-1 kernel ``g = outer(u, v)``: first down the columns with
-    ``u``, then along the rows with ``v`` (the notes' "1D filter on a 2D image")."""
+    """Convolve with a rank-1 kernel ``g = outer(u, v)`` as two 1-D passes.
+
+    First down the columns with ``u``, then along the rows with ``v`` (the notes' "1D filter on
+    a 2D image").
+    """
     _check_strategy_input(padded, kernel, ndims=(2, 3))
+    parts: tuple[np.ndarray, np.ndarray] | None
     if not np.any(kernel):  # rank 0: u = 0 and v = 0 will do
         parts = np.zeros(kernel.shape[0]), np.zeros(kernel.shape[1])
     else:
@@ -292,7 +299,7 @@ def convolve_separable(padded, kernel: np.ndarray) -> np.ndarray:
 
 
 def convolve_fft(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """The convolution theorem: multiply the Fourier transforms, transform back.
+    """Apply the convolution theorem: multiply the Fourier transforms, transform back.
 
     A circular convolution of length ``L >= Hp`` only wraps garbage into the first ``kh - 1``
     rows, which the "valid" crop removes, so no extra zero padding is needed.
@@ -307,7 +314,7 @@ def convolve_fft(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return full[kh - 1:height, kw - 1:width]  # (Ho, Wo[, C])
 
 
-def convolve_fft_same(padded: np.ndarray, kernel: np.ndarray, rows: tuple[int, int],
+def convolve_fft_same(padded: np.ndarray | _LazyPadded, kernel: np.ndarray, rows: tuple[int, int],
                       cols: tuple[int, int]) -> np.ndarray:
     """FFT convolution in "same" mode: the interior, then the border bands.
 
@@ -417,8 +424,11 @@ def _check_padded_size(arr: np.ndarray, kernel: np.ndarray, mode: str) -> None:
 
 
 def _exact_integers(arr: np.ndarray, kernel: np.ndarray, fillvalue: float) -> bool:
-    """Whether image, kernel and fill value are integers small enough that the FFT's result,
-    rounded, is the exact convolution (its rounding errors stay far below 0.5)."""
+    """Tell whether the FFT's result, rounded, is the exact convolution.
+
+    True when image, kernel and fill value are integers small enough that its rounding errors
+    stay far below 0.5.
+    """
     bound = max(float(np.abs(arr).max()), abs(fillvalue)) * float(np.abs(kernel).sum())
     return (bound < _EXACT_FFT_BELOW and float(fillvalue).is_integer()
             and np.array_equal(kernel, np.round(kernel)) and np.array_equal(arr, np.round(arr)))
@@ -442,9 +452,12 @@ def _check_kernel(kernel) -> np.ndarray:
 
 def _multiply_by_kernel_spectrum(spectrum: np.ndarray, kernel: np.ndarray,
                                  shape: tuple[int, int]) -> None:
-    """``spectrum *= rfft2(kernel, shape)`` in place, computed cheaply: a separable kernel
-    ``outer(u, v)`` has the separable spectrum ``outer(fft(u), rfft(v))``, applied as two
-    broadcast products; otherwise the row transforms run on the kernel's few rows only."""
+    """Compute ``spectrum *= rfft2(kernel, shape)`` in place, cheaply.
+
+    A separable kernel ``outer(u, v)`` has the separable spectrum ``outer(fft(u), rfft(v))``,
+    applied as two broadcast products; otherwise the row transforms run on the kernel's few rows
+    only.
+    """
     extra = (None,) * (spectrum.ndim - 2)  # broadcast over colour channels
     parts = separate_kernel(kernel) if min(kernel.shape) > 1 else None
     if parts is not None:

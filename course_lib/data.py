@@ -1,5 +1,6 @@
-"""Data sets, all offline and deterministic for a seed (their preprocessing is in
-:mod:`course_lib.preprocessing`):
+"""Data sets, all offline and deterministic for a seed.
+
+Their preprocessing is in :mod:`course_lib.preprocessing`.
 
 - :func:`load_digits_split`: scikit-learn's bundled 8x8 handwritten digits, as a stratified
   train/test split of torch tensors.
@@ -203,7 +204,7 @@ def make_shapes(n: int, *, size: int = 32, seed: int = 0, noise: float = 0.1):
 
 # --- IDX files (MNIST, Fashion-MNIST) ------------------------------------------------------
 
-_IDX_TYPES = {
+_IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),
@@ -239,7 +240,7 @@ def _file_digest(path: Path, algorithm: str) -> str:
 
 
 def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, un-gzipped if it starts with the gzip magic number."""
+    """Read the file's bytes, un-gzipped if it starts with the gzip magic number."""
     raw = path.read_bytes()
     if raw[:2] != b"\x1f\x8b":
         return raw
@@ -354,7 +355,8 @@ def load_mnist(root, *, split: str = "train", check: bool = False):
 
 
 def _check_md5(path: Path) -> None:
-    known = {MNIST_FILES.get(path.name), FASHION_MNIST_FILES.get(path.name)} - {None}
+    known = {digest for digest in (MNIST_FILES.get(path.name), FASHION_MNIST_FILES.get(path.name))
+             if digest is not None}
     if not known:
         raise ValueError(f"`check`: no published checksum for {path.name} (only the .gz files "
                          "have one).")

@@ -36,7 +36,7 @@ MEDIAN_MAX_WORK = 2**29
 
 
 def identity_kernel(size: int = 3) -> np.ndarray:
-    """A ``size x size`` kernel with a single 1 in the centre: filtering changes nothing.
+    """Build a ``size x size`` kernel with a single 1 in the centre: filtering changes nothing.
 
     >>> identity_kernel(3)
     array([[0., 0., 0.],
@@ -51,7 +51,7 @@ def identity_kernel(size: int = 3) -> np.ndarray:
 
 
 def shift_kernel(dx: int = 0, dy: int = 0, *, shape: tuple[int, int] | None = None) -> np.ndarray:
-    """A kernel that moves the picture ``dx`` pixels right and ``dy`` pixels down (convolution).
+    """Build a kernel that moves the picture ``dx`` pixels right and ``dy`` down (convolution).
 
     Convolution gives ``f[m, n] = I[m - dy, n - dx]``: the 1 sits at offset ``(dy, dx)`` from the
     centre. The default shape is the smallest centred one, ``(2|dy| + 1, 2|dx| + 1)``.
@@ -75,7 +75,7 @@ def shift_kernel(dx: int = 0, dy: int = 0, *, shape: tuple[int, int] | None = No
 
 
 def box_kernel(size: int | tuple[int, int] = 3) -> np.ndarray:
-    """The average (box, mean) filter: all weights equal, summing to 1.
+    """Build the average (box, mean) filter: all weights equal, summing to 1.
 
     ``size`` is an odd integer (square) or a ``(rows, cols)`` pair of odd integers.
 
@@ -92,7 +92,7 @@ def box_kernel(size: int | tuple[int, int] = 3) -> np.ndarray:
 
 
 def gaussian_kernel_1d(sigma: float, *, size: int | None = None) -> np.ndarray:
-    """Samples of ``exp(-x^2 / (2 sigma^2))`` at ``x = -r..r``, normalised to sum 1.
+    """Sample ``exp(-x^2 / (2 sigma^2))`` at ``x = -r..r``, normalised to sum 1.
 
     The default ``size`` is ``2 * ceil(3 sigma) + 1``: three standard deviations each side hold
     99.7% of the bell.
@@ -109,7 +109,7 @@ def gaussian_kernel_1d(sigma: float, *, size: int | None = None) -> np.ndarray:
 
 
 def gaussian_kernel(sigma: float, *, size: int | None = None) -> np.ndarray:
-    """The 2-D Gaussian kernel ``G(x, y) = exp(-(x^2 + y^2) / (2 sigma^2)) / Z``, summing to 1.
+    """Build the 2-D Gaussian kernel ``G(x, y) = exp(-(x^2 + y^2) / (2 sigma^2)) / Z``, summing to 1.
 
     It is the outer product of two 1-D Gaussians, hence separable. The default ``size`` is
     ``2 * ceil(3 sigma) + 1``.
@@ -125,7 +125,7 @@ def gaussian_kernel(sigma: float, *, size: int | None = None) -> np.ndarray:
 
 
 def gaussian_derivative_kernel(sigma: float, *, axis: int = 1, size: int | None = None) -> np.ndarray:
-    """Derivative of a Gaussian along ``axis``: ``dG/dx = -x / sigma^2 * G``.
+    """Build the derivative of a Gaussian along ``axis``: ``dG/dx = -x / sigma^2 * G``.
 
     Convolving with it smooths and differentiates in one step, since
     ``d/dx (G * I) = (dG/dx) * I``.
@@ -202,7 +202,7 @@ def prewitt_kernel(*, axis: int = 1) -> np.ndarray:
 
 
 def laplacian_kernel(*, neighbours: int = 4) -> np.ndarray:
-    """The discrete Laplacian ``d2I/dx2 + d2I/dy2`` with 4 or 8 neighbours.
+    """Build the discrete Laplacian ``d2I/dx2 + d2I/dy2`` with 4 or 8 neighbours.
 
     >>> laplacian_kernel()
     array([[ 0.,  1.,  0.],
@@ -301,7 +301,7 @@ def median_filter(image, size: int = 3, *, boundary: str = "symm") -> np.ndarray
 
 def gradient(image, *, operator: str = "sobel", sigma: float = 1.0,
              boundary: str = "symm") -> tuple[np.ndarray, np.ndarray]:
-    """The image gradient ``(gx, gy)``: derivatives along x (columns) and y (rows, downwards).
+    """Compute the image gradient ``(gx, gy)``: derivatives along x (columns) and y (rows, down).
 
     ``operator`` is "central" (plain central difference), "sobel", "prewitt" (unnormalised
     textbook kernels: Sobel's weights sum to 8 times a one-pixel difference, Prewitt's to 6) or
@@ -321,8 +321,10 @@ def gradient(image, *, operator: str = "sobel", sigma: float = 1.0,
     if operator == "gaussian":
         kx, ky = (gaussian_derivative_kernel(sigma, axis=a) for a in (1, 0))
     else:
-        build = {"central": lambda axis: difference_kernel(axis=axis), "sobel": sobel_kernel,
-                 "prewitt": prewitt_kernel}[operator]
+        builders: dict[str, Callable[..., np.ndarray]] = {
+            "central": lambda axis: difference_kernel(axis=axis), "sobel": sobel_kernel,
+            "prewitt": prewitt_kernel}
+        build = builders[operator]
         kx, ky = build(axis=1), build(axis=0)
     gx = convolve2d(image, kx, boundary=boundary)
     gy = convolve2d(image, ky, boundary=boundary)
@@ -342,8 +344,9 @@ def gradient_magnitude(image, *, operator: str = "sobel", sigma: float = 1.0,
 
 def gradient_orientation(image, *, operator: str = "sobel", sigma: float = 1.0,
                          boundary: str = "symm") -> np.ndarray:
-    """``arctan2(gy, gx)`` in radians: the direction in which brightness grows fastest, with y
-    pointing down the rows (options as :func:`gradient`).
+    """Compute ``arctan2(gy, gx)`` in radians: the direction in which brightness grows fastest.
+
+    y points down the rows (options as :func:`gradient`).
 
     >>> ramp = np.tile(np.arange(5.0), (5, 1)).T  # brighter downwards
     >>> round(float(np.degrees(gradient_orientation(ramp)[2, 2])), 6)
@@ -354,7 +357,7 @@ def gradient_orientation(image, *, operator: str = "sobel", sigma: float = 1.0,
 
 
 def impulse(shape: tuple[int, int] = (7, 7), *, position: tuple[int, int] | None = None) -> np.ndarray:
-    """An image of zeros with a single 1 (at the centre unless ``position`` is given).
+    """Make an image of zeros with a single 1 (at the centre unless ``position`` is given).
 
     >>> impulse((3, 3))
     array([[0., 0., 0.],
@@ -375,7 +378,7 @@ def impulse(shape: tuple[int, int] = (7, 7), *, position: tuple[int, int] | None
 
 def impulse_response(filter_fn: Callable[[np.ndarray], np.ndarray], *,
                      shape: tuple[int, int] = (7, 7)) -> np.ndarray:
-    """What ``filter_fn`` makes of a centred impulse. For a convolution it is the kernel itself.
+    """Show what ``filter_fn`` makes of a centred impulse: for a convolution, the kernel itself.
 
     >>> kernel = np.arange(9.0).reshape(3, 3)
     >>> np.array_equal(impulse_response(lambda im: convolve2d(im, kernel), shape=(3, 3)), kernel)
@@ -401,8 +404,10 @@ def _smoothed_difference(smooth: np.ndarray, axis) -> np.ndarray:
 
 
 def _gaussian_size(sigma, size) -> tuple[float, int, str]:
-    """Check ``sigma`` and ``size``; the default size is ``2 * ceil(3 sigma) + 1``. Also returns
-    the name of the parameter that set the size, for a size error."""
+    """Check ``sigma`` and ``size``; the default size is ``2 * ceil(3 sigma) + 1``.
+
+    Also returns the name of the parameter that set the size, for a size error.
+    """
     sigma = check_real(sigma, "sigma", positive=True)
     if size is None:
         return sigma, 2 * math.ceil(min(3.0 * sigma, 1e300)) + 1, "sigma"

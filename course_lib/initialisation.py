@@ -1,20 +1,20 @@
-"""Weight initialisation: why not zeros, and how large the random weights should be.
+r"""Weight initialisation: why not zeros, and how large the random weights should be.
 
-A layer computes :math:`y = \\sum_{i=1}^{n_\\text{in}} w_i x_i` (plus a bias). With weights and
+A layer computes :math:`y = \sum_{i=1}^{n_\text{in}} w_i x_i` (plus a bias). With weights and
 inputs independent, the weights centred on zero, the variance of one output is
 
-.. math:: \\operatorname{Var}(y) = n_\\text{in}\\,\\operatorname{Var}(w)\\,\\mathbb{E}[x^2],
+.. math:: \operatorname{Var}(y) = n_\text{in}\,\operatorname{Var}(w)\,\mathbb{E}[x^2],
 
-which is :math:`n_\\text{in} \\operatorname{Var}(w) \\operatorname{Var}(x)` for centred inputs. To
+which is :math:`n_\text{in} \operatorname{Var}(w) \operatorname{Var}(x)` for centred inputs. To
 keep the signal's size from layer to layer:
 
 - **Xavier / Glorot** (Glorot and Bengio, 2010), for activations that are linear around zero
-  (tanh): :math:`\\operatorname{Var}(w) = 1/n_\\text{in}` keeps the forward signal,
-  :math:`1/n_\\text{out}` the backward one; the compromise is
-  :math:`2/(n_\\text{in} + n_\\text{out})`;
+  (tanh): :math:`\operatorname{Var}(w) = 1/n_\text{in}` keeps the forward signal,
+  :math:`1/n_\text{out}` the backward one; the compromise is
+  :math:`2/(n_\text{in} + n_\text{out})`;
 - **He / Kaiming** (He et al., 2015), for ReLU: a ReLU zeroes half of a centred signal, so
-  :math:`\\mathbb{E}[\\mathrm{ReLU}(z)^2] = \\operatorname{Var}(z)/2`, and the factor 2 comes back
-  in the weights: :math:`\\operatorname{Var}(w) = 2/n_\\text{in}`.
+  :math:`\mathbb{E}[\mathrm{ReLU}(z)^2] = \operatorname{Var}(z)/2`, and the factor 2 comes back
+  in the weights: :math:`\operatorname{Var}(w) = 2/n_\text{in}`.
 
 For a convolution the fan-in is ``in_channels * kernel_height * kernel_width`` (every input
 value one output sees), as in PyTorch.
@@ -66,8 +66,10 @@ MAX_SEED = 2**63 - 1
 
 
 def fans(shape) -> tuple[int, int]:
-    """Fan-in and fan-out of a weight of ``shape``: ``(out, in)`` for a linear layer,
-    ``(out, in, kh, kw)`` (or any trailing kernel size) for a convolution.
+    """Return the fan-in and fan-out of a weight of ``shape``.
+
+    ``shape`` is ``(out, in)`` for a linear layer, ``(out, in, kh, kw)`` (or any trailing kernel
+    size) for a convolution.
 
     Examples
     --------
@@ -87,7 +89,7 @@ def fans(shape) -> tuple[int, int]:
 
 
 def he_std(fan_in: int) -> float:
-    """Standard deviation of He initialisation for ReLU, :math:`\\sqrt{2 / n_\\text{in}}`.
+    r"""Return the standard deviation of He initialisation for ReLU, :math:`\sqrt{2 / n_\text{in}}`.
 
     Examples
     --------
@@ -99,8 +101,10 @@ def he_std(fan_in: int) -> float:
 
 
 def xavier_std(fan_in: int, fan_out: int) -> float:
-    """Standard deviation of Xavier (Glorot) initialisation, :math:`\\sqrt{2/(n_\\text{in} +
-    n_\\text{out})}`, as ``torch.nn.init.xavier_normal_`` draws it.
+    r"""Return the standard deviation of Xavier (Glorot) initialisation.
+
+    :math:`\sqrt{2/(n_\text{in} + n_\text{out})}`, as ``torch.nn.init.xavier_normal_`` draws
+    it.
 
     Examples
     --------
@@ -113,8 +117,9 @@ def xavier_std(fan_in: int, fan_out: int) -> float:
 
 
 def init_std(scheme: str, shape) -> float:
-    """The standard deviation of a weight of ``shape`` under ``scheme`` (one of
-    :data:`INIT_SCHEMES`; 0 for the two constant schemes).
+    """Return the standard deviation of a weight of ``shape`` under ``scheme``.
+
+    ``scheme`` is one of :data:`INIT_SCHEMES`; the two constant schemes give 0.
 
     Examples
     --------
@@ -128,7 +133,7 @@ def init_std(scheme: str, shape) -> float:
             "he": he_std(fan_in)}[scheme]
 
 
-def _initialise_layer(layer: nn.Module, scheme: str) -> None:
+def _initialise_layer(layer: nn.Linear | nn.Conv1d | nn.Conv2d | nn.Conv3d, scheme: str) -> None:
     weight, bias = layer.weight, layer.bias
     if scheme == "default":
         layer.reset_parameters()
@@ -253,8 +258,7 @@ class LayerStatistics:
 
 def activation_statistics(activation: str, *, init: str, depth: int = 10, width: int = 256,
                           batch: int = 256, seed: int = 0, gain: float = 1.0) -> LayerStatistics:
-    """Feed a batch of standard-normal inputs through :func:`deep_mlp` and keep every layer's
-    activations.
+    """Feed standard-normal inputs through :func:`deep_mlp`; keep every layer's activations.
 
     Parameters
     ----------

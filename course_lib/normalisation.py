@@ -1,12 +1,12 @@
-"""Batch normalisation (Ioffe and Szegedy, 2015), written out in NumPy, and added to a model.
+r"""Batch normalisation (Ioffe and Szegedy, 2015), written out in NumPy, and added to a model.
 
 In **training mode** a batch-norm layer standardises each channel with the statistics of the
 batch it is given, then rescales and shifts it with two learned numbers per channel:
 
-.. math:: \\hat x = \\frac{x - \\mu_B}{\\sqrt{\\sigma_B^2 + \\varepsilon}}, \\qquad
-          y = \\gamma \\hat x + \\beta,
+.. math:: \hat x = \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}}, \qquad
+          y = \gamma \hat x + \beta,
 
-where :math:`\\mu_B` and :math:`\\sigma_B^2` (the biased variance) are taken over every value of
+where :math:`\mu_B` and :math:`\sigma_B^2` (the biased variance) are taken over every value of
 the channel in the batch: over ``N`` for ``(N, C)`` inputs, over ``N, H, W`` for images
 ``(N, C, H, W)``. It also keeps **running statistics**, an exponential average of the batch
 means and of the *unbiased* batch variances. In **evaluation mode** it uses those instead of the
@@ -39,7 +39,7 @@ MOMENTUM = 0.1
 
 
 def _channels_axes(x: np.ndarray) -> tuple[int, ...]:
-    """The axes a channel's statistics are taken over: all but axis 1 (the channels)."""
+    """Return the axes a channel's statistics are taken over: all but axis 1 (the channels)."""
     return (0, *range(2, x.ndim))
 
 
@@ -64,8 +64,9 @@ def _broadcast(values: np.ndarray, ndim: int) -> np.ndarray:
 
 
 def batch_statistics(x) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and biased variance of a batch ``(N, C, ...)``: what training-mode batch
-    norm normalises with.
+    """Compute the per-channel mean and biased variance of a batch ``(N, C, ...)``.
+
+    They are what training-mode batch norm normalises with.
 
     Examples
     --------
@@ -129,8 +130,9 @@ def batch_norm(x, gamma, beta, *, mean=None, var=None, eps: float = EPS) -> np.n
 
 def update_running_statistics(running_mean, running_var, x, *,
                               momentum: float = MOMENTUM) -> tuple[np.ndarray, np.ndarray]:
-    """The running statistics after one training step on the batch ``x``, as PyTorch updates
-    them: ``running = (1 - momentum) * running + momentum * batch``, with the batch's
+    """Update the running statistics after one training step on the batch ``x``, as PyTorch does.
+
+    ``running = (1 - momentum) * running + momentum * batch``, with the batch's
     **unbiased** variance (divided by ``n - 1``, ``n`` the values per channel), although the
     batch itself is normalised with the biased one.
 
@@ -167,8 +169,10 @@ def _with_batch_norm(sequential: nn.Sequential) -> nn.Sequential:
 
 
 def with_batch_norm(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` with an ``nn.BatchNorm2d`` after every ``nn.Conv2d`` of its
-    ``nn.Sequential`` parts (before the activation that follows). The weights are copied, so
+    """Copy ``model``, adding an ``nn.BatchNorm2d`` after every ``nn.Conv2d``.
+
+    The new layers go into its ``nn.Sequential`` parts, before the activation that follows each
+    convolution. The weights are copied, so
     the two models start from the same convolutions; ``model`` itself is not changed.
 
     (A convolution followed by batch norm needs no bias: the mean subtraction removes it. It is
@@ -199,8 +203,9 @@ def with_batch_norm(model: nn.Module) -> nn.Module:
 
 
 def set_batch_norm_statistics(model: nn.Module, x: torch.Tensor) -> nn.Module:
-    """Give every batch-norm layer of ``model`` the exact mean and unbiased variance of its
-    input over the whole batch ``x`` (one pass in training mode, no gradients). Its learned
+    """Give every batch-norm layer of ``model`` its input's exact statistics over the batch ``x``.
+
+    The mean and unbiased variance come from one pass in training mode, no gradients. Its learned
     ``gamma`` and ``beta`` are not changed, and the model is left in the mode it was in.
 
     Examples

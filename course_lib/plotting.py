@@ -54,12 +54,12 @@ def to_uint8(image, *, vmin: float | None = None, vmax: float | None = None,
 
 def to_png(image, *, vmin: float | None = None, vmax: float | None = None,
            cmap: str | None = None, scale: int = 1) -> bytes:
-    """Encode an image as PNG bytes, for ``ipywidgets.Image(value=..., format="png")``.
+    r"""Encode an image as PNG bytes, for ``ipywidgets.Image(value=..., format="png")``.
 
     ``scale`` enlarges small images (a 5x5 kernel, an 8x8 digit) by repeating pixels, so they
     stay crisp instead of being blurred by the browser.
 
-    >>> to_png(np.eye(3))[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    >>> to_png(np.eye(3))[:8] == b"\x89PNG\r\n\x1a\n"
     True
     """
     scale = check_int(scale, "scale", minimum=1, maximum=64)

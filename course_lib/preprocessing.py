@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 
@@ -21,7 +23,7 @@ class NotFittedError(RuntimeError):
 
 
 def _as_batch(x, name: str) -> np.ndarray:
-    """A batch of samples as float64: (N, D) vectors or (N, C, H, W) images."""
+    """Check a batch of samples and return it as float64: (N, D) vectors or (N, C, H, W) images."""
     return as_float_array(x, name, ndim=(2, 4))
 
 
@@ -33,8 +35,11 @@ def _like_input(values: np.ndarray, x):
 
 
 class _FittedStep:
-    """What every preprocessing step shares: statistics computed by ``fit`` on the training
-    split (``mean_`` is ``None`` before), checked before they are applied to other data."""
+    """What every preprocessing step shares.
+
+    Statistics computed by ``fit`` on the training split (``mean_`` is ``None`` before), checked
+    before they are applied to other data.
+    """
 
     mean_: np.ndarray | None = None
     _shape: tuple[int, ...] = ()
@@ -150,14 +155,14 @@ class Standardizer(_FittedStep):
 
 
 class PCAWhitener(_FittedStep):
-    """Decorrelate (PCA) and whiten (PCA or ZCA) samples, with statistics from training data.
+    r"""Decorrelate (PCA) and whiten (PCA or ZCA) samples, with statistics from training data.
 
-    With the training mean :math:`\\mu` and the eigen-decomposition of the covariance
-    :math:`\\Sigma = U \\Lambda U^T`:
+    With the training mean :math:`\mu` and the eigen-decomposition of the covariance
+    :math:`\Sigma = U \Lambda U^T`:
 
-    - ``method="pca"``: :math:`z = \\Lambda^{-1/2} U^T (x - \\mu)` (only the first
-      ``n_components`` rows), or :math:`U^T(x - \\mu)` with ``whiten=False``;
-    - ``method="zca"``: :math:`z = U \\Lambda^{-1/2} U^T (x - \\mu)`, whitened data rotated back
+    - ``method="pca"``: :math:`z = \Lambda^{-1/2} U^T (x - \mu)` (only the first
+      ``n_components`` rows), or :math:`U^T(x - \mu)` with ``whiten=False``;
+    - ``method="zca"``: :math:`z = U \Lambda^{-1/2} U^T (x - \mu)`, whitened data rotated back
       to the pixel axes, so it still looks like an image (edges stand out, as after a
       high-pass filter).
 
@@ -222,10 +227,10 @@ class PCAWhitener(_FittedStep):
         self._check_fitted(arr)
         flat = arr.reshape(len(arr), -1) - self.mean_  # (N, D)
         k = self.n_components or flat.shape[1]
-        basis = self.components_[:, :k]  # (D, k)
+        basis = cast(np.ndarray, self.components_)[:, :k]  # (D, k); fitted: not None
         z = flat @ basis  # (N, k) coordinates along the principal axes
         if self.whiten:
-            z = z / np.sqrt(self.variances_[:k] + self.eps)
+            z = z / np.sqrt(cast(np.ndarray, self.variances_)[:k] + self.eps)
         if self.method == "zca":
             z = (z @ basis.T).reshape(arr.shape)  # back to pixel axes
         return _like_input(z, x)

@@ -39,7 +39,7 @@ def median_camera(size):
     return median_filter(camera(), size)
 
 
-def endless(image, kernel):
+def endless(_image, _kernel):
     exec("while True: pass")
 
 
@@ -49,7 +49,7 @@ def check_endless():
     return ch1.conv2d.evaluate(endless)
 
 
-def to_text(image):
+def to_text(_image):
     return "abc"
 
 
@@ -172,17 +172,17 @@ def check_with(answer_name):
     from course_lib.exercises._core import compare_numbers
 
     if answer_name == "almost_quarter":
-        check = FunctionCheck(lambda x: 0.25, lambda: [Case((1,))], arg_names=("x",),
+        check = FunctionCheck(lambda _x: 0.25, lambda: [Case((1,))], arg_names=("x",),
                               compare=compare_numbers)
         return check(almost_quarter, name="f")
     return ch1.conv2d.evaluate(globals()[answer_name])
 
 
-def almost_quarter(x):
+def almost_quarter(_x):
     return 0.25 + 1e-7
 
 
-def complex_answer(image, kernel):
+def complex_answer(_image, _kernel):
     return np.zeros((3, 3), dtype=complex)
 
 
@@ -203,7 +203,7 @@ def chatty(image, kernel):
     return convolve2d(image, kernel, mode="valid")
 
 
-def quitter(image, kernel):
+def quitter(_image, _kernel):
     raise SystemExit(1)
 
 
@@ -216,14 +216,16 @@ def zero_kernel_separable():
 # -------------------------------------------------------------- checkers run on the results
 
 
-def all_ones(result, *args, **kwargs):
+def all_ones(result, *_args, **_kwargs):
     np.testing.assert_allclose(result, 1.0, atol=1e-12)
 
 
-def blurred_camera(result, sigma):
+def blurred_camera(result, _sigma):
     image = camera()
-    assert result.shape == image.shape and np.all(np.isfinite(result))
-    assert image.min() - 1e-9 <= result.min() and result.max() <= image.max() + 1e-9
+    assert result.shape == image.shape
+    assert np.all(np.isfinite(result))
+    assert image.min() - 1e-9 <= result.min()
+    assert result.max() <= image.max() + 1e-9
     assert abs(result.mean() - image.mean()) < 0.05  # a wide blur keeps the brightness
 
 
@@ -235,48 +237,55 @@ def medians_of_windows(result, size):
 
 
 def exactly(value):
-    def check(result, *args, **kwargs):
+    def check(result, *_args, **_kwargs):
         assert np.array_equal(np.asarray(result), value), (result, value)
     return check
 
 
-def is_none(result, *args, **kwargs):
+def is_none(result, *_args, **_kwargs):
     assert result is None
 
 
-def is_stopped(feedback, *args, **kwargs):
-    assert feedback.status == "incorrect" and "did not finish within 5 seconds" in feedback.message
+def is_stopped(feedback, *_args, **_kwargs):
+    assert feedback.status == "incorrect"
+    assert "did not finish within 5 seconds" in feedback.message
 
 
-def impulse_kept(result, *args, **kwargs):
+def impulse_kept(result, *_args, **_kwargs):
     np.testing.assert_array_equal(result[2:4, 2:4], [[1e10, 0.0], [0.0, 1e-3]])
 
 
-def finite_impulse(result, *args, **kwargs):
+def finite_impulse(result, *_args, **_kwargs):
     from course_lib.filters import identity_kernel
 
     np.testing.assert_array_equal(result, identity_kernel(3))
 
 
-def two_epochs(history, *args, **kwargs):
-    assert len(history) == 2 and np.isfinite(history.train_loss[-1])
+def two_epochs(history, *_args, **_kwargs):
+    assert len(history) == 2
+    assert np.isfinite(history.train_loss[-1])
 
 
-def far_too_large(feedback, *args, **kwargs):
-    assert feedback.status == "incorrect" and "far too large" in feedback.message
+def far_too_large(feedback, *_args, **_kwargs):
+    assert feedback.status == "incorrect"
+    assert "far too large" in feedback.message
 
 
 def short_error_kept_picture(words):
-    def check(result, *args, **kwargs):
+    def check(result, *_args, **_kwargs):
         message, kept = result
         text = re.sub(r"<[^>]+>", "", message)
-        assert "#b00020" in message and words in text and len(text) <= 200 and kept, result
+        assert "#b00020" in message, result
+        assert words in text, result
+        assert len(text) <= 200, result
+        assert kept, result
     return check
 
 
 def feedback_says(status, words):
-    def check(feedback, *args, **kwargs):
-        assert feedback.status == status and words in feedback.text, feedback.text
+    def check(feedback, *_args, **_kwargs):
+        assert feedback.status == status, feedback.text
+        assert words in feedback.text, feedback.text
         assert len(feedback.text) < 3000
     return check
 

@@ -58,8 +58,8 @@ def test_separable_kernels_match_scipy(case, method):
     np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize("method", ("auto", "vectorized", "fft", "separable"))
-@pytest.mark.parametrize("kernel_size", (3, 7, 15))
+@pytest.mark.parametrize("method", ["auto", "vectorized", "fft", "separable"])
+@pytest.mark.parametrize("kernel_size", [3, 7, 15])
 def test_large_images_match_scipy(method, kernel_size):
     rng = np.random.default_rng(kernel_size)
     image = rng.random((200, 150))
@@ -70,8 +70,8 @@ def test_large_images_match_scipy(method, kernel_size):
     np.testing.assert_allclose(conv.convolve2d(image, kernel, method=method), ref, atol=1e-10)
 
 
-@pytest.mark.parametrize("method", ("auto", "naive", "flip", "vectorized", "fft"))
-@pytest.mark.parametrize("correlate", (False, True))
+@pytest.mark.parametrize("method", ["auto", "naive", "flip", "vectorized", "fft"])
+@pytest.mark.parametrize("correlate", [False, True])
 def test_colour_image_is_filtered_channel_by_channel(method, correlate):
     image, kernel = random_case(1, (9, 8, 3), (3, 4))
     operation = conv.correlate2d if correlate else conv.convolve2d
@@ -84,7 +84,7 @@ def test_colour_image_is_filtered_channel_by_channel(method, correlate):
 
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
-@pytest.mark.parametrize("method", ("separable", "vectorized", "fft"))
+@pytest.mark.parametrize("method", ["separable", "vectorized", "fft"])
 def test_colour_and_all_boundaries_with_a_separable_kernel(boundary, method):
     image, _ = random_case(9, (40, 33, 3), (1, 1))
     kernel = np.outer([1.0, 2.0, 1.0, -0.5], [0.5, -1.0, 3.0])  # rank 1, even height
@@ -95,7 +95,7 @@ def test_colour_and_all_boundaries_with_a_separable_kernel(boundary, method):
             np.testing.assert_allclose(ours[:, :, c], ref, atol=1e-10)
 
 
-@pytest.mark.parametrize("size", (1, 2, 5, 11, 13))
+@pytest.mark.parametrize("size", [1, 2, 5, 11, 13])
 def test_blocks_of_rows_cover_tall_and_wide_images(size):
     """The direct strategies work in blocks of rows: check images of many shapes."""
     rng = np.random.default_rng(size)
@@ -134,7 +134,7 @@ def test_correlation_matches_torch_conv2d(h, w, rh, rw, seed, method):
 # ----------------------------------------------------------------------------- properties
 
 
-@pytest.mark.parametrize("method", ("naive", "vectorized", "fft"))
+@pytest.mark.parametrize("method", ["naive", "vectorized", "fft"])
 def test_linearity(method):
     """Homogeneity, additivity and superposition, as the notes state them."""
     x1, kernel = random_case(2, (10, 11), (3, 3))
@@ -171,7 +171,7 @@ def test_associativity_gaussian_is_two_1d_passes():
     np.testing.assert_allclose(left, right, atol=1e-10)
 
 
-@pytest.mark.parametrize("method", ("naive", "flip", "vectorized", "fft", "auto"))
+@pytest.mark.parametrize("method", ["naive", "flip", "vectorized", "fft", "auto"])
 def test_impulse_response_is_the_kernel(method):
     _, kernel = random_case(7, (1, 1), (3, 5))
     image = np.zeros((7, 9))
@@ -213,7 +213,8 @@ def test_separate_kernel_splits_integers_exactly_and_keeps_small_taps():
     assert conv.separate_kernel([[1.0, 1e-9], [1.0, 1e-9 * (1 + 1e-6)]]) is None
     u, v = conv.separate_kernel([[1, 3], [3, 9]])  # integers: integer factors, no 1/9
     np.testing.assert_array_equal(np.outer(u, v), [[1, 3], [3, 9]])
-    assert np.array_equal(u, np.round(u)) and np.array_equal(v, np.round(v))
+    assert np.array_equal(u, np.round(u))
+    assert np.array_equal(v, np.round(v))
     rng = np.random.default_rng(5)
     for _ in range(50):
         column, row = rng.integers(-9, 10, 5), rng.integers(-9, 10, 4)
@@ -279,7 +280,7 @@ def test_choose_method():
 # ----------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("operation", (conv.convolve2d, conv.correlate2d))
+@pytest.mark.parametrize("operation", [conv.convolve2d, conv.correlate2d])
 @pytest.mark.parametrize(("image", "kernel", "error", "words"), [
     (np.zeros(5), np.ones((3, 3)), ValueError, "`image` must be a 2-D or 3-D array"),
     (np.zeros((2, 2, 2, 2)), np.ones((3, 3)), ValueError, "`image` must be a 2-D or 3-D"),
@@ -333,8 +334,8 @@ def test_pad_image_refuses_bad_kernel_shape(shape):
         conv.pad_image(np.zeros((4, 4)), shape)
 
 
-@pytest.mark.parametrize("strategy", (conv.convolve_naive, conv.convolve_flip,
-                                      conv.convolve_vectorized, conv.convolve_fft))
+@pytest.mark.parametrize("strategy", [conv.convolve_naive, conv.convolve_flip,
+                                      conv.convolve_vectorized, conv.convolve_fft])
 def test_strategies_check_their_input(strategy):
     with pytest.raises(ValueError, match="`padded` must be"):
         strategy(np.zeros(5), np.ones((3, 3)))
@@ -350,7 +351,7 @@ def test_strategies_check_their_input(strategy):
 
 @pytest.mark.parametrize("boundary", BOUNDARIES)
 @pytest.mark.parametrize("kernel_shape", [(3, 3), (4, 7), (15, 2), (30, 30)])
-@pytest.mark.parametrize("correlate", (False, True))
+@pytest.mark.parametrize("correlate", [False, True])
 def test_fft_same_mode_interior_and_border_bands(boundary, kernel_shape, correlate):
     """In "same" mode the FFT filters the interior and the border bands separately."""
     image, kernel = random_case(11, (37, 41, 2), kernel_shape)

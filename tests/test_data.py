@@ -20,10 +20,14 @@ from course_lib import preprocessing as P
 
 def test_digits_split_shapes_types_and_range():
     split = D.load_digits_split()
-    assert split.x_train.shape == (1347, 1, 8, 8) and split.x_test.shape == (450, 1, 8, 8)
-    assert split.x_train.dtype == torch.float32 and split.y_train.dtype == torch.int64
-    assert float(split.x_train.min()) == 0.0 and float(split.x_train.max()) == 1.0
-    assert split.train[0] is split.x_train and split.test[1] is split.y_test
+    assert split.x_train.shape == (1347, 1, 8, 8)
+    assert split.x_test.shape == (450, 1, 8, 8)
+    assert split.x_train.dtype == torch.float32
+    assert split.y_train.dtype == torch.int64
+    assert float(split.x_train.min()) == 0.0
+    assert float(split.x_train.max()) == 1.0
+    assert split.train[0] is split.x_train
+    assert split.test[1] is split.y_test
 
 
 def test_digits_split_is_a_partition_of_sklearn_digits():
@@ -35,17 +39,19 @@ def test_digits_split_is_a_partition_of_sklearn_digits():
     np.testing.assert_array_equal(ours_sorted, theirs)
     assert len(split.y_test) == 360
     counts = np.bincount(split.y_test.numpy())
-    assert counts.min() >= 35 and counts.max() <= 37  # stratified: ~10% per class
+    assert counts.min() >= 35
+    assert counts.max() <= 37
 
 
 def test_digits_split_deterministic_and_seed_dependent():
     a, b = D.load_digits_split(seed=1), D.load_digits_split(seed=1)
     c = D.load_digits_split(seed=2)
-    assert torch.equal(a.x_train, b.x_train) and torch.equal(a.y_test, b.y_test)
+    assert torch.equal(a.x_train, b.x_train)
+    assert torch.equal(a.y_test, b.y_test)
     assert not torch.equal(a.y_train, c.y_train)
 
 
-@pytest.mark.parametrize("kwargs, error", [
+@pytest.mark.parametrize(("kwargs", "error"), [
     ({"test_size": 0}, ValueError), ({"test_size": 1.5}, ValueError),
     ({"seed": -1}, ValueError), ({"seed": 1.5}, TypeError),
 ])
@@ -59,16 +65,20 @@ def test_digits_split_bad_arguments(kwargs, error):
 
 def test_shapes_shapes_labels_balance_and_range():
     x, y = D.make_shapes(40, size=24, seed=5)
-    assert x.shape == (40, 1, 24, 24) and x.dtype == torch.float32
-    assert y.dtype == torch.int64 and set(y.tolist()) == {0, 1, 2, 3}
+    assert x.shape == (40, 1, 24, 24)
+    assert x.dtype == torch.float32
+    assert y.dtype == torch.int64
+    assert set(y.tolist()) == {0, 1, 2, 3}
     np.testing.assert_array_equal(np.bincount(y.numpy()), [10, 10, 10, 10])
-    assert float(x.min()) >= 0.0 and float(x.max()) <= 1.0
+    assert float(x.min()) >= 0.0
+    assert float(x.max()) <= 1.0
     assert D.SHAPE_NAMES == ("circle", "square", "triangle", "line")
 
 
 def test_shapes_deterministic_for_seed():
     a, b, c = D.make_shapes(12, seed=7), D.make_shapes(12, seed=7), D.make_shapes(12, seed=8)
-    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    assert torch.equal(a[0], b[0])
+    assert torch.equal(a[1], b[1])
     assert not torch.equal(a[0], c[0])
 
 
@@ -95,7 +105,7 @@ def test_shapes_circles_are_round():
         assert mask.sum() == pytest.approx(np.pi * (height / 2) ** 2, rel=0.15)
 
 
-@pytest.mark.parametrize("kwargs, name", [
+@pytest.mark.parametrize(("kwargs", "name"), [
     ({"n": 0}, "n"), ({"n": 4, "size": 4}, "size"), ({"n": 4, "noise": -0.1}, "noise"),
     ({"n": 10**6, "size": 512}, "n"),  # within each limit, but 262 billion pixels together
 ])
@@ -129,7 +139,7 @@ def test_idx_round_trip_raw_and_gzip(tmp_path, images, compress):
     assert loaded.dtype == np.uint8
 
 
-@pytest.mark.parametrize("dtype, code", [(np.int16, 0x0B), (np.int32, 0x0C),
+@pytest.mark.parametrize(("dtype", "code"), [(np.int16, 0x0B), (np.int32, 0x0C),
                                          (np.float32, 0x0D), (np.float64, 0x0E)])
 def test_idx_big_endian_types(tmp_path, dtype, code):
     values = (np.arange(6).reshape(2, 3) - 2.5).astype(dtype) * 3
@@ -181,7 +191,8 @@ def test_load_mnist_from_a_folder_of_small_idx_files(tmp_path):
     (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(idx_bytes(pictures, 8)))
     (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(labels, 8))  # raw also found
     x, y = D.load_mnist(tmp_path, split="test")
-    assert x.shape == (5, 1, 28, 28) and x.dtype == torch.float32
+    assert x.shape == (5, 1, 28, 28)
+    assert x.dtype == torch.float32
     np.testing.assert_allclose(x[:, 0].numpy() * 255, pictures, atol=1e-4)
     assert y.tolist() == [3, 1, 4, 1, 5]
     with pytest.raises(ValueError, match="`check`"):  # our tiny files are not the real MNIST
@@ -242,7 +253,8 @@ def test_standardizer_keeps_tensor_type():
     split = D.load_digits_split()
     s = P.Standardizer(per="pixel").fit(split.x_train)
     z = s.transform(split.x_test)
-    assert isinstance(z, torch.Tensor) and z.dtype == torch.float32
+    assert isinstance(z, torch.Tensor)
+    assert z.dtype == torch.float32
     assert z.shape == split.x_test.shape
 
 
@@ -288,10 +300,11 @@ def test_pca_projection_matches_sklearn():
 def test_zca_on_images_keeps_their_shape():
     x = D.load_digits_split().x_train
     z = P.PCAWhitener(method="zca", eps=0.1).fit_transform(x)
-    assert isinstance(z, torch.Tensor) and z.shape == x.shape
+    assert isinstance(z, torch.Tensor)
+    assert z.shape == x.shape
 
 
-@pytest.mark.parametrize("call, error, name", [
+@pytest.mark.parametrize(("call", "error", "name"), [
     (lambda: P.Standardizer(per="row"), ValueError, "per"),
     (lambda: P.PCAWhitener(method="svd"), ValueError, "method"),
     (lambda: P.PCAWhitener(method="zca", n_components=2), ValueError, "n_components"),

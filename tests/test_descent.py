@@ -30,7 +30,7 @@ def test_descent_path_reaches_least_squares_solution():
     assert np.all(np.sign(steps[:, 0]) == np.sign(steps[:, 1]))
 
 
-@pytest.mark.parametrize("call, match", [
+@pytest.mark.parametrize(("call", "match"), [
     (lambda: linear_loss_surface(np.ones((3, 3)), np.ones(3), [0.0], [0.0]), r"`x` must have shape \(N, 2\)"),
     (lambda: descent_path(np.ones((3, 2)), np.ones(4), lr=0.1, steps=2), "same number of samples"),
     (lambda: descent_path(np.ones((3, 2)), np.ones(3), lr=0.1, steps=2, w0=[0.0]), "`w0` must have 2"),

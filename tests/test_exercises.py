@@ -70,7 +70,9 @@ def test_each_chapter_has_at_least_four_exercises():
 @pytest.mark.parametrize("ex", ALL, ids=IDS)
 def test_solution_runs_and_passes_its_own_check(ex, capsys):
     feedback = ex.check(solution_answer(ex))
-    assert feedback.passed and bool(feedback) and feedback.status == "correct", feedback.text
+    assert feedback.passed, feedback.text
+    assert bool(feedback), feedback.text
+    assert feedback.status == "correct", feedback.text
     assert capsys.readouterr().out.startswith("Correct: ")
 
 
@@ -78,7 +80,9 @@ def test_solution_runs_and_passes_its_own_check(ex, capsys):
 def test_untouched_starter_is_not_attempted(ex, capsys):
     answer = starter_answer(ex)
     feedback = ex.check(answer)
-    assert feedback.status == "not_attempted" and not feedback and not feedback.attempted
+    assert feedback.status == "not_attempted"
+    assert not feedback
+    assert not feedback.attempted
     assert capsys.readouterr().out.startswith("Not attempted yet: ")
 
 
@@ -92,7 +96,8 @@ def test_starter_cell_names_the_exercise_and_the_answer(ex):
 @pytest.mark.parametrize("ex", ALL, ids=IDS)
 def test_hints_come_one_after_another_then_stay_on_the_last(ex, capsys):
     ex.reset_hints()
-    assert len(ex.hints) >= 2 and all(h.strip() for h in ex.hints)
+    assert len(ex.hints) >= 2
+    assert all(h.strip() for h in ex.hints)
     shown = []
     for _ in range(len(ex.hints) + 1):
         feedback = ex.hint()
@@ -112,7 +117,8 @@ def test_hints_come_one_after_another_then_stay_on_the_last(ex, capsys):
 def test_solution_shows_the_code(ex, capsys):
     feedback = ex.solution()
     assert feedback.status == "solution"
-    assert ex.solution_code.strip() and ex.solution_code.strip() in capsys.readouterr().out
+    assert ex.solution_code.strip()
+    assert ex.solution_code.strip() in capsys.readouterr().out
 
 
 def test_hint_number_is_validated():
@@ -147,10 +153,13 @@ def test_student_code_that_raises_is_reported_not_raised():
 def test_feedback_is_deterministic_and_has_a_coloured_html_form():
     first = ch1.conv2d.evaluate(lambda i, k: correlate2d(i, k, mode="valid"))
     second = ch1.conv2d.evaluate(lambda i, k: correlate2d(i, k, mode="valid"))
-    assert first.text == second.text and first.html == second.html
-    assert "#b00020" in first.html and "Not quite" in first.html
+    assert first.text == second.text
+    assert first.html == second.html
+    assert "#b00020" in first.html
+    assert "Not quite" in first.html
     ok = ch1.predict_pixel.evaluate(18)
-    assert "#1b7f3b" in ok.html and ">Correct<" in ok.html
+    assert "#1b7f3b" in ok.html
+    assert ">Correct<" in ok.html
     assert "&lt;" in Feedback("incorrect", "a < b").html  # escaped
 
 
@@ -232,7 +241,7 @@ def test_gaussian_kernel_catches_common_mistakes():
     assert_fails(ch1.gaussian_kernel, unnormalised, "not normalised", "sum to 1")
     assert_fails(ch1.gaussian_kernel, one_dimensional, "expected shape (7, 7), got (7,)",
                  "np.outer")
-    assert_fails(ch1.gaussian_kernel, lambda s, n: np.ones((n + 1, n + 1)) / (n + 1) ** 2,
+    assert_fails(ch1.gaussian_kernel, lambda _s, n: np.ones((n + 1, n + 1)) / (n + 1) ** 2,
                  "expected shape (7, 7), got (8, 8)")
     assert_fails(ch1.gaussian_kernel, not_centred, "not symmetric")
     assert_fails(ch1.gaussian_kernel, sigma_not_squared, "2 * sigma instead of 2 * sigma**2")
@@ -270,7 +279,8 @@ def test_predict_pixel_expected_value_is_the_scipy_convolution():
     assert convolve2d(ch1.NOTES_IMAGE, ch1.NOTES_KERNEL, mode="valid")[0, 0] == 18
     assert correlate2d(ch1.NOTES_IMAGE, ch1.NOTES_KERNEL, mode="valid")[0, 0] == -18
     assert ch1.notes_centre_value() == 18
-    assert ch1.predict_pixel.evaluate(np.int64(18)) and ch1.predict_pixel.evaluate(18.0)
+    assert ch1.predict_pixel.evaluate(np.int64(18))
+    assert ch1.predict_pixel.evaluate(18.0)
 
 
 def test_predict_pixel_catches_the_correlation_and_other_guesses():
@@ -297,7 +307,7 @@ def test_output_size_reference_matches_torch(n, k, p, s):
 def test_output_size_catches_missing_plus_one_and_missing_padding():
     assert_fails(ch2.output_size, lambda n, k, p, s: (n + 2 * p - k) // s, "forgot the +1")
     assert_fails(ch2.output_size, lambda n, k, p, s: (n + p - k) // s + 1, "both")
-    assert_fails(ch2.output_size, lambda n, k, p, s: (n - k) // s + 1, "left out the padding")
+    assert_fails(ch2.output_size, lambda n, k, _p, s: (n - k) // s + 1, "left out the padding")
     assert_fails(ch2.output_size, lambda n, k, p, s: math.ceil((n + 2 * p - k) / s) + 1,
                  "rounded up")
     assert_fails(ch2.output_size, lambda n, k, p, s: (n + 2 * p - k) / s + 1,
@@ -314,10 +324,10 @@ def test_conv_params_reference_matches_torch(args):
 
 
 def test_conv_params_catches_forgotten_bias_and_forgotten_in_channels():
-    assert_fails(ch2.conv_params, lambda i, o, k, bias=True: o * i * k * k, "forgot the biases")
-    assert_fails(ch2.conv_params, lambda i, o, k, bias=True: o * (k * k + 1) if bias else o * k * k,
+    assert_fails(ch2.conv_params, lambda i, o, k, **_bias: o * i * k * k, "forgot the biases")
+    assert_fails(ch2.conv_params, lambda _i, o, k, bias=True: o * (k * k + 1) if bias else o * k * k,
                  "forgot the input channels")
-    assert_fails(ch2.conv_params, lambda i, o, k, bias=True: o * i * k * k + o,
+    assert_fails(ch2.conv_params, lambda i, o, k, **_bias: o * i * k * k + o,
                  "with bias=False there are no biases")
     assert_fails(ch2.conv_params, lambda i, o, k: o * i * k * k + o, "TypeError", "bias")
 
@@ -456,7 +466,8 @@ def test_learning_rate_accepts_a_good_rate_and_reports_the_accuracy():
     state = torch.random.get_rng_state()
     feedback = ch3.learning_rate.evaluate(0.01)
     assert feedback, feedback.text
-    assert "test accuracy" in feedback.text and "%" in feedback.message
+    assert "test accuracy" in feedback.text
+    assert "%" in feedback.message
     assert torch.equal(state, torch.random.get_rng_state())  # the student's RNG is untouched
 
 
@@ -490,7 +501,8 @@ def test_learning_rate_accuracy_is_that_of_an_independent_training_run():
             optimiser.step()
     with torch.no_grad():
         plain = (model(split.x_test).argmax(1) == split.y_test).float().mean().item()
-    assert accuracy >= ch3.LR_TARGET and plain >= ch3.LR_TARGET
+    assert accuracy >= ch3.LR_TARGET
+    assert plain >= ch3.LR_TARGET
     assert abs(accuracy - plain) < 0.08
 
 

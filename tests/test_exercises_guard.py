@@ -20,12 +20,12 @@ def short_limit(monkeypatch):
     return 0.5
 
 
-def endless(image, kernel):
+def endless(_image, _kernel):
     while True:
         pass
 
 
-def endless_and_stubborn(image, kernel):  # catches Exception, not the check's stop signal
+def endless_and_stubborn(_image, _kernel):  # catches Exception, not the check's stop signal
     while True:
         try:
             time.sleep(0.05)
@@ -35,7 +35,7 @@ def endless_and_stubborn(image, kernel):  # catches Exception, not the check's s
 
 def test_an_endless_loop_is_stopped_with_a_lesson(short_limit):
     for answer in (endless, endless_and_stubborn,
-                   lambda i, k: exec("while True: pass"), lambda i, k: time.sleep(60)):
+                   lambda _i, _k: exec("while True: pass"), lambda _i, _k: time.sleep(60)):
         start = time.monotonic()
         feedback = ch1.conv2d.evaluate(answer)
         assert time.monotonic() - start < short_limit + 2
@@ -51,11 +51,13 @@ def test_the_time_limit_also_works_outside_the_main_thread(short_limit):
     start = time.monotonic()
     worker.start()
     worker.join(timeout=30)
-    assert not worker.is_alive() and time.monotonic() - start < short_limit + 3
+    assert not worker.is_alive()
+    assert time.monotonic() - start < short_limit + 3
     assert "did not finish within 0.5 seconds" in results[0].message
 
 
-def test_the_alarm_is_put_back_as_it_was(short_limit):
+@pytest.mark.usefixtures("short_limit")
+def test_the_alarm_is_put_back_as_it_was():
     import signal
 
     if not hasattr(signal, "setitimer"):
@@ -84,22 +86,25 @@ def test_printed_output_is_captured_not_sent_to_the_cell(capsys):
 
     feedback = ch1.conv2d.evaluate(chatty)
     out = capsys.readouterr()
-    assert out.out == "" and out.err == ""
+    assert out.out == ""
+    assert out.err == ""
     assert feedback.passed
     printed = dict(feedback.details)["printed"]
-    assert printed.startswith("hello hello") and "more characters not shown" in printed
+    assert printed.startswith("hello hello")
+    assert "more characters not shown" in printed
     assert len(feedback.text) < 2_000
 
 
 @pytest.mark.parametrize("stop", [lambda: sys.exit(3), lambda: exit(), SystemExit])
 def test_system_exit_is_reported_not_raised(stop):
-    def quitter(image, kernel):
+    def quitter(_image, _kernel):
         if isinstance(stop, type):
             raise stop
         stop()
 
     feedback = ch1.conv2d.evaluate(quitter)
-    assert feedback.status == "incorrect" and "called exit() or sys.exit()" in feedback.message
+    assert feedback.status == "incorrect"
+    assert "called exit() or sys.exit()" in feedback.message
 
 
 def test_none_only_on_a_hidden_case_is_a_failure_not_not_attempted():
@@ -110,7 +115,8 @@ def test_none_only_on_a_hidden_case_is_a_failure_not_not_attempted():
         return None if len(calls) == 1 else correlate_valid(image, kernel)
 
     feedback = ch1.conv2d.evaluate(first_none)
-    assert feedback.status == "incorrect" and "returned None for this input" in feedback.message
+    assert feedback.status == "incorrect"
+    assert "returned None for this input" in feedback.message
 
     def stub(image, kernel):
         ...
@@ -124,9 +130,9 @@ def test_numbers_that_differ_show_enough_digits_to_differ():
         "expected 0.1, got 0.10000000000000002.")  # one unit in the last place
     assert compare_numbers(1e20, 1.0000001e20) == "expected 1e+20, got 1.0000001e+20."
     assert compare_numbers(0.0625, 0.125) == "expected 0.0625, got 0.125."
-    check = FunctionCheck(lambda x: 0.25, lambda: [Case((1,))], arg_names=("x",),
+    check = FunctionCheck(lambda _x: 0.25, lambda: [Case((1,))], arg_names=("x",),
                           compare=compare_numbers)
-    feedback = check(lambda x: 0.25 + 1e-7, name="f")
+    feedback = check(lambda _x: 0.25 + 1e-7, name="f")
     assert "expected 0.25, got 0.2500001" in feedback.text
 
 
@@ -137,13 +143,14 @@ def test_an_array_of_the_wrong_dtype_is_named(dtype):
     assert problem == (f"expected an array of real numbers of shape (3, 3), got an array of "
                        f"shape (3, 3) and dtype {np.dtype(dtype)} (not real numbers).")
     assert describe_type(wrong).endswith("(not real numbers)")
-    feedback = ch1.conv2d.evaluate(lambda i, k: wrong)
+    feedback = ch1.conv2d.evaluate(lambda _i, _k: wrong)
     assert f"dtype {np.dtype(dtype)}" in feedback.text
 
 
 def test_an_absurd_learning_rate_gets_a_lesson_not_a_torch_error():
     feedback = ch3.learning_rate.evaluate(4e37)
-    assert feedback.status == "incorrect" and "far too large" in feedback.message
+    assert feedback.status == "incorrect"
+    assert "far too large" in feedback.message
 
 
 @pytest.mark.slow
@@ -167,5 +174,6 @@ def test_the_time_limit_stops_an_endless_loop_in_a_jupyter_kernel():
     outputs = notebook.cells[0].outputs
     text = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
                    for o in outputs)
-    assert "did not finish within 1 seconds" in text and "the cell went on" in text
+    assert "did not finish within 1 seconds" in text
+    assert "the cell went on" in text
     assert not any(o.output_type == "error" for o in outputs)

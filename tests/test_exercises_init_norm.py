@@ -16,7 +16,8 @@ from course_lib.exercises import _ch3_beyond, ch3
 
 def assert_fails(ex, answer, *fragments: str):
     feedback = ex.evaluate(answer)
-    assert feedback.status == "incorrect" and not feedback, feedback.text
+    assert feedback.status == "incorrect", feedback.text
+    assert not feedback, feedback.text
     for fragment in fragments:
         assert fragment in feedback.text, feedback.text
     return feedback
@@ -25,7 +26,7 @@ def assert_fails(ex, answer, *fragments: str):
 # --------------------------------------------------------------------------- he_std
 
 
-@pytest.mark.parametrize("in_channels, kernel_size", [(3, 3), (64, 1), (16, 5)])
+@pytest.mark.parametrize(("in_channels", "kernel_size"), [(3, 3), (64, 1), (16, 5)])
 def test_he_std_reference_is_what_pytorch_draws(in_channels, kernel_size):
     weight = torch.empty(2000, in_channels, kernel_size, kernel_size, dtype=torch.float64)
     torch.manual_seed(0)
@@ -36,10 +37,10 @@ def test_he_std_reference_is_what_pytorch_draws(in_channels, kernel_size):
 
 def test_he_std_catches_variance_fan_in_and_missing_factor_two():
     assert_fails(ch3.he_std, lambda c, k: 2 / (c * k * k), "that is the variance")
-    assert_fails(ch3.he_std, lambda c, k: math.sqrt(2 / c), "fan-in of a convolution")
+    assert_fails(ch3.he_std, lambda c, _k: math.sqrt(2 / c), "fan-in of a convolution")
     assert_fails(ch3.he_std, lambda c, k: (c * k * k) ** -0.5, "Xavier/LeCun", "doubles")
     assert_fails(ch3.he_std, lambda c, k: math.sqrt(2 / (c * k)), "k * k weights")
-    assert_fails(ch3.he_std, lambda c, k: 0.1, "expected")  # no lesson fits: the numbers
+    assert_fails(ch3.he_std, lambda _c, _k: 0.1, "expected")  # no lesson fits: the numbers
 
 
 def test_he_std_accepts_a_numpy_or_torch_answer():
@@ -97,7 +98,7 @@ def test_batch_norm_catches_gamma_and_beta_mistakes():
         return (x - x.mean(axis=(0, 2, 3), keepdims=True)) / np.sqrt(
             x.var(axis=(0, 2, 3), keepdims=True) + 1e-5)
 
-    assert_fails(ch3.batch_norm, lambda x, g, b: standardised(x), "forgot the learned scale")
+    assert_fails(ch3.batch_norm, lambda x, _g, _b: standardised(x), "forgot the learned scale")
     assert_fails(ch3.batch_norm, lambda x, g, b: b.reshape(1, -1, 1, 1) * standardised(x)
                  + g.reshape(1, -1, 1, 1), "swapped")
 
@@ -126,5 +127,5 @@ def test_maxout_reference_is_the_library_and_torch():
 def test_maxout_catches_interleaved_groups_min_and_relu():
     assert_fails(ch3.maxout, lambda z, k: z.reshape(len(z), k, -1).max(axis=1), "consecutive")
     assert_fails(ch3.maxout, lambda z, k: z.reshape(len(z), -1, k).min(axis=2), "minimum")
-    assert_fails(ch3.maxout, lambda z, k: z.max(axis=1), "one maximum per example")
-    assert_fails(ch3.maxout, lambda z, k: np.maximum(z, 0), "that is ReLU")
+    assert_fails(ch3.maxout, lambda z, _k: z.max(axis=1), "one maximum per example")
+    assert_fails(ch3.maxout, lambda z, _k: np.maximum(z, 0), "that is ReLU")

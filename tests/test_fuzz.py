@@ -252,7 +252,7 @@ def correlate_like_scipy(result, image, kernel, **options):
     same_as_scipy(result, image, kernel, flip=True, **options)
 
 
-def outer_or_none(result, kernel, **options):
+def outer_or_none(result, kernel, **_options):
     kernel = np.asarray(kernel, float)
     if result is None:
         singular = np.linalg.svd(kernel, compute_uv=False)
@@ -281,7 +281,7 @@ def median_like_windows(result, image, size=3, *, boundary="symm"):
     np.testing.assert_array_equal(result, np.median(windows, axis=(-2, -1)))
 
 
-def finite(result, *args, **kwargs):
+def finite(result, *_args, **_kwargs):
     values = result if isinstance(result, tuple) else (result,)
     for value in values:
         if isinstance(value, np.ndarray) and value.dtype.kind == "f":
@@ -615,7 +615,7 @@ def drive(app_name, actions):
         return messages
 
 
-def short_messages(messages, *args, **kwargs):
+def short_messages(messages, *_args, **_kwargs):
     import html
 
     for message in messages:

@@ -11,11 +11,14 @@ def test_history_table_and_plot():
     h.append(EpochRecord(2, 0.5, 0.75, None, None, 0.25))
     text = h.table(times=False)
     assert text.splitlines()[0].split() == ["epoch", "train", "loss", "train", "acc"]
-    assert "1.2346" in text and "75.00%" in text and "seconds" not in text
+    assert "1.2346" in text
+    assert "75.00%" in text
+    assert "seconds" not in text
     assert "0.25" in repr(h)
     assert repr(History()) == "History(no epochs yet)"
     fig = plot_history({"a": h, "b": h})
-    assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2
+    assert len(fig.axes) == 2
+    assert len(fig.axes[0].lines) == 2
     assert History.from_dict(h.to_dict()) == h
 
 
@@ -23,8 +26,10 @@ def test_history_with_a_test_split_and_an_interruption():
     h = History([EpochRecord(1, 0.9, 0.7, 0.8, 0.75, 1.2)], [1.0, 0.8], interrupted=True)
     text = h.table()
     assert text.splitlines()[0].split()[-3:] == ["test", "acc", "seconds"]
-    assert "75.00%" in text and text.endswith("(interrupted after 1 finished epochs)")
-    assert History.from_dict(h.to_dict()) == h and h.has_test
+    assert "75.00%" in text
+    assert text.endswith("(interrupted after 1 finished epochs)")
+    assert History.from_dict(h.to_dict()) == h
+    assert h.has_test
 
 
 def test_plot_history_refuses_what_is_not_a_history():

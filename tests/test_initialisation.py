@@ -73,7 +73,8 @@ def test_initialise_schemes():
     I.initialise(net, "zeros")
     assert all(torch.count_nonzero(p) == 0 for p in net.parameters())
     I.initialise(net, "constant")
-    assert torch.all(net[0].weight == I.CONSTANT) and torch.all(net[3].bias == 0)
+    assert torch.all(net[0].weight == I.CONSTANT)
+    assert torch.all(net[3].bias == 0)
     wide = I.initialise(nn.Linear(1000, 1000), "small", seed=0)
     assert float(wide.weight.detach().std()) == pytest.approx(I.SMALL_STD, rel=0.01)
     he = I.initialise(nn.Linear(500, 2000), "he", seed=0)
@@ -114,7 +115,8 @@ def test_activation_statistics_are_those_of_a_hand_run_forward_pass():
             np.testing.assert_allclose(stats.outputs[k], h.numpy(), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(stats.std[-1], h.numpy().std(), rtol=1e-12)
     np.testing.assert_allclose(stats.spread[-1], h.numpy().std(axis=0).mean(), rtol=1e-12)
-    assert "tanh" in repr(stats) and "4 layers" in repr(stats)
+    assert "tanh" in repr(stats)
+    assert "4 layers" in repr(stats)
 
 
 def test_statistics_through_depth_tell_the_schemes_apart():
@@ -122,7 +124,8 @@ def test_statistics_through_depth_tell_the_schemes_apart():
         s = I.activation_statistics(activation, init=init, depth=10, width=128, batch=128)
         return s.spread[-1] / s.spread[0]
 
-    assert ratio("tanh", "small") < 1e-5 and ratio("relu", "small") < 1e-5
+    assert ratio("tanh", "small") < 1e-5
+    assert ratio("relu", "small") < 1e-5
     assert 0.1 < ratio("tanh", "xavier") < 1
     assert 0.1 < ratio("relu", "he") < 2
     assert ratio("relu", "xavier") < ratio("relu", "he") / 5  # without the factor 2, ReLU halves
@@ -141,7 +144,7 @@ def test_layer_gradient_norms_accepts_every_scheme():
     assert small[0] < xavier[0] / 100
 
 
-@pytest.mark.parametrize("call, error, words", [
+@pytest.mark.parametrize(("call", "error", "words"), [
     (lambda: I.fans((5,)), ValueError, "`shape`"),
     (lambda: I.fans(3), TypeError, "`shape`"),
     (lambda: I.fans((3.5, 2)), TypeError, "`shape`"),

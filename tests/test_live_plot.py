@@ -44,14 +44,16 @@ def test_live_plot_redraws_from_a_history():
     plot = LivePlot()
     empty = bytes(plot.image.value)
     plot.update(one_epoch())
-    assert plot.updates == 1 and bytes(plot.image.value).startswith(PNG)
+    assert plot.updates == 1
+    assert bytes(plot.image.value).startswith(PNG)
     assert bytes(plot.image.value) != empty
 
 
 def test_display_redraws_within_an_epoch_at_most_every_interval():
     plot = LivePlot()
     shown = TrainingDisplay(progress=False, live_plot=plot, total=10, interval=3600.0)
-    assert shown.bar is None and shown.plot is plot
+    assert shown.bar is None
+    assert shown.plot is plot
     history = one_epoch()
     for _ in range(5):
         shown.step(history)
@@ -83,7 +85,8 @@ def test_display_without_bar_or_plot_does_nothing_and_refuses_bad_plots():
     shown.end_epoch(history, history[-1])
     shown.close()
     shown.finish(history)
-    assert shown.bar is None and shown.plot is None
+    assert shown.bar is None
+    assert shown.plot is None
     with pytest.raises(TypeError, match="`live_plot` must be True, False or a LivePlot"):
         TrainingDisplay(progress=False, live_plot="yes", total=10)
 
@@ -97,4 +100,6 @@ def test_text_progress_bar_counts_steps_and_names_the_epoch(capsys):
     shown.end_epoch(history, history[-1])
     shown.close()
     err = capsys.readouterr().err
-    assert "epoch 1/1" in err and "3/3" in err and "acc=75.0%" in err
+    assert "epoch 1/1" in err
+    assert "3/3" in err
+    assert "acc=75.0%" in err

@@ -79,7 +79,8 @@ def test_with_batch_norm_on_the_tiny_cnn():
     assert not any(isinstance(m, nn.BatchNorm2d) for m in model.modules())  # unchanged
     for conv, copied in zip(convs, (m for m in bn.modules() if isinstance(m, nn.Conv2d)),
                             strict=True):
-        assert torch.equal(conv.weight, copied.weight) and conv.weight is not copied.weight
+        assert torch.equal(conv.weight, copied.weight)
+        assert conv.weight is not copied.weight
     layers = [type(m).__name__ for m in bn.features]
     assert layers[:4] == ["Conv2d", "BatchNorm2d", "Sigmoid", "MaxPool2d"]
     x = torch.randn(4, 1, 8, 8)
@@ -101,7 +102,8 @@ def test_set_batch_norm_statistics_gives_the_data_set_statistics():
     bn.eval()
     momentum = bn.features[1].momentum
     N.set_batch_norm_statistics(bn, x)
-    assert not bn.training and bn.features[1].momentum == momentum
+    assert not bn.training
+    assert bn.features[1].momentum == momentum
     with torch.no_grad():
         z = bn.features[0](x)  # (50, 16, 8, 8) the first batch norm's input
     np.testing.assert_allclose(bn.features[1].running_mean.numpy(),
@@ -111,7 +113,7 @@ def test_set_batch_norm_statistics_gives_the_data_set_statistics():
     assert torch.all(bn.features[1].weight == 1)  # gamma untouched
 
 
-@pytest.mark.parametrize("call, error, words", [
+@pytest.mark.parametrize(("call", "error", "words"), [
     (lambda: N.batch_norm(np.ones(4), [1.0], [0.0]), ValueError, "`x` must be a 2-D"),
     (lambda: N.batch_norm(np.ones((1, 3)), np.ones(3), np.zeros(3)), ValueError, "at least 2"),
     (lambda: N.batch_norm(np.ones((4, 3)), np.ones(2), np.zeros(3)), ValueError, "`gamma`"),

@@ -33,7 +33,7 @@ def test_encode_png_on_a_photo_and_a_strided_view():
     assert np.array_equal(decode(encode_png(view)), view)
 
 
-@pytest.mark.parametrize("bad, error, words", [
+@pytest.mark.parametrize(("bad", "error", "words"), [
     (np.zeros((4, 4)), TypeError, "uint8"),
     ([[1, 2]], TypeError, "uint8"),
     (np.zeros((4, 4, 2), np.uint8), ValueError, "(H, W, 3)"),

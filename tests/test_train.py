@@ -36,14 +36,16 @@ def test_history_has_one_record_per_epoch_and_consistent_numbers(digits):
     train, test = digits
     model = fresh_model()
     history = fit(model, train, test=test, epochs=3, lr=1e-2, progress=False)
-    assert [r.epoch for r in history] == [1, 2, 3] and not history.interrupted
+    assert [r.epoch for r in history] == [1, 2, 3]
+    assert not history.interrupted
     assert len(history.step_losses) == 3 * 4  # 256 samples / 64 per batch
     # the epoch's train loss is the sample-weighted mean of its step losses (equal batches here)
     assert history[0].train_loss == pytest.approx(np.mean(history.step_losses[:4]), rel=1e-12)
     assert history.train_loss[-1] < history.train_loss[0]
     # the test numbers are exactly what evaluate() reports for the final model
     loss, acc = evaluate(model, test)
-    assert history[-1].test_loss == pytest.approx(loss, rel=1e-6) and history[-1].test_acc == acc
+    assert history[-1].test_loss == pytest.approx(loss, rel=1e-6)
+    assert history[-1].test_acc == acc
     assert all(r.seconds > 0 for r in history)
 
 
@@ -53,10 +55,12 @@ def test_train_accuracy_counts_correct_predictions_of_the_steps(digits):
     # with one batch per epoch, the train accuracy is that of the initial model on all data
     _, acc = evaluate(fresh_model(), train)
     assert history[0].train_acc == acc
-    assert history[0].test_loss is None and not history.has_test
+    assert history[0].test_loss is None
+    assert not history.has_test
 
 
-def test_learns_the_digits(digits):
+@pytest.mark.usefixtures("digits")
+def test_learns_the_digits():
     split = load_digits_split()
     history = fit(fresh_model(), split.train, test=split.test, epochs=4, lr=1e-2,
                   progress=False)
@@ -90,7 +94,8 @@ def test_checkpoint_round_trip_and_resume_equals_unbroken_run(digits, tmp_path):
 
     restored = fresh_model(seed=5)
     history = load_checkpoint(path, restored)  # weights_only=True inside
-    assert history.test_acc == unbroken.test_acc and len(history) == 4
+    assert history.test_acc == unbroken.test_acc
+    assert len(history) == 4
     assert all(torch.equal(p, q) for p, q in zip(restored.parameters(),
                                                   unbroken_model.parameters(), strict=True))
 
@@ -136,7 +141,8 @@ def test_numpy_float64_inputs_and_int32_labels_are_converted(digits):
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
     history = fit(model, (x.numpy().astype(np.float64), y.numpy().astype(np.int32)), epochs=2,
                   lr=0.05, progress=False, test=(x.numpy().astype(np.float64), y.numpy()))
-    assert len(history) == 2 and history.test_acc[-1] > 0.5
+    assert len(history) == 2
+    assert history.test_acc[-1] > 0.5
 
 
 class Explode(nn.Module):
@@ -157,7 +163,8 @@ def test_keyboard_interrupt_keeps_model_and_finished_epochs(digits, capsys):
     train, _ = digits
     model = Explode(k=10)  # 4 steps per epoch: interrupted at epoch 3, step 2
     history = fit(model, train, epochs=5, lr=1e-2, progress=False)
-    assert history.interrupted and len(history) == 2
+    assert history.interrupted
+    assert len(history) == 2
     assert len(history.step_losses) == 9
     out = capsys.readouterr().out
     assert "interrupted in epoch 3, after 1 of its 4 steps" in out
@@ -174,10 +181,13 @@ def test_interrupt_from_callback_and_continue_training(digits, capsys):
 
     trainer = Trainer(fresh_model(), TrainConfig(epochs=3, lr=1e-2))
     history = trainer.fit(train, progress=False, callback=stop_at_step_6)
-    assert history.interrupted and len(history) == 1 and len(history.step_losses) == 6
+    assert history.interrupted
+    assert len(history) == 1
+    assert len(history.step_losses) == 6
     assert "interrupted in epoch 2, after 2 of its 4 steps" in capsys.readouterr().out
     history = trainer.fit(train, progress=False)  # carries on to 3 epochs
-    assert not history.interrupted and [r.epoch for r in history] == [1, 2, 3]
+    assert not history.interrupted
+    assert [r.epoch for r in history] == [1, 2, 3]
 
 
 def test_callback_sees_every_step(digits):
@@ -192,7 +202,8 @@ def test_progress_bar_runs_outside_a_notebook(digits, capsys):
     train, _ = digits
     fit(fresh_model(), train, epochs=1, lr=1e-2, progress=True)
     err = capsys.readouterr().err
-    assert "epoch 1/1" in err and "4/4" in err
+    assert "epoch 1/1" in err
+    assert "4/4" in err
 
 
 def test_live_plot_is_updated_and_carries_its_css_class(digits):
@@ -204,7 +215,7 @@ def test_live_plot_is_updated_and_carries_its_css_class(digits):
     assert "course-train-plot" in css_classes(plot.image)
 
 
-@pytest.mark.parametrize("kwargs, error, name", [
+@pytest.mark.parametrize(("kwargs", "error", "name"), [
     ({"epochs": 0}, ValueError, "epochs"),
     ({"lr": -1.0}, ValueError, "lr"),
     ({"lr": float("nan")}, ValueError, "lr"),
@@ -223,7 +234,7 @@ def test_bad_settings(digits, kwargs, error, name):
         fit(fresh_model(), train, **settings)
 
 
-@pytest.mark.parametrize("train, match", [
+@pytest.mark.parametrize(("train", "match"), [
     ((torch.zeros(4, 64),), "pair"),
     ((torch.zeros(4, 64, dtype=torch.int64), torch.zeros(4, dtype=torch.int64)), "float"),
     ((torch.zeros(4, 64), torch.zeros(4)), "int64"),
@@ -270,14 +281,18 @@ def test_stop_event_stops_after_the_step_it_was_set_in(digits, capsys):
 
     trainer = Trainer(fresh_model(), TrainConfig(epochs=4, lr=1e-2))
     history = trainer.fit(train, progress=False, callback=press_stop, stop=stop)
-    assert history.interrupted and len(history) == 1
-    assert seen[-1] == (2, 3) and len(history.step_losses) == 4 + 3
+    assert history.interrupted
+    assert len(history) == 1
+    assert seen[-1] == (2, 3)
+    assert len(history.step_losses) == 4 + 3
     out = capsys.readouterr().out
-    assert "stopped in epoch 2, after 3 of its 4 steps" in out and "1 finished epochs" in out
+    assert "stopped in epoch 2, after 3 of its 4 steps" in out
+    assert "1 finished epochs" in out
     # with the event cleared, training carries on: epoch 2 again (from the weights it reached)
     stop.clear()
     history = trainer.fit(train, progress=False, stop=stop)
-    assert not history.interrupted and [r.epoch for r in history] == [1, 2, 3, 4]
+    assert not history.interrupted
+    assert [r.epoch for r in history] == [1, 2, 3, 4]
     assert len(history.step_losses) == 4 + 3 + 3 * 4
 
 
@@ -289,7 +304,9 @@ def test_a_stop_event_set_beforehand_stops_before_the_first_step(digits):
     before = [p.detach().clone() for p in model.parameters()]
     history = fit(model, train, epochs=2, lr=1e-2, progress=False, quiet=True, stop=stop)
     # one step runs before the first check: the event is checked after every step
-    assert history.interrupted and len(history) == 0 and len(history.step_losses) == 1
+    assert history.interrupted
+    assert len(history) == 0
+    assert len(history.step_losses) == 1
     assert any(not torch.equal(p, q) for p, q in zip(model.parameters(), before, strict=True))
 
 
@@ -297,8 +314,9 @@ def test_quiet_stop_prints_nothing(digits, capsys):
     train, _ = digits
     stop = threading.Event()
     history = fit(fresh_model(), train, epochs=2, lr=1e-2, progress=False, quiet=True, stop=stop,
-                  callback=lambda info: stop.set())
-    assert history.interrupted and capsys.readouterr().out == ""
+                  callback=lambda _info: stop.set())
+    assert history.interrupted
+    assert capsys.readouterr().out == ""
 
 
 def test_stop_must_be_an_event(digits):
@@ -312,7 +330,8 @@ def test_training_numbers_do_not_depend_on_the_stop_event(digits):
     plain = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, progress=False)
     watched = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, progress=False,
                   stop=threading.Event())
-    assert plain.step_losses == watched.step_losses and plain.test_acc == watched.test_acc
+    assert plain.step_losses == watched.step_losses
+    assert plain.test_acc == watched.test_acc
 
 
 # --- one source of truth for the settings --------------------------------------------------
@@ -327,11 +346,13 @@ def test_fit_takes_a_config_and_keyword_overrides(digits):
     assert from_config.step_losses == from_keywords.step_losses
     assert len(from_config.step_losses) == 2  # 256 samples / 128 per step
     overridden = fit(fresh_model(), train, config, batch_size=64, epochs=2, progress=False)
-    assert len(overridden) == 2 and len(overridden.step_losses) == 8
-    assert config.batch_size == 128 and config.epochs == 1  # the caller's config is untouched
+    assert len(overridden) == 2
+    assert len(overridden.step_losses) == 8
+    assert config.batch_size == 128
+    assert config.epochs == 1
 
 
-@pytest.mark.parametrize("call, error, match", [
+@pytest.mark.parametrize(("call", "error", "match"), [
     (lambda m, d: fit(m, d, epoch=3, lr=0.1), TypeError, r"`epoch` is not a training setting.*epochs, lr"),
     (lambda m, d: fit(m, d, lr=0.1), TypeError, r"fit needs `epochs`"),
     (lambda m, d: fit(m, d), TypeError, r"fit needs `epochs` and `lr`"),

@@ -22,7 +22,8 @@ def test_moving_x_updates_numbers_and_picture():
     app.x.value = 10.0
     assert f"{A.sigmoid(10.0):.6g}" in app.table.value  # 0.999955, not the notes' ~0
     assert f"{A.sigmoid_grad(10.0):.6g}" in app.table.value  # 4.53958e-05, not 0
-    assert app.plot.value != before and app.plot.value[:8] == PNG
+    assert app.plot.value != before
+    assert app.plot.value[:8] == PNG
 
 
 def test_depth_shows_gradient_of_the_chain():
@@ -37,7 +38,8 @@ def test_depth_shows_gradient_of_the_chain():
 def test_selecting_functions_changes_the_table():
     app = activation_explorer()
     app.functions.value = ("gelu", "elu")
-    assert "GELU" in app.table.value and "ELU" in app.table.value
+    assert "GELU" in app.table.value
+    assert "ELU" in app.table.value
     assert "sigmoid" not in app.table.value
 
 
@@ -46,7 +48,8 @@ def test_empty_selection_shows_message_and_keeps_picture():
     picture, table = app.plot.value, app.table.value
     app.functions.value = ()
     assert "Pick at least one function" in app.message.value
-    assert app.plot.value == picture and app.table.value == table
+    assert app.plot.value == picture
+    assert app.table.value == table
     app.functions.value = ("tanh",)
     assert app.message.value == ""
 
@@ -55,7 +58,8 @@ def test_empty_selection_shows_message_and_keeps_picture():
 def test_rows_match_the_library(name):
     (row,) = explorer_rows([name], -1.5, 3)
     act = A.get_activation(name)
-    assert row["value"] == act.function(-1.5) and row["grad"] == act.derivative(-1.5)
+    assert row["value"] == act.function(-1.5)
+    assert row["grad"] == act.derivative(-1.5)
     assert np.isclose(row["chain_grad"], A.chain_gradient(name, -1.5, depth=3)[1][-1])
 
 

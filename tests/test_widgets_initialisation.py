@@ -29,7 +29,8 @@ def test_changing_the_initialisation_changes_the_picture_and_the_verdict():
     before = app.plot.value
     assert "keeps its size" in app.message.value
     app.init.value = "small"
-    assert app.plot.value != before and app.plot.value[:8] == PNG
+    assert app.plot.value != before
+    assert app.plot.value[:8] == PNG
     assert "vanishes" in app.message.value
     assert f"{app.stats.spread[-1]:.3g} after layer 10" in app.message.value
     app.init.value = "xavier"
@@ -39,7 +40,8 @@ def test_changing_the_initialisation_changes_the_picture_and_the_verdict():
 def test_depth_and_gain_sliders():
     app = depth_explorer(activation="tanh", init="he", depth=10)
     app.depth.value = 25
-    assert app.stats.depth == 25 and "after layer 25" in app.message.value
+    assert app.stats.depth == 25
+    assert "after layer 25" in app.message.value
     app.activation.value = "relu"
     app.depth.value = 10
     app.gain.value = 4.0
@@ -50,7 +52,8 @@ def test_depth_and_gain_sliders():
 def test_summary_sentences():
     small = activation_statistics("sigmoid", init="he", depth=10, width=32, batch=32)
     text, kind = depth_summary(small)
-    assert kind == "info" and text.startswith("The signal vanishes")
+    assert kind == "info"
+    assert text.startswith("The signal vanishes")
     ok = activation_statistics("tanh", init="he", depth=3, width=32, batch=32)
     assert depth_summary(ok)[1] == "ok"
 
@@ -59,13 +62,14 @@ def test_error_is_shown_in_place_and_the_last_picture_kept(monkeypatch):
     app = depth_explorer()
     picture, stats = app.plot.value, app.stats
 
-    def broken(*args, **kwargs):
+    def broken(*_args, **_kwargs):
         raise ValueError("`depth` must be at most 200; got 500.")
 
     monkeypatch.setattr(W, "activation_statistics", broken)
     app.depth.value = 20
     assert "`depth` must be at most 200" in app.message.value
-    assert app.plot.value == picture and app.stats is stats
+    assert app.plot.value == picture
+    assert app.stats is stats
 
 
 def test_text_and_picture_forms():
@@ -73,7 +77,8 @@ def test_text_and_picture_forms():
     assert repr(app) == "DepthExplorer(activation='relu', init='he', layers=12, gain=1)"
     data, metadata = app._repr_mimebundle_()
     assert data["text/plain"] == repr(app)
-    assert "image/png" in data and "He (Kaiming)" in metadata["image/png"]["alt"]
+    assert "image/png" in data
+    assert "He (Kaiming)" in metadata["image/png"]["alt"]
 
 
 def test_dpi_and_bad_options():

@@ -102,7 +102,8 @@ def test_tables_are_cached_per_model_and_size():
         app.layer_slider.value = index
         assert app.current_table is first
     app.input_size.value = 200
-    assert app.current_table is not first and app.current_table.input_shape[-1] == 200
+    assert app.current_table is not first
+    assert app.current_table.input_shape[-1] == 200
     app.input_size.value = 224  # back to a size seen before: the same table, not a new trace
     assert app.current_table is first
 

@@ -1,5 +1,8 @@
-"""Chapter 1 exercises beyond the notes (section 1.2): weight sharing, learning a kernel, backpropagation
-through a convolution, channels, stride and pooling. Imported into :mod:`.ch1`."""
+"""Chapter 1 exercises beyond the notes (section 1.2). Imported into :mod:`.ch1`.
+
+Weight sharing, learning a kernel, backpropagation through a convolution, channels, stride and
+pooling.
+"""
 
 from __future__ import annotations
 

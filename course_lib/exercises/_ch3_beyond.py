@@ -1,5 +1,7 @@
-"""Chapter 3 exercises beyond the notes: He initialisation, batch normalisation, Maxout. Imported
-into :mod:`.ch3`."""
+"""Chapter 3 exercises beyond the notes: He initialisation, batch normalisation, Maxout.
+
+Imported into :mod:`.ch3`.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ he_std = Exercise(
         mistakes=[
             Mistake(lambda c, k: 2.0 / (c * k**2),
                     "that is the variance 2 / n_in; the standard deviation is its square root."),
-            Mistake(lambda c, k: math.sqrt(2.0 / c),
+            Mistake(lambda c, _k: math.sqrt(2.0 / c),  # a mistake takes every argument
                     "the fan-in of a convolution is not just in_channels: each output value "
                     "sees a k x k window in every input channel, n_in = in_channels * k * k."),
             Mistake(lambda c, k: math.sqrt(1.0 / (c * k**2)),
@@ -209,10 +211,10 @@ maxout = Exercise(
                     "consecutive: z.reshape(N, units, pieces), then the max over the last axis."),
             Mistake(lambda z, k: z.reshape(len(z), -1, k).min(axis=2),
                     "that is the minimum of each group; maxout takes the maximum."),
-            Mistake(lambda z, k: z.max(axis=1),
+            Mistake(lambda z, _k: z.max(axis=1),
                     "that is one maximum per example, over all the values; maxout gives one "
                     "value per unit, the maximum of its own `pieces` values."),
-            Mistake(lambda z, k: np.maximum(z, 0.0),
+            Mistake(lambda z, _k: np.maximum(z, 0.0),
                     "that is ReLU, max(z, 0), value by value. Maxout compares the `pieces` "
                     "values of a unit with each other, and returns one value per unit."),
         ],

@@ -145,7 +145,7 @@ def compare_numbers(expected, actual, *, rtol: float = 1e-9, atol: float = 1e-12
 
 
 def _distinct_numbers(a: float, b: float) -> tuple[str, str]:
-    """``a`` and ``b`` as short text, with enough significant digits to differ."""
+    """Write ``a`` and ``b`` as short text, with enough significant digits to differ."""
     first, second = _number(a), _number(b)
     digits = 7
     while first == second and a != b and digits <= 15:
@@ -374,8 +374,8 @@ class ValueCheck:
         for wrong, lesson in self.mistakes.items():
             if self._close(value, float(wrong)):
                 return Feedback("incorrect", lesson, details=details)
-        lesson = self.advice(value) if self.advice is not None else None
-        return Feedback("incorrect", lesson or "not this one. Try again, or ask this exercise "
+        advice = self.advice(value) if self.advice is not None else None
+        return Feedback("incorrect", advice or "not this one. Try again, or ask this exercise "
                         "for a .hint().",
                         details=details)
 
@@ -384,7 +384,7 @@ class ValueCheck:
 
 
 class Exercise:
-    """A self-checking exercise: statement, checker, progressive hints and solution code.
+    r"""A self-checking exercise: statement, checker, progressive hints and solution code.
 
     Parameters
     ----------
@@ -411,8 +411,8 @@ class Exercise:
     ...               checker=FunctionCheck(lambda n: 2 * n, lambda: [Case((3,))],
     ...                                     arg_names=("n",), compare=compare_ints),
     ...               hints=["Multiply.", "By two."], answer_name="double",
-    ...               solution="def double(n):\\n    return 2 * n\\n",
-    ...               starter="def double(n):\\n    ...  # your code here\\n")
+    ...               solution="def double(n):\n    return 2 * n\n",
+    ...               starter="def double(n):\n    ...  # your code here\n")
     >>> result = ex.check(lambda n: 2 * n)
     Correct: <lambda> agrees with the reference solution on 1 test cases you had not seen.
     >>> bool(result)
@@ -443,7 +443,7 @@ class Exercise:
         return f"<Exercise {self.name}: {first}>"
 
     def evaluate(self, answer) -> Feedback:
-        """The feedback for ``answer``, without showing it."""
+        """Judge ``answer`` and return the feedback, without showing it."""
         if answer is PLACEHOLDER or answer is None:
             return Feedback("not_attempted", f"replace the `...` in `{self.answer_name} = ...` "
                             "with your answer, then run the cell again.")

@@ -1,5 +1,8 @@
-"""What a check says: :class:`Feedback` (a status and a short teaching message, shown as HTML in
-Jupyter and as plain text elsewhere), and how answers and values are written in it."""
+"""What a check says: :class:`Feedback`, and how answers and values are written in it.
+
+A feedback is a status and a short teaching message, shown as HTML in Jupyter and as plain text
+elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -164,10 +167,10 @@ def show(feedback: Feedback, *, exercise: str | None = None) -> Feedback:
 
 
 def format_value(value: Any) -> str:
-    """A short, deterministic text for an input or output shown in a message.
+    r"""Write a short, deterministic text for an input or output shown in a message.
 
     >>> format_value(np.array([[1.0, -2.5], [0.0, 3.0]]))
-    '[[ 1. , -2.5],\\n [ 0. ,  3. ]]'
+    '[[ 1. , -2.5],\n [ 0. ,  3. ]]'
     >>> format_value(0.1 + 0.2)
     '0.3'
     >>> format_value(np.zeros((20, 3)))

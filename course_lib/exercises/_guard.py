@@ -1,5 +1,8 @@
-"""A student's function runs under guard: a time limit, its prints captured, its errors (and
-``SystemExit``) turned into messages; see the module docstring of :mod:`._core`."""
+"""A student's function runs under guard.
+
+A time limit, its prints captured, its errors (and ``SystemExit``) turned into messages; see the
+module docstring of :mod:`._core`.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +26,10 @@ def _quietly(func: Callable, *args):
 
 
 class _TimeUp(BaseException):
-    """Raised inside a student's function when its time is up. A BaseException, so that the
-    student's own ``except Exception:`` does not swallow it."""
+    """Raised inside a student's function when its time is up.
+
+    A BaseException, so that the student's own ``except Exception:`` does not swallow it.
+    """
 
 
 def _guarded(call: Callable, answer: Callable, deadline: float):
@@ -40,8 +45,11 @@ def _guarded(call: Callable, answer: Callable, deadline: float):
 
 @contextlib.contextmanager
 def _alarm(seconds: float):
-    """Raise _TimeUp in the main thread after ``seconds`` (and every 0.2 s after that, in case
-    the student's code catches it), through SIGALRM; the previous handler is restored."""
+    """Raise _TimeUp in the main thread after ``seconds``, through SIGALRM.
+
+    It is raised again every 0.2 s after that, in case the student's code catches it; the
+    previous handler is restored.
+    """
     armed = [True]
 
     def on_alarm(_signum, _frame):
@@ -60,8 +68,10 @@ def _alarm(seconds: float):
 
 @contextlib.contextmanager
 def _watchdog(seconds: float):
-    """Raise _TimeUp in this thread after ``seconds``, from a watchdog thread (works in any
-    thread and on Windows; the exception arrives at the next Python instruction)."""
+    """Raise _TimeUp in this thread after ``seconds``, from a watchdog thread.
+
+    Works in any thread and on Windows; the exception arrives at the next Python instruction.
+    """
     target = ctypes.c_ulong(threading.get_ident())
     lock, state = threading.Lock(), {"armed": True, "fired": False}
     stop = threading.Event()
@@ -105,7 +115,7 @@ class _Printed(io.TextIOBase):
         return len(text)
 
     def details(self) -> list[tuple[str, str]]:
-        """``[("printed", first lines)]``, or nothing when the function printed nothing."""
+        """Return ``[("printed", first lines)]``, or nothing when the function printed nothing."""
         if not self.total:
             return []
         lines = self.text.splitlines()[:4]

@@ -1,5 +1,7 @@
-"""Chapter 3 exercises (training): sigmoid gradient, vanishing gradients, leakage, learning rate,
-He initialisation, batch normalisation, maxout.
+"""Chapter 3 exercises (training).
+
+Sigmoid gradient, vanishing gradients, leakage, learning rate, He initialisation, batch
+normalisation, maxout.
 
 >>> from course_lib.exercises import ch3
 >>> _ = ch3.gradient_after_layers.check(lambda n: 0.25 ** n)
@@ -114,7 +116,7 @@ sigmoid_grad = Exercise(
 
 
 def max_sigmoid_grad() -> float:
-    """The largest value of σ'(x), reached at x = 0.
+    """Return the largest value of σ'(x), reached at x = 0.
 
     >>> max_sigmoid_grad()
     0.25
@@ -441,5 +443,5 @@ QUIZ = (
 
 
 def quiz() -> Quiz:
-    """The chapter 3 quiz as a widget (CSS class ``course-quiz``)."""
+    """Show the chapter 3 quiz as a widget (CSS class ``course-quiz``)."""
     return quiz_widget("Chapter 3, training", QUIZ)

@@ -47,7 +47,7 @@ def check_parameter_count(count: int, name: str, value: object) -> None:
 
 
 def paper_lrn() -> nn.LocalResponseNorm:
-    """The paper's local response normalisation as an ``nn.LocalResponseNorm``."""
+    """Build the paper's local response normalisation as an ``nn.LocalResponseNorm``."""
     return nn.LocalResponseNorm(LRN_SIZE, alpha=LRN_ALPHA * LRN_SIZE, beta=LRN_BETA, k=LRN_K)
 
 

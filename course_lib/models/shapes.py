@@ -140,8 +140,10 @@ def check_input_shape(model: nn.Module, input_shape: Sequence[int]) -> tuple[int
 
 
 def follow_shape(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-    """:func:`check_input_shape` for a checked ``input_shape``; a failure's message names the
-    layer only (the callers say which argument it was)."""
+    """Run :func:`check_input_shape` for a checked ``input_shape``.
+
+    A failure's message names the layer only (the callers say which argument it was).
+    """
     shape = input_shape[1:]
     last_map = None                                # the last (C, H, W) shape and its layer
     for name, module in _leaves(model):

@@ -152,10 +152,12 @@ def widget_bundle(widget: widgets.Widget, *, text: str, png: bytes | None = None
 
 
 class App:
-    """Base of the course's widget apps. An app has ``widget`` (the ipywidgets box on screen),
-    ``snapshot()`` (a PNG of the app as it is now) and ``alt()`` (what that picture shows, for
-    screen readers); it displays as all three at once (:func:`widget_bundle`), with ``repr``
-    as its short, stable text form."""
+    """Base of the course's widget apps.
+
+    An app has ``widget`` (the ipywidgets box on screen), ``snapshot()`` (a PNG of the app as it
+    is now) and ``alt()`` (what that picture shows, for screen readers); it displays as all three
+    at once (:func:`widget_bundle`), with ``repr`` as its short, stable text form.
+    """
 
     widget: widgets.Widget
 

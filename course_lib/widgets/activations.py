@@ -1,5 +1,7 @@
-"""The activation explorer: pick activations, move the input, see value and gradient, and
-what is left of the gradient after a chain of ``n`` layers of the same activation.
+"""The activation explorer: pick activations, move the input, see value and gradient.
+
+It also shows what is left of the gradient after a chain of ``n`` layers of the same
+activation.
 
 Thin over :mod:`course_lib.activations`; the picture is a PNG in an ``ipywidgets.Image``.
 """
@@ -83,8 +85,11 @@ def _rows_html(rows, x: float, depth: int) -> str:
 
 
 class ActivationExplorer(App):
-    """Widgets: ``functions`` (SelectMultiple), ``x`` and ``depth`` sliders, the picture
-    ``plot``, the numbers ``table``, a ``message`` line; ``widget`` is the whole app."""
+    """The activation explorer's app.
+
+    Widgets: ``functions`` (SelectMultiple), ``x`` and ``depth`` sliders, the picture ``plot``,
+    the numbers ``table``, a ``message`` line; ``widget`` is the whole app.
+    """
 
     def __init__(self, *, functions=("sigmoid", "tanh", "relu"), x: float = 2.0,
                  depth: int = 5, dpi: int = 72):
@@ -108,7 +113,7 @@ class ActivationExplorer(App):
             control.observe(self._update, names="value")
         self._update()
 
-    def _update(self, change=None) -> None:
+    def _update(self, _change=None) -> None:  # an observer's signature
         names = list(self.functions.value)
         if not names:
             show_message(self.message, "Pick at least one function (Ctrl- or Shift-click to "
@@ -129,7 +134,7 @@ class ActivationExplorer(App):
                 f"x={self.x.value:g}, layers={self.depth.value})")
 
     def alt(self) -> str:
-        """What the app's picture shows, for screen readers."""
+        """Describe the app's picture for screen readers."""
         names = ", ".join(get_activation(n).label for n in self.functions.value)
         alt = (f"Activation explorer for {names} at x = {self.x.value:g}: three plots, the "
                f"functions, their derivatives, and the size of the gradient after 1 to "

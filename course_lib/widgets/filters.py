@@ -56,7 +56,7 @@ def parse_weight(text: str) -> float:
 
 
 def format_weight(value: float) -> str:
-    """A weight as short text for a grid cell: exact for simple fractions like 1/9.
+    """Write a weight as short text for a grid cell: exact for simple fractions like 1/9.
 
     >>> format_weight(1 / 9), format_weight(-2.0), format_weight(0.0625), format_weight(0.011343)
     ('1/9', '-2', '1/16', '0.011343')
@@ -87,8 +87,11 @@ class _ImageSource:
         return self.images[name]
 
     def take_upload(self, message: widgets.HTML) -> np.ndarray | None:
-        """Make the uploaded file the chosen image and return it. A file that is not a usable
-        image is refused with a short reason in ``message``; None, and the last picture stays."""
+        """Make the uploaded file the chosen image and return it.
+
+        A file that is not a usable image is refused with a short reason in ``message``; then
+        the result is None, and the last picture stays.
+        """
         try:
             content = _upload_content(self.upload.value)
             if content is None:
@@ -192,7 +195,7 @@ class KernelExplorer(App):
         return True
 
     def filter(self, image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-        """The filtered image for the current operation and boundary."""
+        """Filter ``image`` with the current operation and boundary."""
         operation = convolve2d if self.mode_toggle.value == "convolution" else correlate2d
         return operation(image, kernel, mode="same", boundary=self.boundary.value)
 
@@ -201,8 +204,11 @@ class KernelExplorer(App):
                 f"{self.mode_toggle.value}, boundary={self.boundary.value!r})")
 
     def snapshot(self) -> bytes:
-        """PNG of the explorer as it is now: original, filtered image and kernel, titled with
-        the settings (what a page without a live kernel shows in place of the widget)."""
+        """Draw the explorer as it is now, as a PNG.
+
+        Original, filtered image and kernel, titled with the settings: what a page without a
+        live kernel shows in place of the widget.
+        """
         limit = float(np.abs(self._kernel).max()) or 1.0
         return panels_png([
             Panel("original", self.original_view.value),
@@ -217,7 +223,7 @@ class KernelExplorer(App):
                 f"boundary {self.boundary.value!r}")
 
     def alt(self) -> str:
-        """What the app's picture shows, for screen readers."""
+        """Describe the app's picture for screen readers."""
         alt = (f"{self._settings()}. Three pictures: the original image, the filtered image "
                "and the kernel's weights as coloured squares.")
         return alt
@@ -265,7 +271,7 @@ class KernelExplorer(App):
             self.preset.value = CUSTOM
         self.refresh()
 
-    def _on_cell(self, change) -> None:
+    def _on_cell(self, _change) -> None:  # an observer's signature
         if self._syncing:
             return
         if self.preset.value != CUSTOM:
@@ -414,7 +420,7 @@ class GaussianExplorer(App):
         return f"Gaussian explorer: {self.image_choice.value!r} image, sigma = {self.sigma.value:g}"
 
     def alt(self) -> str:
-        """What the app's picture shows, for screen readers."""
+        """Describe the app's picture for screen readers."""
         alt = (f"{self._settings()}. Two pictures: the Gaussian kernel as a bright centre fading "
                "outwards, and the blurred image.")
         return alt
@@ -422,7 +428,7 @@ class GaussianExplorer(App):
 
 def kernel_explorer(image=None, *, preset: str = "identity", display_width: int = 256
                     ) -> KernelExplorer:
-    """The kernel explorer (a :class:`KernelExplorer`: display it, or use its controls).
+    """Build the kernel explorer (a :class:`KernelExplorer`: display it, or use its controls).
 
     ``image``: your own array (grey or colour, floats in [0, 1]); default: the camera sample.
 
@@ -436,7 +442,7 @@ def kernel_explorer(image=None, *, preset: str = "identity", display_width: int 
 
 def gaussian_explorer(image=None, *, sigma: float = 1.0, display_width: int = 320
                       ) -> GaussianExplorer:
-    """The Gaussian explorer (a :class:`GaussianExplorer`: display it, or use its controls).
+    """Build the Gaussian explorer (a :class:`GaussianExplorer`: display it, or use its controls).
 
     >>> app = gaussian_explorer()
     >>> app.sigma.value = 2.0
@@ -462,7 +468,7 @@ def _prepare(image) -> np.ndarray:
 
 
 def _upload_content(value):
-    """The bytes of the uploaded file: a dict in ipywidgets 7, a tuple of dicts in 8."""
+    """Return the bytes of the uploaded file: a dict in ipywidgets 7, a tuple of dicts in 8."""
     if not value:
         return None
     entry = next(iter(value.values())) if isinstance(value, dict) else value[0]

@@ -1,5 +1,7 @@
-"""Activations through depth: pick an activation, an initialisation, a depth and a weight
-scale, and watch the signal keep its size, vanish or explode layer after layer.
+"""Activations through depth: watch the signal keep its size, vanish or explode.
+
+Pick an activation, an initialisation, a depth and a weight scale, and follow the signal layer
+after layer.
 
 Thin over :func:`course_lib.initialisation.activation_statistics`; the picture is a PNG in an
 ``ipywidgets.Image``.
@@ -37,8 +39,10 @@ def _label(init: str) -> str:
 
 
 def depth_summary(stats: LayerStatistics) -> tuple[str, str]:
-    """One sentence on what happened to the signal's spread across examples, and its kind
-    (``"info"`` when it vanished, shrank, grew or exploded, ``"ok"`` when it kept its size).
+    """Say in one sentence what happened to the signal's spread across examples.
+
+    Also returns its kind: ``"info"`` when it vanished, shrank, grew or exploded, ``"ok"`` when
+    it kept its size.
 
     Examples
     --------
@@ -65,8 +69,11 @@ def depth_summary(stats: LayerStatistics) -> tuple[str, str]:
 
 
 def depth_figure(stats: LayerStatistics, *, dpi: int = 72) -> bytes:
-    """PNG: each layer's spread across examples and standard deviation of all its activations
-    (log scale), and histograms of the activations of the first, middle and last layers."""
+    """Draw the statistics of each layer as a PNG.
+
+    Each layer's spread across examples and standard deviation of all its activations (log
+    scale), and histograms of the activations of the first, middle and last layers.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -101,9 +108,12 @@ def depth_figure(stats: LayerStatistics, *, dpi: int = 72) -> bytes:
 
 
 class DepthExplorer(App):
-    """Widgets: ``activation`` and ``init`` (dropdowns), ``depth`` and ``gain`` sliders, the
+    """The depth explorer's app.
+
+    Widgets: ``activation`` and ``init`` (dropdowns), ``depth`` and ``gain`` sliders, the
     picture ``plot`` and a ``message`` line; ``widget`` is the whole app; ``stats`` holds the
-    :class:`~course_lib.initialisation.LayerStatistics` of the picture shown."""
+    :class:`~course_lib.initialisation.LayerStatistics` of the picture shown.
+    """
 
     def __init__(self, *, activation: str = "tanh", init: str = "xavier", depth: int = 10,
                  gain: float = 1.0, dpi: int = 72):
@@ -135,7 +145,7 @@ class DepthExplorer(App):
             control.observe(self._update, names="value")
         self._update()
 
-    def _update(self, change=None) -> None:
+    def _update(self, _change=None) -> None:  # an observer's signature
         try:
             stats = activation_statistics(self.activation.value, init=self.init.value,
                                           depth=int(self.depth.value), width=WIDTH, batch=BATCH,
@@ -157,7 +167,7 @@ class DepthExplorer(App):
                 f"layers={self.depth.value}, gain={self.gain.value:g})")
 
     def alt(self) -> str:
-        """What the app's picture shows, for screen readers."""
+        """Describe the app's picture for screen readers."""
         label = get_activation(self.activation.value).label
         alt = (f"Activations through depth for {label} with {_label(self.init.value)} "
                f"initialisation and {self.depth.value} layers: the standard deviation of each "

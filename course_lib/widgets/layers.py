@@ -286,7 +286,7 @@ class LayerExplorer(App):
                 f"input_size={self.input_size.value}, layer={self.layer_slider.value})")
 
     def alt(self) -> str:
-        """What the app's picture shows, for screen readers."""
+        """Describe the app's picture for screen readers."""
         row = self.current_row
         alt = (f"{self._settings()} ({row.name}). The sample photograph with a red square "
                "marking the pixels one unit of this layer sees, and the layer's figures.")

@@ -146,7 +146,7 @@ class KernelDescentExplorer(App):
         return self.plot.value
 
     def alt(self) -> str:
-        """What the app's picture shows, for screen readers."""
+        """Describe the app's picture for screen readers."""
         alt = (f"Gradient descent learning the {self.kernel.value} kernel with learning rate "
                f"{self.lr.value:g}: the true kernel, the kernel after {self.step.value} steps, "
                "their difference, and the loss against the step on a log scale.")

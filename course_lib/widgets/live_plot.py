@@ -19,9 +19,13 @@ matplotlib and tqdm are imported only when a plot or a bar is made, so a run tha
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from .._checks import check_int
 from ..history import EpochRecord, History, draw_history
+
+if TYPE_CHECKING:
+    import ipywidgets as widgets
 
 __all__ = ["PLOT_CLASS", "PROGRESS_CLASS", "LivePlot", "TrainingDisplay"]
 
@@ -127,6 +131,7 @@ class TrainingDisplay:
 
     def __init__(self, *, progress: bool, live_plot: bool | LivePlot, total: int,
                  interval: float = 1.0):
+        self.plot: LivePlot | None
         if isinstance(live_plot, LivePlot):
             self.plot, show = live_plot, False
         elif live_plot is True:
@@ -142,38 +147,39 @@ class TrainingDisplay:
 
     def _open(self, progress: bool, show: bool, total: int):
         """Display the bar and the plot; return the bar (None without ``progress``)."""
+        plot = self.plot if show else None  # the plot this object displays itself
         if not progress:
-            if show:
-                self._show(self.plot.image)
+            if plot is not None:
+                self._show(plot.image, plot)
             return None
         from tqdm.auto import tqdm
 
         widget_bar = _notebook_tqdm()
-        if widget_bar is not None and show:
+        if widget_bar is not None and plot is not None:
             # One box: the widget progress bar above the live picture.
             import ipywidgets as widgets
 
             bar = widget_bar(total=total, unit="step", display=False)
             bar.container.add_class(PROGRESS_CLASS)
-            self._show(widgets.VBox([bar.container, self.plot.image]))
+            self._show(widgets.VBox([bar.container, plot.image]), plot)
             return bar
         bar = tqdm(total=total, unit="step")
         container = getattr(bar, "container", None)
         if container is not None:
             container.add_class(PROGRESS_CLASS)
-        if show:
-            self._show(self.plot.image)
+        if plot is not None:
+            self._show(plot.image, plot)
         return bar
 
-    def _show(self, widget) -> None:
-        """Show ``widget``, with a picture of the plot for pages without a live kernel.
+    def _show(self, widget: widgets.Widget, plot: LivePlot) -> None:
+        """Show ``widget``, with a picture of ``plot`` for pages without a live kernel.
 
         :meth:`finish` refreshes that picture.
         """
         from ._static import Pictured
 
         self._view = Pictured(widget, text="Training: progress, and the loss and accuracy curves",
-                              snapshot=lambda: self.plot.image.value,
+                              snapshot=lambda: plot.image.value,
                               alt="Loss and accuracy per epoch, training and test, as training went.")
         self._handle = _display(self._view)
 
@@ -210,5 +216,7 @@ class TrainingDisplay:
             self._handle.update(self._view)
 
     def _redraw(self, history: History) -> None:
+        if self.plot is None:
+            return
         self.plot.update(history)
         self._last = time.perf_counter()

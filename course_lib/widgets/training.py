@@ -17,6 +17,7 @@ import torch
 
 from ..activations import ACTIVATION_NAMES, get_activation
 from ..data import load_digits_split, make_shapes
+from ..history import History
 from ..models.tiny import tiny_cnn
 from ..train import StepInfo, TrainingDiverged, fit
 from ._common import message_line, show_message
@@ -68,7 +69,7 @@ class TrainingDemo(App):
         self.plot = self.live.image  # CSS class course-train-plot
         self.message = message_line()
         self.background = bool(background)
-        self.history = None
+        self.history: History | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()  # set by Stop; fit checks it after every step
         self._data: dict = {}
@@ -182,7 +183,7 @@ class TrainingDemo(App):
                 f"lr={self.lr.value:g}, epochs={self.epochs.value})")
 
     def alt(self) -> str:
-        """What the app's picture shows, for screen readers."""
+        """Describe the app's picture for screen readers."""
         alt = (f"Training demo: a tiny CNN on the {self.dataset.value} with "
                f"{get_activation(self.activation.value).label}, learning rate {self.lr.value:g}, "
                f"{self.epochs.value} epochs. Loss and accuracy axes"

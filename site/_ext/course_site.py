@@ -29,7 +29,7 @@ MATHJAX_DIR = "mathjax"  # under _static/
 
 
 def mathjax_source() -> Path:
-    """The MathJax 3 ``es5`` folder inside the installed ``django-static-mathjax`` wheel."""
+    """Find the MathJax 3 ``es5`` folder inside the installed ``django-static-mathjax`` wheel."""
     try:
         import mathjax
     except ImportError:
@@ -39,12 +39,12 @@ def mathjax_source() -> Path:
 
 
 def chapter_links(name: str) -> str:
-    """The line of links under a chapter's title (MyST markdown)."""
+    """Write the line of links under a chapter's title (MyST markdown)."""
     return (f"[Open in Colab]({notebook_header.colab_url(name)}) · "
             f"{{download}}`Download the notebook <{name}.ipynb>`")
 
 
-def _rewrite_header(app, docname: str, source: list[str]) -> None:
+def _rewrite_header(_app, docname: str, source: list[str]) -> None:  # a Sphinx event's signature
     """``source-read``: the title cell of a chapter becomes its title and the two links."""
     name = Path(docname).name
     if not docname.startswith("notebooks/") or name not in notebook_header.CHAPTERS:
@@ -100,13 +100,16 @@ def _copy_mathjax(app, exception) -> None:
 
 
 def _remove_scratch(app, exception) -> None:
-    """``build-finished``: myst-nb's scratch folder (``jupyter_execute``, written beside the
-    output folder, e.g. in the repository's root) is not part of the site."""
+    """``build-finished``: remove myst-nb's scratch folder, which is not part of the site.
+
+    It is ``jupyter_execute``, written beside the output folder (e.g. in the repository's root).
+    """
     if exception is None:
         shutil.rmtree(Path(app.outdir).parent / "jupyter_execute", ignore_errors=True)
 
 
 def setup(app):
+    """Connect the course's steps to Sphinx's events (a Sphinx extension's entry point)."""
     _carry_alt_text()
     app.connect("source-read", _rewrite_header)
     app.connect("build-finished", _copy_mathjax)
