@@ -132,7 +132,7 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, browser):
+def lab(tmp_path_factory, browser):  # noqa: ARG001 - Chromium must be found before the server starts
     with jupyter_lab(tmp_path_factory.mktemp("lab")) as server:
         yield server
 

@@ -109,6 +109,15 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
+def test_mypy_finds_nothing():
+    """course_lib ships py.typed, so its type hints must hold ([tool.mypy] in pyproject.toml)."""
+    result = subprocess.run([sys.executable, "-m", "mypy"], capture_output=True, text=True,
+                            cwd=ROOT, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues found" in result.stdout
+
+
 def test_pip_install_keeps_the_torch_already_installed(tmp_path):
     """`pip install .` resolves against the environment's own torch (as in Colab) and installs
     nothing but course_lib itself: no torch download, no reinstall."""
