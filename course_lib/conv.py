@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.fft
+from numpy.typing import ArrayLike
 
 from ._blocks import BOUNDARY_NAMES, _block_rows, _LazyPadded, _row_products_sum, _shifted_sum
 from ._checks import MAX_NUMBERS, as_float_array, check_choice, check_real, check_size
@@ -60,7 +61,7 @@ _EXACT_FFT_BELOW = 2.0**36
 # ----------------------------------------------------------------------------- public functions
 
 
-def convolve2d(image, kernel, *, mode: str = "same", boundary: str = "fill",
+def convolve2d(image: ArrayLike, kernel: ArrayLike, *, mode: str = "same", boundary: str = "fill",
                fillvalue: float = 0.0, method: str = "auto") -> np.ndarray:
     """Convolve a grey ``(H, W)`` or colour ``(H, W, C)`` image with a 2-D kernel.
 
@@ -100,7 +101,7 @@ def convolve2d(image, kernel, *, mode: str = "same", boundary: str = "fill",
                    method=method, flip=False)
 
 
-def correlate2d(image, kernel, *, mode: str = "same", boundary: str = "fill",
+def correlate2d(image: ArrayLike, kernel: ArrayLike, *, mode: str = "same", boundary: str = "fill",
                 fillvalue: float = 0.0, method: str = "auto") -> np.ndarray:
     """Correlate an image with a 2-D kernel: ``f[m, n] = sum_{k,l} I[m + k, n + l] g[k, l]``.
 
@@ -121,7 +122,7 @@ def correlate2d(image, kernel, *, mode: str = "same", boundary: str = "fill",
                    method=method, flip=True)
 
 
-def pad_image(image, kernel_shape: tuple[int, int], *, mode: str = "same",
+def pad_image(image: ArrayLike, kernel_shape: tuple[int, int], *, mode: str = "same",
               boundary: str = "fill", fillvalue: float = 0.0,
               correlate: bool = False) -> np.ndarray:
     """Pad ``image`` so that a "valid" convolution of the result gives the ``mode`` output.
@@ -153,7 +154,7 @@ def pad_image(image, kernel_shape: tuple[int, int], *, mode: str = "same",
     return np.pad(arr, pads, mode=BOUNDARY_NAMES[boundary]["numpy"])
 
 
-def separate_kernel(kernel, *, rtol: float = 1e-12) -> tuple[np.ndarray, np.ndarray] | None:
+def separate_kernel(kernel: ArrayLike, *, rtol: float = 1e-12) -> tuple[np.ndarray, np.ndarray] | None:
     """Split a rank-1 kernel into a column ``u`` and a row ``v`` with ``kernel = outer(u, v)``.
 
     The split is read off the kernel itself, through its largest entry ``g[i, j]`` (the pivot):
@@ -188,7 +189,7 @@ def separate_kernel(kernel, *, rtol: float = 1e-12) -> tuple[np.ndarray, np.ndar
     return column, row
 
 
-def choose_method(kernel) -> str:
+def choose_method(kernel: ArrayLike) -> str:
     """Choose the strategy ``method="auto"`` uses for ``kernel``: separable, vectorized or FFT.
 
     Rank-1 kernels run as two 1-D passes while ``kh + kw <= 30``; other kernels run as shifted
@@ -481,7 +482,8 @@ def _axis_padding(size: int, mode: str, correlate: bool) -> tuple[int, int]:
 # --------------------------------------------------------------------------- backward pass
 
 
-def correlate2d_backward(image, kernel, grad_output) -> tuple[np.ndarray, np.ndarray]:
+def correlate2d_backward(image: ArrayLike, kernel: ArrayLike, grad_output: ArrayLike
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """Gradients of a CNN layer's "valid" correlation, for backpropagation.
 
     The layer computes ``out = correlate2d(image, kernel, mode="valid")``, that is

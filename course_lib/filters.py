@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.ndimage
+from numpy.typing import ArrayLike
 
 from ._checks import (
     _describe,
@@ -243,7 +244,7 @@ def preset_kernels() -> dict[str, np.ndarray]:
 # ------------------------------------------------------------------------------------ filters
 
 
-def box_blur(image, size: int = 3, *, boundary: str = "symm") -> np.ndarray:
+def box_blur(image: ArrayLike, size: int = 3, *, boundary: str = "symm") -> np.ndarray:
     """Average each pixel with its ``size x size`` neighbourhood.
 
     >>> box_blur(np.ones((4, 4)), 3).round(12)[0, 0]  # flat stays flat (symmetric border)
@@ -252,7 +253,7 @@ def box_blur(image, size: int = 3, *, boundary: str = "symm") -> np.ndarray:
     return convolve2d(image, box_kernel(size), boundary=_check_boundary(boundary))
 
 
-def gaussian_blur(image, sigma: float, *, size: int | None = None,
+def gaussian_blur(image: ArrayLike, sigma: float, *, size: int | None = None,
                   boundary: str = "symm") -> np.ndarray:
     """Blur with a Gaussian of standard deviation ``sigma`` pixels, as two 1-D passes.
 
@@ -270,7 +271,7 @@ def gaussian_blur(image, sigma: float, *, size: int | None = None,
     return convolve2d(vertical, taps[None, :], boundary=boundary)
 
 
-def sharpen(image, amount: float = 1.0, *, size: int = 3, boundary: str = "symm") -> np.ndarray:
+def sharpen(image: ArrayLike, amount: float = 1.0, *, size: int = 3, boundary: str = "symm") -> np.ndarray:
     """Sharpen: ``image + amount * (image - box_blur(image))`` (values may leave ``[0, 1]``).
 
     >>> sharpen(np.full((3, 3), 0.5))[1, 1].round(12)
@@ -279,7 +280,7 @@ def sharpen(image, amount: float = 1.0, *, size: int = 3, boundary: str = "symm"
     return convolve2d(image, sharpen_kernel(amount, size=size), boundary=_check_boundary(boundary))
 
 
-def median_filter(image, size: int = 3, *, boundary: str = "symm") -> np.ndarray:
+def median_filter(image: ArrayLike, size: int = 3, *, boundary: str = "symm") -> np.ndarray:
     """Replace each pixel by the median of its ``size x size`` neighbourhood: a NON-linear filter.
 
     >>> median_filter(np.array([[0.0, 0.0, 0.0], [0.0, 9.0, 0.0], [0.0, 0.0, 0.0]]))[1, 1]
@@ -299,7 +300,7 @@ def median_filter(image, size: int = 3, *, boundary: str = "symm") -> np.ndarray
     return scipy.ndimage.median_filter(arr, size=(size, size, 1)[:arr.ndim], mode=mode, cval=0.0)
 
 
-def gradient(image, *, operator: str = "sobel", sigma: float = 1.0,
+def gradient(image: ArrayLike, *, operator: str = "sobel", sigma: float = 1.0,
              boundary: str = "symm") -> tuple[np.ndarray, np.ndarray]:
     """Compute the image gradient ``(gx, gy)``: derivatives along x (columns) and y (rows, down).
 
@@ -331,7 +332,7 @@ def gradient(image, *, operator: str = "sobel", sigma: float = 1.0,
     return gx, gy
 
 
-def gradient_magnitude(image, *, operator: str = "sobel", sigma: float = 1.0,
+def gradient_magnitude(image: ArrayLike, *, operator: str = "sobel", sigma: float = 1.0,
                        boundary: str = "symm") -> np.ndarray:
     """``sqrt(gx^2 + gy^2)``: how strong the edge is (options as :func:`gradient`).
 
@@ -342,7 +343,7 @@ def gradient_magnitude(image, *, operator: str = "sobel", sigma: float = 1.0,
     return np.hypot(gx, gy)
 
 
-def gradient_orientation(image, *, operator: str = "sobel", sigma: float = 1.0,
+def gradient_orientation(image: ArrayLike, *, operator: str = "sobel", sigma: float = 1.0,
                          boundary: str = "symm") -> np.ndarray:
     """Compute ``arctan2(gy, gx)`` in radians: the direction in which brightness grows fastest.
 

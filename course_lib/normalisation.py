@@ -25,6 +25,7 @@ import copy
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike
 from torch import nn
 
 from ._checks import as_float_array, check_real
@@ -63,7 +64,7 @@ def _broadcast(values: np.ndarray, ndim: int) -> np.ndarray:
     return values.reshape((1, -1) + (1,) * (ndim - 2))  # (1, C, 1, 1) for images
 
 
-def batch_statistics(x) -> tuple[np.ndarray, np.ndarray]:
+def batch_statistics(x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """Compute the per-channel mean and biased variance of a batch ``(N, C, ...)``.
 
     They are what training-mode batch norm normalises with.
@@ -79,7 +80,8 @@ def batch_statistics(x) -> tuple[np.ndarray, np.ndarray]:
     return x.mean(axis=axes), x.var(axis=axes)
 
 
-def batch_norm(x, gamma, beta, *, mean=None, var=None, eps: float = EPS) -> np.ndarray:
+def batch_norm(x: ArrayLike, gamma: ArrayLike, beta: ArrayLike, *, mean: ArrayLike | None = None,
+               var: ArrayLike | None = None, eps: float = EPS) -> np.ndarray:
     """Batch normalisation of ``x`` ``(N, C, ...)``, channel by channel.
 
     Without ``mean`` and ``var`` it is the training-mode layer: the batch's own statistics
@@ -128,7 +130,7 @@ def batch_norm(x, gamma, beta, *, mean=None, var=None, eps: float = EPS) -> np.n
     return _broadcast(gamma, x.ndim) * x_hat + _broadcast(beta, x.ndim)
 
 
-def update_running_statistics(running_mean, running_var, x, *,
+def update_running_statistics(running_mean: ArrayLike, running_var: ArrayLike, x: ArrayLike, *,
                               momentum: float = MOMENTUM) -> tuple[np.ndarray, np.ndarray]:
     """Update the running statistics after one training step on the batch ``x``, as PyTorch does.
 

@@ -12,11 +12,12 @@ import zlib
 
 import numpy as np
 from matplotlib import colormaps
+from numpy.typing import ArrayLike
 
 from ._checks import as_float_array, check_int, check_real
 
 
-def to_uint8(image, *, vmin: float | None = None, vmax: float | None = None,
+def to_uint8(image: ArrayLike, *, vmin: float | None = None, vmax: float | None = None,
              cmap: str | None = None) -> np.ndarray:
     """Scale a float image to ``uint8`` for display.
 
@@ -52,7 +53,7 @@ def to_uint8(image, *, vmin: float | None = None, vmax: float | None = None,
     return np.rint(scaled, out=scaled).astype(np.uint8)
 
 
-def to_png(image, *, vmin: float | None = None, vmax: float | None = None,
+def to_png(image: ArrayLike, *, vmin: float | None = None, vmax: float | None = None,
            cmap: str | None = None, scale: int = 1) -> bytes:
     r"""Encode an image as PNG bytes, for ``ipywidgets.Image(value=..., format="png")``.
 
