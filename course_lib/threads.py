@@ -1,12 +1,13 @@
 """How many CPU threads PyTorch uses while the course trains a model.
 
 PyTorch splits each operation across all the CPU's cores by default. For the course's tiny
-models (ten thousand parameters, 8x8 or 32x32 images) one step is far too little work to split:
-the threads spend their time waiting for each other, and when another program keeps a core busy
-(a browser, a classroom server, Colab's second vCPU) a thread waiting on that core slows the
-whole step down, six to twenty times in measurements on a 2-core machine
-(``benchmarks/bench_train.py`` measures it). So the trainer decides: one thread for a small
-model, the caller's setting for a large one, and the caller's setting is restored afterwards.
+models (ten thousand parameters, 8x8 or 32x32 images) a step is little work: on an idle 2-core
+machine a second thread speeds the 32x32 model up by a half at best, but as soon as another
+program keeps a core busy (a browser, a classroom server, Colab's second vCPU) every step waits
+for the thread on that core, and the same training runs several times slower than on one
+thread (``benchmarks/bench_train.py`` measures both). One thread is the safe choice, so the
+trainer makes it: one thread for a small model, the caller's setting for a large one, and the
+caller's setting is restored afterwards.
 
 >>> from torch import nn
 >>> choose_threads(nn.Linear(10, 2))
