@@ -7,50 +7,70 @@ stays in the CPU cache. The results are the same numbers as on the whole padded 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 # Each boundary as numpy.pad and scipy.ndimage name it: one table for every module that pads.
 BOUNDARY_NAMES: dict[str, dict[str, Any]] = {"fill": {"numpy": "constant", "ndimage": "constant"},
                   "wrap": {"numpy": "wrap", "ndimage": "grid-wrap"},
                   "symm": {"numpy": "symmetric", "ndimage": "reflect"}}
-# Numbers per block of the shifted-slice loops: a block and its accumulator stay in the CPU cache.
-_BLOCK_NUMBERS = 65_536
+# Numbers per block of the shifted-slice loops: a block, its partial sums and its output rows
+# together stay in the CPU's level-2 cache (256 kB here; 512 kB to 2 MB per core on current CPUs).
+_BLOCK_NUMBERS = 32_768
+# Fewest rows per block: below this, Python's per-block overhead outweighs the cache's gain.
+_MIN_BLOCK_ROWS = 8
 
 
-def _row_products_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray) -> None:
-    """out[r, n] = sum_{a,b} flipped[a, b] * block[r + a, n + b], for a C-contiguous block.
+def _products_by_blocks(padded: np.ndarray | _LazyPadded, flipped: np.ndarray,
+                        out: np.ndarray) -> None:
+    """out[r, n] = sum_{a,b} flipped[a, b] * padded[r + a, n + b], block of rows by block.
 
-    Each padded row is one contiguous run of numbers, so the ``kh`` row-shifted copies of the
-    block are the rows of a single strided *view* ``stacked`` (no copy). ``flipped.T @ stacked``
-    then sums over ``a`` for every ``b`` at once (BLAS), and ``kw`` shifted additions sum over
-    ``b``: about ``kw`` passes over memory instead of ``2 * kh * kw``.
+    Each padded row is one contiguous run of numbers, so in a C-contiguous block the ``kh``
+    row-shifted copies are the rows of a single strided *view* ``stacked`` (no copy).
+    ``flipped.T @ stacked`` then sums over ``a`` for every ``b`` at once, and ``kw`` shifted
+    additions sum over ``b``: about ``kw`` passes over memory instead of ``2 * kh * kw``.
+
+    The loop is lean on purpose: with blocks that fit in the cache, a 512x512 image takes some
+    40 blocks, and every numpy call per block costs about a microsecond of Python. So the
+    kernel's transpose and the scratch arrays are made once, before the loop.
     """
-    rows = out.shape[0]
     kh, kw = flipped.shape
+    out_h = out.shape[0]
+    step = _block_rows(padded.shape, kw)
+    buffers = _Buffers()
     if kh == 1:  # a single row: plain shifted multiply-adds are cheaper than the product
-        _shifted_sum(block, flipped, out)
+        for top in range(0, out_h, step):
+            rows = min(step, out_h - top)
+            _shifted_sum(_read_rows(padded, top, top + rows, buffers), flipped,
+                         out[top:top + rows], buffers)
         return
-    channels = int(np.prod(block.shape[2:], dtype=int))  # 1 for a grey image
-    row_len = block.shape[1] * channels  # numbers per padded row
+    channels = math.prod(padded.shape[2:])  # 1 for a grey image
+    row_len = padded.shape[1] * channels  # numbers per padded row
     width = out.shape[1] * channels  # numbers per output row
-    item = block.itemsize
-    stacked = as_strided(block.reshape(-1), shape=(kh, rows * row_len),
-                         strides=(row_len * item, item), writeable=False)  # (kh, rows*Wp*C)
-    partial = (flipped.T @ stacked).reshape(kw, rows, row_len)  # (kw, rows, Wp*C)
-    target = out.reshape(rows, width)  # a view: out is C-contiguous
-    np.copyto(target, partial[0, :, :width])
-    for b in range(1, kw):
-        np.add(target, partial[b, :, b * channels:b * channels + width], out=target)
+    flat_out = out.reshape(out_h, width)  # a view: out is C-contiguous
+    weights = np.ascontiguousarray(flipped.T)  # (kw, kh)
+    partial_memory = buffers.get("partial", (kw, step * row_len))
+    for top in range(0, out_h, step):
+        rows = min(step, out_h - top)
+        block = _read_rows(padded, top, top + rows + kh - 1, buffers)  # (rows+kh-1, Wp[, C])
+        stacked = np.ndarray((kh, rows * row_len), np.float64, buffer=block,
+                             strides=(row_len * 8, 8))  # (kh, rows*Wp*C): row a starts at row a
+        partial = np.matmul(weights, stacked, out=partial_memory[:, :rows * row_len])
+        partial = partial.reshape(kw, rows, row_len)  # (kw, rows, Wp*C)
+        target = flat_out[top:top + rows]  # (rows, Wo*C)
+        np.copyto(target, partial[0, :, :width])
+        for b in range(1, kw):
+            np.add(target, partial[b, :, b * channels:b * channels + width], out=target)
 
 
-def _shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray) -> None:
+def _shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray,
+                 buffers: _Buffers | None = None) -> None:
     """Set ``out = sum_{a,b} flipped[a, b] * block[a:a+rows, b:b+cols]``, one multiply-add an entry."""
     rows, cols = out.shape[:2]
     kh, kw = flipped.shape
-    scratch = np.empty_like(out)
+    scratch = (buffers or _Buffers()).get("scratch", out.shape)
     np.multiply(block[:rows, :cols], flipped[0, 0], out=out)
     for a in range(kh):
         for b in range(kw):
@@ -59,14 +79,59 @@ def _shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray) -> Non
                 np.add(out, scratch, out=out)
 
 
-def _block_rows(shape: tuple[int, ...], copies: int) -> int:
-    """Choose the rows per block.
+class _Buffers:
+    """Scratch arrays kept from one block to the next, by name.
 
-    ``copies`` partial images of a block then hold about 64k numbers (512 kB) and stay in the
-    CPU cache.
+    ``get(name, shape)`` returns a float64 array of that shape, a view into memory allocated the
+    first time (and again only when a larger one is needed). Fresh arrays for every block would
+    each be a new memory mapping, paid for in page faults on every block.
+
+    Each buffer starts at its own offset past a 4 kB boundary (0, 2 kB + 64 B, ...). Arrays that
+    all start on page boundaries put the block being read and the partial sums being written at
+    the same low address bits, which x86 CPUs mistake for a dependence ("4k aliasing"): the
+    product then ran up to 40% slower in benchmarks/bench_conv.py, depending on where malloc
+    happened to place the arrays.
     """
-    per_row = int(np.prod(shape[1:], dtype=int)) * max(copies, 1)
-    return max(2, _BLOCK_NUMBERS // max(per_row, 1))
+
+    _PAGE = 512  # float64 numbers in 4 kB
+
+    def __init__(self) -> None:
+        self._memory: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """Return a scratch array of ``shape`` for ``name``, reusing its memory when it fits."""
+        size = math.prod(shape)
+        memory = self._memory.get(name)
+        if memory is None or memory.size < size:
+            slot = len(self._memory) if memory is None else list(self._memory).index(name)
+            skew = (slot * (self._PAGE // 2 + 8)) % self._PAGE  # numbers past a 4 kB boundary
+            raw = np.empty(size + 2 * self._PAGE)
+            start = (-(raw.ctypes.data // raw.itemsize) + skew) % self._PAGE
+            memory = self._memory[name] = raw[start:start + size]
+        return memory[:size].reshape(shape)
+
+
+def _read_rows(padded: np.ndarray | _LazyPadded, start: int, stop: int,
+               buffers: _Buffers) -> np.ndarray:
+    """Rows ``start..stop-1`` of ``padded``, C-contiguous, made or copied into a reused buffer."""
+    if isinstance(padded, _LazyPadded):
+        return padded.rows_into(start, stop, buffers.get("block", (stop - start, *padded.shape[1:])))
+    block = padded[start:stop]
+    if block.flags.c_contiguous and block.dtype == np.float64:
+        return block
+    copy = buffers.get("block", block.shape)
+    np.copyto(copy, block)
+    return copy
+
+
+def _block_rows(shape: tuple[int, ...], copies: int) -> int:
+    """Choose the rows per block of a padded array of ``shape``.
+
+    A block's padded rows, its ``copies`` rows of partial sums and its output rows then hold
+    about ``_BLOCK_NUMBERS`` numbers and stay in the CPU cache (at least ``_MIN_BLOCK_ROWS`` rows).
+    """
+    per_row = math.prod(shape[1:]) * (max(copies, 1) + 2)
+    return max(_MIN_BLOCK_ROWS, _BLOCK_NUMBERS // max(per_row, 1))
 
 
 class _LazyPadded:
@@ -86,12 +151,19 @@ class _LazyPadded:
     def __getitem__(self, key: slice | tuple[slice, slice]) -> np.ndarray:
         if isinstance(key, tuple):
             return self._region(*key)
-        sources = self.row_sources[key]
+        start, stop, _ = key.indices(self.shape[0])
+        stop = max(start, stop)
+        return self.rows_into(start, stop, np.empty((stop - start, *self.shape[1:])))
+
+    def rows_into(self, start: int, stop: int, block: np.ndarray) -> np.ndarray:
+        """Write the padded rows ``start..stop-1`` into ``block`` (shape ``(n, Wp[, C])``)."""
+        sources = self.row_sources[start:stop]
         left, width = self.cols[0], self.image.shape[1]
-        block = np.empty((len(sources), *self.shape[1:]))  # (n, Wp[, C])
         first = int(sources[0]) if len(sources) else 0
-        if first >= 0 and np.array_equal(sources, np.arange(first, first + len(sources))):
-            block[:, left:left + width] = self.image[first:first + len(sources)]  # no padding
+        # padded-row indices never step up by more than one, so a rise of n - 1 over n rows
+        # means rows first..first+n-1 of the image itself: no padded row in this block
+        if first >= 0 and int(sources[-1]) == first + len(sources) - 1:
+            block[:, left:left + width] = self.image[first:first + len(sources)]
         else:
             inside = sources >= 0
             block[inside, left:left + width] = self.image[sources[inside]]
@@ -104,7 +176,6 @@ class _LazyPadded:
             block[:, :left] = middle[:, self.col_sources[:left]]
             block[:, left + width:] = middle[:, self.col_sources[left + width:]]
         return block
-
 
     def _region(self, rows: slice, cols: slice) -> np.ndarray:
         """Pad rows ``rows`` and columns ``cols`` only (a thin band along the border)."""

@@ -42,7 +42,8 @@ import numpy as np
 import scipy.fft
 from numpy.typing import ArrayLike
 
-from ._blocks import BOUNDARY_NAMES, _block_rows, _LazyPadded, _row_products_sum, _shifted_sum
+from ._blocks import (BOUNDARY_NAMES, _block_rows, _Buffers, _LazyPadded, _products_by_blocks,
+                      _read_rows, _shifted_sum)
 from ._checks import MAX_NUMBERS, as_float_array, check_choice, check_real, check_size
 
 MODES = ("full", "same", "valid")
@@ -252,8 +253,8 @@ def convolve_vectorized(padded, kernel: np.ndarray) -> np.ndarray:
     """Shifted slices summed: the loops run over the kernel's entries, not over the pixels.
 
     ``f = sum_{a,b} flipped[a, b] * padded[a:a+Ho, b:b+Wo]``. The sum over the kernel rows ``a``
-    is one matrix product per block of rows (BLAS), the sum over the kernel columns ``b`` is
-    ``kw`` shifted additions (see :func:`_row_products_sum`). Rows are processed in blocks that
+    is one matrix product per block of rows, the sum over the kernel columns ``b`` is
+    ``kw`` shifted additions (see :func:`_products_by_blocks`). Rows are processed in blocks that
     fit in the CPU cache. Works on 2-D and channels-last 3-D arrays.
     """
     _check_strategy_input(padded, kernel, ndims=(2, 3))
@@ -261,11 +262,7 @@ def convolve_vectorized(padded, kernel: np.ndarray) -> np.ndarray:
     kh, kw = kernel.shape
     out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
     out = np.empty((out_h, out_w, *padded.shape[2:]))  # (Ho, Wo[, C])
-    step = _block_rows(padded.shape, kw)
-    for top in range(0, out_h, step):
-        rows = min(step, out_h - top)
-        block = np.ascontiguousarray(padded[top:top + rows + kh - 1])  # (rows+kh-1, Wp[, C])
-        _row_products_sum(block, flipped, out[top:top + rows])
+    _products_by_blocks(padded, flipped, out)
     return out
 
 
@@ -290,12 +287,13 @@ def convolve_separable(padded, kernel: np.ndarray) -> np.ndarray:
     out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
     out = np.empty((out_h, out_w, *padded.shape[2:]))  # (Ho, Wo[, C])
     step = _block_rows(padded.shape, 1)
+    buffers, scratch = _Buffers(), _Buffers()  # scratch arrays reused by every block
     for top in range(0, out_h, step):  # both passes per block of rows, while it is in cache
         rows = min(step, out_h - top)
-        block = padded[top:top + rows + kh - 1]  # (rows+kh-1, Wp[, C])
-        vertical = np.empty((rows, *padded.shape[1:]))  # (rows, Wp[, C])
-        _shifted_sum(block, column[::-1, None], vertical)
-        _shifted_sum(vertical, row[None, ::-1], out[top:top + rows])
+        block = _read_rows(padded, top, top + rows + kh - 1, buffers)  # (rows+kh-1, Wp[, C])
+        vertical = buffers.get("vertical", (rows, *padded.shape[1:]))  # (rows, Wp[, C])
+        _shifted_sum(block, column[::-1, None], vertical, scratch)
+        _shifted_sum(vertical, row[None, ::-1], out[top:top + rows], buffers)
     return out
 
 
