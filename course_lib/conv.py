@@ -42,8 +42,15 @@ import numpy as np
 import scipy.fft
 from numpy.typing import ArrayLike
 
-from ._blocks import (BOUNDARY_NAMES, _block_rows, _Buffers, _LazyPadded, _products_by_blocks,
-                      _read_rows, _shifted_sum)
+from ._blocks import (
+    BOUNDARY_NAMES,
+    _block_rows,
+    _Buffers,
+    _LazyPadded,
+    _products_by_blocks,
+    _read_rows,
+    _shifted_sum,
+)
 from ._checks import MAX_NUMBERS, as_float_array, check_choice, check_real, check_size
 
 MODES = ("full", "same", "valid")
