@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ._devices import to_model_device
+
 __all__ = ["FeatureStatistics", "feature_statistics", "weight_changes", "weight_gradient_norms"]
 
 
@@ -60,7 +62,7 @@ def feature_statistics(model: nn.Module, x: torch.Tensor) -> FeatureStatistics:
     >>> stats.spread, stats.features
     (0.0, 3)
     """
-    x = _check_model_and_inputs(model, x)
+    (x,) = to_model_device(model, _check_model_and_inputs(model, x))
     body = getattr(model, "features", model)
     was_training = model.training
     model.eval()
@@ -94,6 +96,7 @@ def weight_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) ->
         raise TypeError(f"`y` must be an int64 tensor of {len(x)} class indices; got {got}.")
     layers = {name: m for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))}
     weights = [m.weight for m in layers.values()]
+    x, y = to_model_device(model, x, y)
     loss = nn.functional.cross_entropy(model(x), y)
     grads = torch.autograd.grad(loss, weights)
     return {name: float(g.norm()) for name, g in zip(layers, grads, strict=True)}
@@ -120,5 +123,5 @@ def weight_changes(before: nn.Module, after: nn.Module) -> dict[str, float]:
         raise ValueError("`before` and `after` must be the same architecture (the same parameter "
                          "names and shapes).")
     with torch.no_grad():
-        return {name: round(float((new[name] - w).norm() / w.norm()), 6)
+        return {name: round(float((new[name].to(w.device) - w).norm() / w.norm()), 6)
                 for name, w in old.items() if name.endswith("weight") and float(w.norm()) > 0}

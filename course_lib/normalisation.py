@@ -29,6 +29,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from ._checks import as_float_array, check_real
+from ._devices import to_model_device
 
 __all__ = ["EPS", "MOMENTUM", "batch_norm", "batch_statistics", "set_batch_norm_statistics",
            "update_running_statistics", "with_batch_norm"]
@@ -232,7 +233,7 @@ def set_batch_norm_statistics(model: nn.Module, x: torch.Tensor) -> nn.Module:
         model.train()
         with torch.no_grad():
             try:
-                model(x)
+                model(*to_model_device(model, x))
             except RuntimeError as error:  # a shape or dtype the model cannot take
                 raise ValueError(f"`x` of shape {tuple(x.shape)} and dtype {x.dtype} does not fit "
                                  f"the model: {error}") from error

@@ -13,7 +13,10 @@ training split and, if given, the test split. Along the way it
 - stops cleanly on Ctrl-C (``KeyboardInterrupt``) or when asked to (``stop``, a
   ``threading.Event`` checked after every step), keeping the model and the finished epochs;
 - raises :class:`TrainingDiverged`, naming the epoch and step, when the loss becomes NaN or inf;
-- is deterministic on a CPU: the shuffling of every epoch comes from ``seed`` and the epoch number;
+- trains on the GPU when there is one (``device=None``) and hands the model back on the device it
+  came from, so that code written for the CPU keeps working after training;
+- is deterministic: the shuffling of every epoch comes from ``seed`` and the epoch number, and
+  on a GPU cuDNN is held to its deterministic algorithms while training;
 - picks the CPU threads for the model's size (:mod:`course_lib.threads`).
 
 Settings live in :class:`TrainConfig`, the one place that names and checks them; :func:`fit`
@@ -37,6 +40,7 @@ import torch
 from torch import nn
 
 from ._checks import check_choice, check_int, check_real
+from ._devices import deterministic_cudnn, model_device, move_optimizer_state
 from .checkpoints import load_checkpoint, save_checkpoint
 from .history import EpochRecord, History
 from .threads import choose_threads, torch_threads
@@ -91,7 +95,7 @@ class TrainConfig:
     momentum: float | None = None  # momentum of "sgd" (None: 0.9; 0: plain gradient descent)
     weight_decay: float = 0.0  # L2 penalty on the weights, passed to the optimiser
     seed: int = 0  # fixes the order of the samples in every epoch
-    device: str | None = None  # "cpu", "cuda", ...; None picks CUDA when available
+    device: str | None = None  # where to train: "cpu", "cuda", ...; None picks CUDA when available
     threads: int | None = None  # CPU threads while training; None: chosen from the model's size
 
     def __post_init__(self):
@@ -123,6 +127,9 @@ def _resolve_device(name: str | None) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"`device` is {name!r} but PyTorch sees no CUDA GPU here; use 'cpu' "
                          "or device=None.")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ValueError(f"`device` is {name!r} but PyTorch sees {torch.cuda.device_count()} CUDA "
+                         f"GPU(s), numbered from 0; use 'cuda' or 'cuda:0'.")
     return device
 
 
@@ -177,7 +184,7 @@ def evaluate(model: nn.Module, data, *, batch_size: int = 1024,
     x, y = _as_split(data, "data")
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     if device is None:
-        device = next((p.device for p in model.parameters()), torch.device("cpu"))
+        device = model_device(model)
     was_training = model.training
     model.eval()
     total_loss, correct = 0.0, 0
@@ -242,8 +249,8 @@ class Trainer:
         if not any(True for _ in model.parameters()):
             raise ValueError("`model` has no parameters to train.")
         self.config = config
-        self.device = _resolve_device(config.device)
-        self.model = model.to(self.device)
+        self.device = _resolve_device(config.device)  # where fit() trains
+        self.model = model  # stays where it is between calls of fit()
         self.optimizer = self._make_optimizer()
         self.history = History()
 
@@ -274,7 +281,10 @@ class Trainer:
             checkpoint=None, resume: bool = False,
             callback: Callable[[StepInfo], None] | None = None,
             stop: threading.Event | None = None, quiet: bool = False) -> History:
-        """Train until ``config.epochs`` epochs are done; see :func:`fit` for the options."""
+        """Train until ``config.epochs`` epochs are done; see :func:`fit` for the options.
+
+        The model trains on ``self.device`` and goes back afterwards to the device it was on.
+        """
         x, y = (t.to(self.device) for t in _as_split(train, "train"))
         test = _as_split(test, "test") if test is not None else None
         if callback is not None and not callable(callback):
@@ -282,11 +292,24 @@ class Trainer:
         if stop is not None and not callable(getattr(stop, "is_set", None)):
             raise TypeError(f"`stop` must be a threading.Event (or None); got "
                             f"{type(stop).__name__}.")
-        if resume:
-            if checkpoint is None:
-                raise ValueError("`resume=True` needs `checkpoint`, the file to resume from.")
-            if Path(checkpoint).is_file():
-                self.load(checkpoint)
+        if resume and checkpoint is None:
+            raise ValueError("`resume=True` needs `checkpoint`, the file to resume from.")
+        home = model_device(self.model)
+        self.model.to(self.device)
+        try:
+            with deterministic_cudnn(self.device):
+                return self._fit(x, y, test, progress=progress, live_plot=live_plot,
+                                 checkpoint=checkpoint, resume=resume, callback=callback,
+                                 stop=stop, quiet=quiet)
+        finally:
+            self.model.to(home)
+
+    def _fit(self, x, y, test, *, progress, live_plot, checkpoint, resume, callback, stop,
+             quiet) -> History:
+        """Train on ``self.device``, where the model and the data already are."""
+        if resume and Path(checkpoint).is_file():
+            self.load(checkpoint)
+        move_optimizer_state(self.optimizer, self.device)  # e.g. after load() on the CPU
         from .widgets.live_plot import TrainingDisplay  # the view sits above the trainer
 
         steps_per_epoch = math.ceil(len(x) / self.config.batch_size)
@@ -424,7 +447,8 @@ def fit(model: nn.Module, train, config: TrainConfig | None = None, *, test=None
         - ``optimizer`` (``"adam"`` or ``"sgd"``), ``momentum`` (SGD only; None: 0.9),
           ``weight_decay`` (float, 0);
         - ``seed`` (int, 0): fixes the order of the samples in every epoch;
-        - ``device`` (str or None): None picks CUDA when available;
+        - ``device`` (str or None): where to train; None picks CUDA when available. The model
+          goes back to the device it was on once training ends;
         - ``threads`` (int or None): CPU threads; None: one for a small model (see
           :mod:`course_lib.threads`); the caller's setting is restored afterwards.
     progress : bool
