@@ -207,10 +207,15 @@ def choose_method(kernel: ArrayLike) -> str:
     >>> choose_method(np.ones((3, 3))), choose_method(np.eye(3)), choose_method(np.eye(13))
     ('separable', 'vectorized', 'fft')
     """
-    k = _check_kernel(kernel)
-    if min(k.shape) > 1 and separate_kernel(k) is not None:
-        return "separable" if sum(k.shape) <= _FFT_ABOVE_TAPS else "fft"
-    return "vectorized" if k.size <= _FFT_ABOVE_DENSE_TAPS else "fft"
+    return _choose(_check_kernel(kernel))[0]
+
+
+def _choose(k: np.ndarray) -> tuple[str, tuple[np.ndarray, np.ndarray] | None]:
+    """Pick the strategy for the checked kernel ``k``; also return its split when separable."""
+    parts = separate_kernel(k) if min(k.shape) > 1 else None
+    if parts is not None:
+        return ("separable", parts) if sum(k.shape) <= _FFT_ABOVE_TAPS else ("fft", None)
+    return ("vectorized" if k.size <= _FFT_ABOVE_DENSE_TAPS else "fft"), None
 
 
 # --------------------------------------------------------------------------- the strategies
@@ -289,8 +294,12 @@ def convolve_separable(padded, kernel: np.ndarray) -> np.ndarray:
         raise ValueError(f"`kernel` of shape {kernel.shape} is not separable (its rank is above 1: "
                          "it is not the outer product of a column and a row); use "
                          "method='vectorized' or 'fft'.")
-    column, row = parts
-    kh, kw = kernel.shape
+    return _separable_passes(padded, *parts)
+
+
+def _separable_passes(padded, column: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Run the two 1-D passes of :func:`convolve_separable` for a kernel already split."""
+    kh, kw = len(column), len(row)
     out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
     out = np.empty((out_h, out_w, *padded.shape[2:]))  # (Ho, Wo[, C])
     step = _block_rows(padded.shape, 1)
@@ -392,19 +401,26 @@ def _filter(image, kernel, *, mode, boundary, fillvalue, method, flip) -> np.nda
     if method != "auto":
         return _run(arr, k, mode=mode, boundary=boundary, fillvalue=fillvalue, method=method,
                     flip=flip)
-    method = choose_method(k)
+    method, parts = _choose(k)  # the kernel is split once, here, when it is separable
     result = _run(arr, k, mode=mode, boundary=boundary, fillvalue=fillvalue, method=method,
-                  flip=flip)
+                  flip=flip, parts=parts)
     if method == "fft" and _exact_integers(arr, k, fillvalue):
         np.round(result, out=result)  # integer data: exact, as scipy.signal.convolve rounds
     return result
 
 
-def _run(arr, k, *, mode, boundary, fillvalue, method, flip) -> np.ndarray:
-    """Run one strategy on checked inputs (``k`` already flipped for a correlation)."""
+def _run(arr, k, *, mode, boundary, fillvalue, method, flip,
+         parts: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Run one strategy on checked inputs (``k`` already flipped for a correlation).
+
+    ``parts`` is the split of a separable ``k``, when the caller already has it.
+    """
     if method in ("vectorized", "separable"):  # pad block by block, inside the strategy
         rows, cols = (_axis_padding(size, mode, flip) for size in k.shape)
-        return _STRATEGIES[method](_LazyPadded(arr, rows, cols, boundary, fillvalue), k)
+        lazy = _LazyPadded(arr, rows, cols, boundary, fillvalue)
+        if parts is not None:
+            return _separable_passes(lazy, *parts)
+        return _STRATEGIES[method](lazy, k)
     if method == "fft" and mode == "same":  # only the thin border bands get padded
         rows, cols = (_axis_padding(size, mode, flip) for size in k.shape)
         return convolve_fft_same(_LazyPadded(arr, rows, cols, boundary, fillvalue), k, rows, cols)

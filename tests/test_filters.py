@@ -258,3 +258,18 @@ def test_gaussian_is_separable_two_passes():
 def test_bad_input(call, error, words):
     with pytest.raises(error, match=words):
         call()
+
+
+@pytest.mark.parametrize("boundary", ["fill", "wrap", "symm"])
+def test_separable_filter_equals_scipy_with_the_outer_product(boundary):
+    rng = np.random.default_rng(3)
+    image = rng.random((23, 17))
+    column, row = rng.normal(size=5), rng.normal(size=3)
+    expected = scipy.signal.convolve2d(image, np.outer(column, row), mode="same", boundary=boundary)
+    np.testing.assert_allclose(filters.separable_filter(image, column, row, boundary=boundary),
+                               expected, atol=1e-12)
+
+
+def test_separable_filter_names_a_bad_vector():
+    with pytest.raises(ValueError, match="`row` must be a 1-D array"):
+        filters.separable_filter(np.ones((5, 5)), [1, 2, 1], np.ones((3, 3)))

@@ -23,7 +23,7 @@ import numpy as np
 
 from .._checks import read_number
 from ..conv import BOUNDARIES, convolve2d, correlate2d
-from ..filters import gaussian_blur, gaussian_kernel, preset_kernels
+from ..filters import gaussian_kernel, gaussian_kernel_1d, preset_kernels, separable_filter
 from ..images import load_image, sample_image, sample_names, shrink
 from ._common import image_view, message_line, show_message, update_image
 from ._static import App, Panel, panels_png
@@ -388,8 +388,9 @@ class GaussianExplorer(App):
     def refresh(self) -> bool:
         """Blur with the current sigma and show; on bad input keep the last picture."""
         try:
-            kernel = gaussian_kernel(self.sigma.value)
-            blurred = gaussian_blur(self._source.current(), self.sigma.value)
+            taps = gaussian_kernel_1d(self.sigma.value)  # built once: the blur and the picture
+            blurred = separable_filter(self._source.current(), taps, taps, boundary="symm")
+            kernel = np.outer(taps, taps)  # what gaussian_kernel(sigma) returns
         except ValueError as exc:
             show_message(self.message, str(exc))
             return False
