@@ -1,14 +1,17 @@
 """Figures and PNG rendering shared by the chapters.
 
 Widgets show images as PNG bytes in an ``ipywidgets.Image``: encoding a 512x512 image
-(:func:`encode_png`) takes about ten milliseconds, far less than redrawing a matplotlib figure,
+(:func:`encode_png`) takes a few milliseconds, far less than redrawing a matplotlib figure,
 and it renders the same in JupyterLab, Notebook 7, VS Code and Colab.
 """
 
 from __future__ import annotations
 
+import os
 import struct
+import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from matplotlib import colormaps
@@ -34,9 +37,7 @@ def to_uint8(image: ArrayLike, *, vmin: float | None = None, vmax: float | None 
     if arr.ndim == 3 and arr.shape[2] not in (1, 3, 4):
         raise ValueError(f"`image` must have 1, 3 or 4 channels; got shape {arr.shape}.")
     if vmin is None or vmax is None:
-        lo, hi = float(arr.min()), float(arr.max())
-        if lo >= 0.0 and hi <= 1.0:
-            lo, hi = 0.0, 1.0
+        lo, hi = display_range(float(arr.min()), float(arr.max()))
         vmin = lo if vmin is None else vmin
         vmax = hi if vmax is None else vmax
     # halves: exact, and vmax - vmin cannot overflow when the values are near +-1.8e308
@@ -51,6 +52,17 @@ def to_uint8(image: ArrayLike, *, vmin: float | None = None, vmax: float | None 
         scaled = colormaps[cmap](scaled)[:, :, :3]
     scaled *= 255.0
     return np.rint(scaled, out=scaled).astype(np.uint8)
+
+
+def display_range(low: float, high: float) -> tuple[float, float]:
+    """Return the values :func:`to_uint8` shows as black and white, for data in ``[low, high]``.
+
+    ``[0, 1]`` when the data lie in it (an image shown as is), else the data's own range.
+
+    >>> display_range(0.2, 0.9), display_range(-3.0, 5.0)
+    ((0.0, 1.0), (-3.0, 5.0))
+    """
+    return (0.0, 1.0) if low >= 0.0 and high <= 1.0 else (low, high)
 
 
 def to_png(image: ArrayLike, *, vmin: float | None = None, vmax: float | None = None,
@@ -77,9 +89,9 @@ def encode_png(pixels: np.ndarray) -> bytes:
     """PNG bytes of a ``uint8`` image (H, W), (H, W, 3) or (H, W, 4), built for speed.
 
     Each row is stored as its difference from the row above (PNG's "Up" filter, exact in uint8
-    arithmetic), which natural images compress well, then deflated at zlib's fastest level. For a
-    512x512 colour image that is about twice as fast as Pillow's encoder at its fastest setting,
-    which matters for widgets that re-render on every slider move.
+    arithmetic), which natural images compress well, then deflated at zlib's fastest level with
+    run-length matching only. Widgets re-render on every slider move, so this speed matters:
+    ``benchmarks/bench_conv.py`` times it against zlib's default strategy and Pillow's encoder.
 
     >>> import io
     >>> from PIL import Image
@@ -106,8 +118,50 @@ def encode_png(pixels: np.ndarray) -> bytes:
             ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOUR_TYPES[channels], 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(filtered.tobytes(), 1)) + chunk(b"IEND", b""))
+    data = _deflate(filtered.reshape(-1).data)  # a memoryview: the pieces are not copied
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+            + chunk(b"IEND", b""))
+
+
+# Deflate in parallel when there is this much to compress (bytes), in pieces of at least half.
+_PARALLEL_DEFLATE_FROM = 256 * 1024
+_POOL_LOCK = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def _deflate(data: memoryview) -> bytes:
+    """Compress ``data`` into a zlib stream, in up to 4 pieces at once on a multi-core CPU.
+
+    zlib's fastest level with its run-length strategy: after PNG's "Up" filter, flat regions are
+    runs of zeros (``benchmarks/bench_conv.py`` compares it with the default strategy). A large
+    picture is cut into pieces compressed side by side in threads (zlib lets go of Python's lock
+    while it works), the way ``pigz`` does: each piece is a raw deflate stream ended by a sync
+    flush, the last one by the final block, and the zlib header and the Adler-32 checksum of the
+    whole wrap them. The pieces share no history, which costs under 0.1% of the size here.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    pieces = min(4, cores or 1, len(data) // (_PARALLEL_DEFLATE_FROM // 2))
+    if pieces < 2:
+        deflate = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+        return deflate.compress(data) + deflate.flush()
+    cuts = [len(data) * i // pieces for i in range(pieces + 1)]
+    jobs = [_thread_pool().submit(_raw_deflate, data[cuts[i]:cuts[i + 1]], i == pieces - 1)
+            for i in range(pieces)]
+    body = b"".join(job.result() for job in jobs)
+    return b"\x78\x01" + body + struct.pack(">I", zlib.adler32(data))  # 0x7801: fastest level
+
+
+def _raw_deflate(piece: memoryview, last: bool) -> bytes:
+    deflate = zlib.compressobj(1, zlib.DEFLATED, -15, 9, zlib.Z_RLE)  # raw: no header, no checksum
+    return deflate.compress(piece) + deflate.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool  # one pool for the process, made on first use
+    with _POOL_LOCK:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="course-png")
+        return _pool
 
 
 def figure_to_png(fig, *, dpi: float | None = None) -> bytes:

@@ -96,3 +96,35 @@ def test_show_images_bad_input(kwargs, match):
 
     with pytest.raises(ValueError, match=match):
         show_images(**kwargs)
+
+
+def idat_payload(png: bytes) -> bytes:
+    """The zlib stream of a PNG with one IDAT chunk."""
+    start = png.index(b"IDAT")
+    length = int.from_bytes(png[start - 4:start], "big")
+    return png[start + 4:start + 4 + length]
+
+
+def test_a_large_picture_is_deflated_in_pieces_into_one_valid_stream():
+    import zlib
+
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, size=(600, 700, 3), dtype=np.uint8)
+    photo[200:400] = 7  # a flat band: runs of zeros after the Up filter
+    png = encode_png(photo)
+    assert np.array_equal(decode(png), photo)
+    rows = zlib.decompress(idat_payload(png))  # Python's zlib checks the Adler-32 checksum
+    assert len(rows) == 600 * (700 * 3 + 1)
+
+
+@pytest.mark.parametrize("cores", [1, 2, 3, 4, 16])
+@pytest.mark.parametrize("size", [0, 1, 300_000, 1_000_003])
+def test_deflate_pieces_rejoin_for_any_core_count(monkeypatch, cores, size):
+    import zlib
+
+    from course_lib import plotting
+
+    monkeypatch.setattr(plotting.os, "sched_getaffinity", lambda _pid: set(range(cores)),
+                        raising=False)
+    data = np.random.default_rng(size).integers(0, 4, size=size, dtype=np.uint8)  # compressible
+    assert zlib.decompress(plotting._deflate(data.data)) == data.tobytes()

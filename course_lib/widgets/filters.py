@@ -25,6 +25,7 @@ from .._checks import read_number
 from ..conv import BOUNDARIES, convolve2d, correlate2d
 from ..filters import gaussian_kernel, gaussian_kernel_1d, preset_kernels, separable_filter
 from ..images import load_image, sample_image, sample_names, shrink
+from ..plotting import display_range
 from ._common import image_view, message_line, show_message, update_image
 from ._static import App, Panel, panels_png
 
@@ -180,18 +181,22 @@ class KernelExplorer(App):
                 kernel = _normalised(kernel)
             with np.errstate(over="ignore", invalid="ignore"):
                 result = self.filter(self._source.current(), kernel)
-            if not np.all(np.isfinite(result)):
+            # one pass each for the smallest and largest value: they also tell whether every
+            # value is finite (an inf or a NaN would show in one of them)
+            low, high = float(result.min()), float(result.max())
+            if not (math.isfinite(low) and math.isfinite(high)):
                 raise ValueError("The filtered values overflow (they pass 1.8e308): the "
                                  "weights are too large.")
         except ValueError as exc:
             show_message(self.message, str(exc))
             return False
         self._kernel = kernel
-        update_image(self.filtered_view, result)
+        black, white = display_range(low, high)
+        update_image(self.filtered_view, result, vmin=black, vmax=white)
         limit = float(np.abs(kernel).max()) or 1.0
         update_image(self.kernel_view, kernel, vmin=-limit, vmax=limit, cmap="RdBu_r",
                      scale=max(1, 120 // kernel.shape[0]))
-        show_message(self.message, _describe_result(result), kind="info")
+        show_message(self.message, _describe_result(low, high), kind="info")
         return True
 
     def filter(self, image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
@@ -509,11 +514,11 @@ def _size_label(kernel: np.ndarray) -> str:
     return f"{kernel.shape[0]}x{kernel.shape[1]}"
 
 
-def _describe_result(result: np.ndarray) -> str:
-    low, high = (_short_number(float(v)) for v in (result.min(), result.max()))
-    if float(result.min()) >= 0.0 and float(result.max()) <= 1.0:
-        return f"result in [{low}, {high}], shown as is"
-    return f"result in [{low}, {high}], rescaled to black..white for display"
+def _describe_result(low: float, high: float) -> str:
+    """Say what range the filtered values span, and how they are shown."""
+    shown = display_range(low, high)
+    how = "shown as is" if shown == (0.0, 1.0) else "rescaled to black..white for display"
+    return f"result in [{_short_number(low)}, {_short_number(high)}], {how}"
 
 
 def _short_number(value: float) -> str:
