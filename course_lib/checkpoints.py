@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from ._types import PathLike
 from .history import History
 
 if TYPE_CHECKING:  # pragma: no cover - only for the type hints
@@ -34,7 +35,7 @@ __all__ = ["load_checkpoint", "save_checkpoint"]
 FORMAT = 1  # the layout of the stored dictionary; a file of another format is refused
 
 
-def save_checkpoint(path, model: nn.Module, *, optimizer: torch.optim.Optimizer | None = None,
+def save_checkpoint(path: PathLike, model: nn.Module, *, optimizer: torch.optim.Optimizer | None = None,
                     history: History | None = None, config: TrainConfig | None = None) -> Path:
     """Save model (and optimiser, history, settings) to ``path`` with ``torch.save``.
 
@@ -71,7 +72,7 @@ def save_checkpoint(path, model: nn.Module, *, optimizer: torch.optim.Optimizer 
     return path
 
 
-def load_checkpoint(path, model: nn.Module, *,
+def load_checkpoint(path: PathLike, model: nn.Module, *,
                     optimizer: torch.optim.Optimizer | None = None) -> History:
     """Restore ``model`` (and ``optimizer``) from a checkpoint; return its :class:`History`.
 

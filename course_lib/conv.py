@@ -261,7 +261,7 @@ def convolve_flip(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return out
 
 
-def convolve_vectorized(padded, kernel: np.ndarray) -> np.ndarray:
+def convolve_vectorized(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Shifted slices summed: the loops run over the kernel's entries, not over the pixels.
 
     ``f = sum_{a,b} flipped[a, b] * padded[a:a+Ho, b:b+Wo]``. The sum over the kernel rows ``a``
@@ -270,6 +270,11 @@ def convolve_vectorized(padded, kernel: np.ndarray) -> np.ndarray:
     fit in the CPU cache. Works on 2-D and channels-last 3-D arrays.
     """
     _check_strategy_input(padded, kernel, ndims=(2, 3))
+    return _vectorized(padded, kernel)
+
+
+def _vectorized(padded: np.ndarray | _LazyPadded, kernel: np.ndarray) -> np.ndarray:
+    """Run :func:`convolve_vectorized` on checked inputs (also on rows padded block by block)."""
     flipped = kernel[::-1, ::-1]
     kh, kw = kernel.shape
     out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
@@ -278,13 +283,18 @@ def convolve_vectorized(padded, kernel: np.ndarray) -> np.ndarray:
     return out
 
 
-def convolve_separable(padded, kernel: np.ndarray) -> np.ndarray:
+def convolve_separable(padded: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     """Convolve with a rank-1 kernel ``g = outer(u, v)`` as two 1-D passes.
 
     First down the columns with ``u``, then along the rows with ``v`` (the notes' "1D filter on
     a 2D image").
     """
     _check_strategy_input(padded, kernel, ndims=(2, 3))
+    return _separable(padded, kernel)
+
+
+def _separable(padded: np.ndarray | _LazyPadded, kernel: np.ndarray) -> np.ndarray:
+    """Run :func:`convolve_separable` on checked inputs (also on rows padded block by block)."""
     parts: tuple[np.ndarray, np.ndarray] | None
     if not np.any(kernel):  # rank 0: u = 0 and v = 0 will do
         parts = np.zeros(kernel.shape[0]), np.zeros(kernel.shape[1])
@@ -297,7 +307,7 @@ def convolve_separable(padded, kernel: np.ndarray) -> np.ndarray:
     return _separable_passes(padded, *parts)
 
 
-def _separable_passes(padded, column: np.ndarray, row: np.ndarray) -> np.ndarray:
+def _separable_passes(padded: np.ndarray | _LazyPadded, column: np.ndarray, row: np.ndarray) -> np.ndarray:
     """Run the two 1-D passes of :func:`convolve_separable` for a kernel already split."""
     kh, kw = len(column), len(row)
     out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
@@ -420,7 +430,7 @@ def _run(arr, k, *, mode, boundary, fillvalue, method, flip,
         lazy = _LazyPadded(arr, rows, cols, boundary, fillvalue)
         if parts is not None:
             return _separable_passes(lazy, *parts)
-        return _STRATEGIES[method](lazy, k)
+        return _vectorized(lazy, k) if method == "vectorized" else _separable(lazy, k)
     if method == "fft" and mode == "same":  # only the thin border bands get padded
         rows, cols = (_axis_padding(size, mode, flip) for size in k.shape)
         return convolve_fft_same(_LazyPadded(arr, rows, cols, boundary, fillvalue), k, rows, cols)

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ._checks import check_choice, check_int, check_real, check_size
+from ._types import PathLike
 
 __all__ = [
     "FASHION_MNIST_FILES",
@@ -153,7 +154,8 @@ MAX_SHAPE_PIXELS = 2**24
 """The most pixels ``make_shapes`` draws in one call (it holds about four float64 copies)."""
 
 
-def make_shapes(n: int, *, size: int = 32, seed: int = 0, noise: float = 0.1):
+def make_shapes(n: int, *, size: int = 32, seed: int = 0,
+                noise: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
     """Generate ``n`` grey images of circles, squares, triangles and lines, with noise.
 
     Each image holds one filled shape of random size, position, rotation and brightness on a
@@ -250,7 +252,7 @@ def _read_bytes(path: Path) -> bytes:
         raise ValueError(f"`path` {str(path)!r} is a damaged gzip file ({exc}).") from exc
 
 
-def load_idx(path, *, sha256: str | None = None) -> np.ndarray:
+def load_idx(path: PathLike, *, sha256: str | None = None) -> np.ndarray:
     """Read an IDX file (the format of MNIST and Fashion-MNIST), gzipped or not.
 
     The header is two zero bytes, a type code (0x08 for uint8, ...), the number of dimensions,
@@ -317,7 +319,8 @@ def _find_file(root: Path, name: str) -> Path:
                             "Copy the MNIST files there, or call download_mnist(root) when online.")
 
 
-def load_mnist(root, *, split: str = "train", check: bool = False):
+def load_mnist(root: PathLike, *, split: str = "train",
+               check: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """Load MNIST or Fashion-MNIST (same file names) from the IDX files in folder ``root``.
 
     Parameters
@@ -366,7 +369,7 @@ def _check_md5(path: Path) -> None:
                          f"{' or '.join(sorted(known))}.")
 
 
-def download_mnist(root, *, fashion: bool = False, base_url: str | None = None) -> Path:
+def download_mnist(root: PathLike, *, fashion: bool = False, base_url: str | None = None) -> Path:
     """Download the four MNIST (or Fashion-MNIST) files into ``root`` and verify them.
 
     Needs an internet connection; the course never calls it. Files already present with the

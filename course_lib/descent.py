@@ -21,7 +21,7 @@ from ._checks import as_float_array, check_int, check_real, check_size
 __all__ = ["descent_path", "linear_loss_surface"]
 
 
-def linear_loss_surface(x: ArrayLike, y: ArrayLike, w1, w2) -> np.ndarray:
+def linear_loss_surface(x: ArrayLike, y: ArrayLike, w1: ArrayLike, w2: ArrayLike) -> np.ndarray:
     r"""Mean squared error :math:`\frac12 \overline{(x_1 w_1 + x_2 w_2 - y)^2}` on a grid.
 
     Parameters
@@ -56,7 +56,8 @@ def linear_loss_surface(x: ArrayLike, y: ArrayLike, w1, w2) -> np.ndarray:
     return 0.5 * np.mean(r**2, axis=-1)
 
 
-def descent_path(x: ArrayLike, y: ArrayLike, *, lr: float, steps: int, w0=None, batch_size: int | None = None,
+def descent_path(x: ArrayLike, y: ArrayLike, *, lr: float, steps: int, w0: ArrayLike | None = None,
+                 batch_size: int | None = None,
                  seed: int = 0) -> np.ndarray:
     r"""Weights visited by gradient descent on the least-squares loss of a linear model.
 

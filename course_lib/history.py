@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover - matplotlib is imported where it draws
+    from matplotlib.figure import Figure
 
 __all__ = ["EpochRecord", "History", "draw_history", "plot_history"]
 
@@ -127,7 +131,7 @@ class History:
 # --- plots ---------------------------------------------------------------------------------
 
 
-def draw_history(fig, histories: Mapping[str, History], *, steps: bool = False) -> None:
+def draw_history(fig: Figure, histories: Mapping[str, History], *, steps: bool = False) -> None:
     """Draw loss and accuracy panels into ``fig``: train solid, test dashed, one colour per run.
 
     ``steps=True`` adds the loss of every step behind the per-epoch loss (the live plot's view).
@@ -189,7 +193,8 @@ def _as_histories(history) -> dict[str, History]:
                     f"{type(history).__name__}.")
 
 
-def plot_history(history, *, figsize: tuple[float, float] = (9.0, 3.2)):
+def plot_history(history: History | Mapping[str, History], *,
+                 figsize: tuple[float, float] = (9.0, 3.2)) -> Figure:
     """Plot loss and accuracy per epoch (train solid, test dashed) of one or more runs.
 
     Parameters

@@ -28,6 +28,7 @@ value one output sees), as in PyTorch.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,7 +66,7 @@ MAX_SEED = 2**63 - 1
 """The largest seed torch's generators take."""
 
 
-def fans(shape) -> tuple[int, int]:
+def fans(shape: Sequence[int] | torch.Size) -> tuple[int, int]:
     """Return the fan-in and fan-out of a weight of ``shape``.
 
     ``shape`` is ``(out, in)`` for a linear layer, ``(out, in, kh, kw)`` (or any trailing kernel
@@ -116,7 +117,7 @@ def xavier_std(fan_in: int, fan_out: int) -> float:
     return math.sqrt(2.0 / (fan_in + fan_out))
 
 
-def init_std(scheme: str, shape) -> float:
+def init_std(scheme: str, shape: Sequence[int] | torch.Size) -> float:
     """Return the standard deviation of a weight of ``shape`` under ``scheme``.
 
     ``scheme`` is one of :data:`INIT_SCHEMES`; the two constant schemes give 0.

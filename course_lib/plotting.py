@@ -11,10 +11,12 @@ import os
 import struct
 import threading
 import zlib
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from ._checks import as_float_array, check_int, check_real
@@ -164,7 +166,7 @@ def _thread_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def figure_to_png(fig, *, dpi: float | None = None) -> bytes:
+def figure_to_png(fig: Figure, *, dpi: float | None = None) -> bytes:
     r"""PNG bytes of a matplotlib figure, at the figure's own dpi unless ``dpi`` is given.
 
     The widgets draw on a bare ``matplotlib.figure.Figure`` with the Agg canvas (no pyplot, no
@@ -207,9 +209,10 @@ def use_course_style(*, dpi: int = 72) -> None:
     })
 
 
-def show_images(images, *, titles=None, signed: bool | None = None, colorbar: bool = True,
+def show_images(images: Sequence[ArrayLike], *, titles: Sequence[str] | None = None,
+                signed: bool | None = None, colorbar: bool = True,
                 shared_limits: bool = False, cmap: str | None = None, ncols: int | None = None,
-                size: float = 2.4, suptitle: str | None = None):
+                size: float = 2.4, suptitle: str | None = None) -> tuple[Figure, np.ndarray]:
     """Draw images side by side, each with a title and a colorbar that says what its colours mean.
 
     The colour map follows what the values are:

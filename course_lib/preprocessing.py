@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ._checks import as_float_array, check_bool, check_choice, check_int, check_real
+from ._types import Batch
 
 __all__ = ["NotFittedError", "PCAWhitener", "Standardizer", "channel_stats"]
 
@@ -67,7 +68,7 @@ class _FittedStep:
         return "fitted" if self.mean_ is not None else "not fitted"
 
 
-def channel_stats(x) -> tuple[np.ndarray, np.ndarray]:
+def channel_stats(x: Batch) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and standard deviation of a batch of images (N, C, H, W).
 
     Examples
@@ -124,7 +125,7 @@ class Standardizer(_FittedStep):
             return (0,)
         return (0, 2, 3)
 
-    def fit(self, x) -> Standardizer:
+    def fit(self, x: Batch) -> Standardizer:
         """Compute the statistics of the training batch ``x``; returns ``self``."""
         arr = _as_batch(x, "x")
         axes = self._axes(arr.ndim)
@@ -134,7 +135,7 @@ class Standardizer(_FittedStep):
         self._shape = arr.shape[1:]
         return self
 
-    def transform(self, x):
+    def transform(self, x: Batch) -> np.ndarray | torch.Tensor:
         """Apply the training statistics to ``x`` (same type out as in)."""
         arr = _as_batch(x, "x")
         self._check_fitted(arr)
@@ -143,7 +144,7 @@ class Standardizer(_FittedStep):
             out = out / self.scale_
         return _like_input(out, x)
 
-    def inverse_transform(self, x):
+    def inverse_transform(self, x: Batch) -> np.ndarray | torch.Tensor:
         """Undo :meth:`transform`."""
         arr = _as_batch(x, "x")
         self._check_fitted(arr)
@@ -194,7 +195,7 @@ class PCAWhitener(_FittedStep):
         self.components_: np.ndarray | None = None  # (D, D) eigenvectors as columns
         self.variances_: np.ndarray | None = None  # (D,) eigenvalues, largest first
 
-    def fit(self, x) -> PCAWhitener:
+    def fit(self, x: Batch) -> PCAWhitener:
         """Compute mean and covariance eigenvectors of the training batch ``x``."""
         arr = _as_batch(x, "x")
         flat = arr.reshape(len(arr), -1)  # (N, D)
@@ -221,7 +222,7 @@ class PCAWhitener(_FittedStep):
         self._shape = arr.shape[1:]
         return self
 
-    def transform(self, x):
+    def transform(self, x: Batch) -> np.ndarray | torch.Tensor:
         """Project, whiten (or ZCA-whiten) ``x`` with the training statistics."""
         arr = _as_batch(x, "x")
         self._check_fitted(arr)

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -41,6 +41,7 @@ from torch import nn
 
 from ._checks import check_choice, check_int, check_real
 from ._devices import deterministic_cudnn, model_device, move_optimizer_state
+from ._types import DataPair, PathLike
 from .checkpoints import load_checkpoint, save_checkpoint
 from .history import EpochRecord, History
 from .threads import choose_threads, torch_threads
@@ -166,7 +167,7 @@ def _as_split(data, name: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, data, *, batch_size: int = 1024,
+def evaluate(model: nn.Module, data: DataPair, *, batch_size: int = 1024,
              device: str | torch.device | None = None) -> tuple[float, float]:
     """Mean cross-entropy and accuracy of ``model`` on ``data = (x, y)``.
 
@@ -266,19 +267,19 @@ class Trainer:
         return (f"Trainer({type(self.model).__name__}, {self.config}, device={self.device}, "
                 f"{len(self.history)} epochs done)")
 
-    def save(self, path) -> Path:
+    def save(self, path: PathLike) -> Path:
         """Save model, optimiser state, history and settings."""
         return save_checkpoint(path, self.model, optimizer=self.optimizer, history=self.history,
                                config=self.config)
 
-    def load(self, path) -> History:
+    def load(self, path: PathLike) -> History:
         """Restore model, optimiser and history from a checkpoint made by :meth:`save`."""
         self.history = load_checkpoint(path, self.model, optimizer=self.optimizer)
         self.history.interrupted = False
         return self.history
 
-    def fit(self, train, test=None, *, progress: bool = True, live_plot: bool | LivePlot = False,
-            checkpoint=None, resume: bool = False,
+    def fit(self, train: DataPair, test: DataPair | None = None, *, progress: bool = True,
+            live_plot: bool | LivePlot = False, checkpoint: PathLike | None = None, resume: bool = False,
             callback: Callable[[StepInfo], None] | None = None,
             stop: threading.Event | None = None, quiet: bool = False) -> History:
         """Train until ``config.epochs`` epochs are done; see :func:`fit` for the options.
@@ -423,10 +424,11 @@ def _config(config: TrainConfig | None, settings: dict) -> TrainConfig:
     return replace(config, **settings)
 
 
-def fit(model: nn.Module, train, config: TrainConfig | None = None, *, test=None,
-        progress: bool = True, live_plot: bool | LivePlot = False, checkpoint=None,
+def fit(model: nn.Module, train: DataPair, config: TrainConfig | None = None, *,
+        test: DataPair | None = None, progress: bool = True, live_plot: bool | LivePlot = False,
+        checkpoint: PathLike | None = None,
         resume: bool = False, callback: Callable[[StepInfo], None] | None = None,
-        stop: threading.Event | None = None, quiet: bool = False, **settings) -> History:
+        stop: threading.Event | None = None, quiet: bool = False, **settings: Any) -> History:
     """Train a classifier ``model`` on ``train = (x, y)`` with cross-entropy.
 
     Parameters

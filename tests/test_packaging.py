@@ -118,6 +118,41 @@ def test_mypy_finds_nothing():
     assert "no issues found" in result.stdout
 
 
+def _unannotated(path) -> list[str]:
+    """Public functions and methods in ``path`` with a parameter or the return not annotated."""
+    import ast
+
+    found = []
+
+    def visit(node, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef) and not child.name.startswith("_"):
+                visit(child, f"{prefix}{child.name}.")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if child.name.startswith("_") and child.name not in ("__init__", "__call__"):
+                    continue
+                arguments = child.args
+                names = [a for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                                     arguments.vararg, arguments.kwarg)
+                         if a is not None and a.arg not in ("self", "cls")]
+                where = f"{path.relative_to(ROOT)}:{child.lineno} {prefix}{child.name}"
+                found.extend(f"{where}({a.arg})" for a in names if a.annotation is None)
+                if child.returns is None and child.name != "__init__":
+                    found.append(f"{where} -> ?")
+
+    visit(ast.parse(path.read_text(encoding="utf-8")), "")
+    return found
+
+
+def test_the_public_api_is_annotated():
+    """Every public function and method says what it takes and returns (PEP 484 hints)."""
+    modules = [p for p in (ROOT / "course_lib").rglob("*.py")
+               if not p.name.startswith("_") or p.name == "__init__.py"]
+    assert len(modules) > 30
+    missing = [entry for path in sorted(modules) for entry in _unannotated(path)]
+    assert not missing, "\n".join(missing)
+
+
 def test_pip_install_keeps_the_torch_already_installed(tmp_path):
     """`pip install .` resolves against the environment's own torch (as in Colab) and installs
     nothing but course_lib itself: no torch download, no reinstall."""

@@ -9,6 +9,7 @@ Thin over :mod:`course_lib.activations`; the picture is a PNG in an ``ipywidgets
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import ipywidgets as widgets
 import numpy as np
@@ -24,7 +25,7 @@ __all__ = ["ActivationExplorer", "activation_explorer", "explorer_figure", "expl
 CSS_CLASS = "course-activation-explorer"
 
 
-def explorer_rows(names, x: float, depth: int) -> list[dict]:
+def explorer_rows(names: Sequence[str], x: float, depth: int) -> list[dict]:
     """For each activation: f(x), f'(x), and d h_n / d x after ``depth`` layers.
 
     Examples
@@ -42,7 +43,7 @@ def explorer_rows(names, x: float, depth: int) -> list[dict]:
     return rows
 
 
-def explorer_figure(names, x: float, depth: int, *, dpi: int = 72) -> bytes:
+def explorer_figure(names: Sequence[str], x: float, depth: int, *, dpi: int = 72) -> bytes:
     """PNG with three panels: f, f' (with a dot at ``x``) and |gradient| through the layers."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -91,7 +92,7 @@ class ActivationExplorer(App):
     the numbers ``table``, a ``message`` line; ``widget`` is the whole app.
     """
 
-    def __init__(self, *, functions=("sigmoid", "tanh", "relu"), x: float = 2.0,
+    def __init__(self, *, functions: Sequence[str] = ("sigmoid", "tanh", "relu"), x: float = 2.0,
                  depth: int = 5, dpi: int = 72):
         self.dpi = check_int(dpi, "dpi", minimum=30, maximum=300)  # 144 for a projector
         options = [(get_activation(n).label, n) for n in ACTIVATION_NAMES]
@@ -142,7 +143,8 @@ class ActivationExplorer(App):
         return alt
 
 
-def activation_explorer(*, functions=("sigmoid", "tanh", "relu"), x: float = 2.0, depth: int = 5,
+def activation_explorer(*, functions: Sequence[str] = ("sigmoid", "tanh", "relu"),
+                        x: float = 2.0, depth: int = 5,
                         dpi: int = 72) -> ActivationExplorer:
     """Build the activation explorer (display it, or its ``.widget``, in a notebook).
 

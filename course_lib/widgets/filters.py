@@ -20,6 +20,7 @@ from fractions import Fraction
 
 import ipywidgets as widgets
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import read_number
 from ..conv import BOUNDARIES, convolve2d, correlate2d
@@ -71,7 +72,7 @@ def format_weight(value: float) -> str:
 class _ImageSource:
     """The image dropdown and upload button shared by both explorers."""
 
-    def __init__(self, image, default: str) -> None:
+    def __init__(self, image: ArrayLike | None, default: str) -> None:
         self.images: dict[str, np.ndarray] = {}
         options = sample_names()
         if image is not None:
@@ -127,7 +128,8 @@ class KernelExplorer(App):
     widget : ipywidgets.VBox                everything (CSS ``course-kernel-explorer``)
     """
 
-    def __init__(self, image=None, *, preset: str = "identity", display_width: int = 256) -> None:
+    def __init__(self, image: ArrayLike | None = None, *, preset: str = "identity",
+                 display_width: int = 256) -> None:
         self._presets = preset_kernels()
         if preset not in self._presets:
             raise ValueError(f"`preset` must be one of {', '.join(self._presets)}; got {preset!r}.")
@@ -366,7 +368,8 @@ class GaussianExplorer(App):
     widget : ipywidgets.VBox                everything (CSS ``course-gaussian-explorer``)
     """
 
-    def __init__(self, image=None, *, sigma: float = 1.0, display_width: int = 320) -> None:
+    def __init__(self, image: ArrayLike | None = None, *, sigma: float = 1.0,
+                 display_width: int = 320) -> None:
         self._source = _ImageSource(image, default="astronaut")
         self.image_choice = self._source.choice
         self.upload = self._source.upload
@@ -432,7 +435,7 @@ class GaussianExplorer(App):
         return alt
 
 
-def kernel_explorer(image=None, *, preset: str = "identity", display_width: int = 256
+def kernel_explorer(image: ArrayLike | None = None, *, preset: str = "identity", display_width: int = 256
                     ) -> KernelExplorer:
     """Build the kernel explorer (a :class:`KernelExplorer`: display it, or use its controls).
 
@@ -446,7 +449,7 @@ def kernel_explorer(image=None, *, preset: str = "identity", display_width: int 
     return KernelExplorer(image, preset=preset, display_width=display_width)
 
 
-def gaussian_explorer(image=None, *, sigma: float = 1.0, display_width: int = 320
+def gaussian_explorer(image: ArrayLike | None = None, *, sigma: float = 1.0, display_width: int = 320
                       ) -> GaussianExplorer:
     """Build the Gaussian explorer (a :class:`GaussianExplorer`: display it, or use its controls).
 
@@ -461,7 +464,7 @@ def gaussian_explorer(image=None, *, sigma: float = 1.0, display_width: int = 32
 # ------------------------------------------------------------------------------------ helpers
 
 
-def _prepare(image) -> np.ndarray:
+def _prepare(image: ArrayLike) -> np.ndarray:
     """Check an image and shrink it for live filtering."""
     from ..images import to_float
 

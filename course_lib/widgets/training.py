@@ -15,6 +15,7 @@ import threading
 import ipywidgets as widgets
 import torch
 
+from .._types import DataPair
 from ..activations import ACTIVATION_NAMES, get_activation
 from ..data import load_digits_split, make_shapes
 from ..history import History
@@ -72,7 +73,7 @@ class TrainingDemo(App):
         self.history: History | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()  # set by Stop; fit checks it after every step
-        self._data: dict = {}
+        self._data: dict[str, tuple[DataPair, DataPair]] = {}
         controls = widgets.VBox([
             widgets.HBox([self.dataset, self.activation]),
             widgets.HBox([self.lr, self.epochs]),
@@ -85,7 +86,7 @@ class TrainingDemo(App):
 
     # -- data and model ---------------------------------------------------------------------
 
-    def data(self, name: str):
+    def data(self, name: str) -> tuple[DataPair, DataPair]:
         """``(train, test)`` pairs of the data set ``name`` (built once, then cached)."""
         if name not in self._data:
             if name == "digits":
