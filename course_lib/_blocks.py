@@ -8,6 +8,7 @@ stays in the CPU cache. The results are the same numbers as on the whole padded 
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -16,9 +17,15 @@ import numpy as np
 BOUNDARY_NAMES: dict[str, dict[str, Any]] = {"fill": {"numpy": "constant", "ndimage": "constant"},
                   "wrap": {"numpy": "wrap", "ndimage": "grid-wrap"},
                   "symm": {"numpy": "symmetric", "ndimage": "reflect"}}
-# Numbers per block of the shifted-slice loops: a block, its partial sums and its output rows
-# together stay in the CPU's level-2 cache (256 kB here; 512 kB to 2 MB per core on current CPUs).
-_BLOCK_NUMBERS = 32_768
+# Numbers per block of the shifted-slice loops: a block's rows, its partial sums and its output
+# rows together, 512 kB: about the level-2 cache of one core (512 kB to 2 MB on current CPUs).
+# Smaller blocks fit the cache better but cost more numpy calls, each about a microsecond of
+# Python, and more still when other code has just run: in benchmarks/bench_conv.py, which
+# interleaves the competitors, 256 kB blocks gave a 3x3 kernel on 512x512 up to 1.03x the time
+# of scipy.ndimage.convolve, 512 kB blocks 0.88x, 1 MB blocks 0.95x.
+_BLOCK_NUMBERS = 65_536
+# Scratch arrays above this many numbers (4 MB) are not kept between calls.
+_KEEP_AT_MOST = 512 * 1024
 # Fewest rows per block: below this, Python's per-block overhead outweighs the cache's gain.
 _MIN_BLOCK_ROWS = 8
 
@@ -32,6 +39,11 @@ def _products_by_blocks(padded: np.ndarray | _LazyPadded, flipped: np.ndarray,
     ``flipped.T @ stacked`` then sums over ``a`` for every ``b`` at once, and ``kw`` shifted
     additions sum over ``b``: about ``kw`` passes over memory instead of ``2 * kh * kw``.
 
+    Where a block needs no padded row (all but the first and last blocks, in "same" mode), the
+    view is taken on the image itself, so nothing is copied: the sums over ``b`` then run along
+    whole rows as one flat sum, and the few columns at the left and right edge, where that
+    flat sum reaches into the neighbouring row, are redone at the end from padded strips.
+
     The loop is lean on purpose: with blocks that fit in the cache, a 512x512 image takes some
     40 blocks, and every numpy call per block costs about a microsecond of Python. So the
     kernel's transpose and the scratch arrays are made once, before the loop.
@@ -39,7 +51,7 @@ def _products_by_blocks(padded: np.ndarray | _LazyPadded, flipped: np.ndarray,
     kh, kw = flipped.shape
     out_h = out.shape[0]
     step = _block_rows(padded.shape, kw)
-    buffers = _Buffers()
+    buffers = _Buffers.of_this_thread()
     if kh == 1:  # a single row: plain shifted multiply-adds are cheaper than the product
         for top in range(0, out_h, step):
             rows = min(step, out_h - top)
@@ -52,17 +64,77 @@ def _products_by_blocks(padded: np.ndarray | _LazyPadded, flipped: np.ndarray,
     flat_out = out.reshape(out_h, width)  # a view: out is C-contiguous
     weights = np.ascontiguousarray(flipped.T)  # (kw, kh)
     partial_memory = buffers.get("partial", (kw, step * row_len))
+    lazy = padded if isinstance(padded, _LazyPadded) and _image_in_place(padded, out, kw) else None
     for top in range(0, out_h, step):
         rows = min(step, out_h - top)
+        first = lazy.image_rows(top, top + rows + kh - 1) if lazy is not None else None
+        if lazy is not None and first is not None:  # the image's own rows: no copy, a flat sum
+            stacked = np.ndarray((kh, rows * width), np.float64, buffer=lazy.image,
+                                 offset=first * width * 8, strides=(width * 8, 8))
+            partial = np.matmul(weights, stacked, out=partial_memory[:, :rows * width])
+            span = rows * width - (kw - 1) * channels  # flat outputs whose sums stay in range
+            left = lazy.cols[0] * channels
+            _sum_shifted_rows(partial, channels, span, flat_out[top:top + rows].reshape(-1),
+                              left)
+            continue
         block = _read_rows(padded, top, top + rows + kh - 1, buffers)  # (rows+kh-1, Wp[, C])
         stacked = np.ndarray((kh, rows * row_len), np.float64, buffer=block,
                              strides=(row_len * 8, 8))  # (kh, rows*Wp*C): row a starts at row a
         partial = np.matmul(weights, stacked, out=partial_memory[:, :rows * row_len])
         partial = partial.reshape(kw, rows, row_len)  # (kw, rows, Wp*C)
         target = flat_out[top:top + rows]  # (rows, Wo*C)
-        np.copyto(target, partial[0, :, :width])
-        for b in range(1, kw):
+        if kw == 1:
+            np.copyto(target, partial[0, :, :width])
+        else:
+            np.add(partial[0, :, :width], partial[1, :, channels:channels + width], out=target)
+        for b in range(2, kw):
             np.add(target, partial[b, :, b * channels:b * channels + width], out=target)
+    if lazy is not None:
+        _redo_edge_columns(lazy, flipped, out)
+
+
+def _image_in_place(padded: _LazyPadded, out: np.ndarray, kw: int) -> bool:
+    """Tell whether blocks may read ``padded``'s image rows in place (see _products_by_blocks).
+
+    The image must be a C-contiguous float64 array as wide as the output ("same" width) and at
+    least as wide as the kernel.
+    """
+    image = padded.image
+    return (image.dtype == np.float64 and image.flags.c_contiguous
+            and out.shape[1] == image.shape[1] >= kw)
+
+
+def _sum_shifted_rows(partial: np.ndarray, channels: int, span: int, target: np.ndarray,
+                      left: int) -> None:
+    """target[left + j] = sum_b partial[b, j + b * channels] for j < span: the sum over ``b``."""
+    kw = partial.shape[0]
+    t = target[left:left + span]
+    if kw == 1:
+        np.copyto(t, partial[0, :span])
+        return
+    np.add(partial[0, :span], partial[1, channels:channels + span], out=t)
+    for b in range(2, kw):
+        np.add(t, partial[b, b * channels:b * channels + span], out=t)
+
+
+def _redo_edge_columns(padded: _LazyPadded, flipped: np.ndarray, out: np.ndarray) -> None:
+    """Recompute the output columns within reach of the left and right padding.
+
+    There the in-place flat sums of :func:`_products_by_blocks` read the neighbouring row
+    instead of the padding; a strip of padded columns gives the right values.
+    """
+    kw = flipped.shape[1]
+    left, right = padded.cols
+    rows = slice(0, padded.shape[0])
+    padded_width = padded.shape[1]
+    for columns, strip_columns in ((slice(0, left), slice(0, left + kw - 1)),
+                                   (slice(out.shape[1] - right, out.shape[1]),
+                                    slice(padded_width - (right + kw - 1), padded_width))):
+        if columns.stop > columns.start:
+            strip = padded[rows, strip_columns]  # (Hp, edge + kw - 1[, C]), made for this
+            edge = np.empty((out.shape[0], columns.stop - columns.start, *out.shape[2:]))
+            _products_by_blocks(strip, flipped, edge)
+            out[:, columns] = edge
 
 
 def _shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray,
@@ -94,9 +166,23 @@ class _Buffers:
     """
 
     _PAGE = 512  # float64 numbers in 4 kB
+    _per_thread = threading.local()
 
     def __init__(self) -> None:
         self._memory: dict[str, np.ndarray] = {}
+
+    @classmethod
+    def of_this_thread(cls) -> _Buffers:
+        """Return the scratch arrays kept for this thread from one call to the next.
+
+        Fresh scratch memory on every call is paid for in page faults (some 50 per 512x512
+        convolution); these few hundred kilobytes are made once per thread instead. A call
+        may use them only while it runs, and not call another user of them meanwhile.
+        """
+        buffers = getattr(cls._per_thread, "buffers", None)
+        if buffers is None:
+            buffers = cls._per_thread.buffers = cls()
+        return buffers
 
     def get(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
         """Return a scratch array of ``shape`` for ``name``, reusing its memory when it fits."""
@@ -107,7 +193,11 @@ class _Buffers:
             skew = (slot * (self._PAGE // 2 + 8)) % self._PAGE  # numbers past a 4 kB boundary
             raw = np.empty(size + 2 * self._PAGE)
             start = (-(raw.ctypes.data // raw.itemsize) + skew) % self._PAGE
-            memory = self._memory[name] = raw[start:start + size]
+            memory = raw[start:start + size]
+            if size > _KEEP_AT_MOST:  # an exceptionally wide image: used once, not kept
+                self._memory.setdefault(name, memory[:0])  # keeps its slot (and its skew)
+                return memory.reshape(shape)
+            self._memory[name] = memory
         return memory[:size].reshape(shape)
 
 
@@ -155,14 +245,24 @@ class _LazyPadded:
         stop = max(start, stop)
         return self.rows_into(start, stop, np.empty((stop - start, *self.shape[1:])))
 
+    def image_rows(self, start: int, stop: int) -> int | None:
+        """Return the image row ``first`` if padded rows ``start..stop-1`` are image rows.
+
+        That is, rows ``first..first+n-1`` of the image itself, no padded row among them;
+        otherwise None.
+        """
+        sources = self.row_sources[start:stop]
+        first = int(sources[0]) if len(sources) else -1
+        # padded-row indices never step up by more than one, so a rise of n - 1 over n rows
+        # means rows first..first+n-1 of the image itself
+        return first if first >= 0 and int(sources[-1]) == first + len(sources) - 1 else None
+
     def rows_into(self, start: int, stop: int, block: np.ndarray) -> np.ndarray:
         """Write the padded rows ``start..stop-1`` into ``block`` (shape ``(n, Wp[, C])``)."""
         sources = self.row_sources[start:stop]
         left, width = self.cols[0], self.image.shape[1]
-        first = int(sources[0]) if len(sources) else 0
-        # padded-row indices never step up by more than one, so a rise of n - 1 over n rows
-        # means rows first..first+n-1 of the image itself: no padded row in this block
-        if first >= 0 and int(sources[-1]) == first + len(sources) - 1:
+        first = self.image_rows(start, stop)
+        if first is not None:
             block[:, left:left + width] = self.image[first:first + len(sources)]
         else:
             inside = sources >= 0
