@@ -64,6 +64,9 @@ def display_range(low: float, high: float) -> tuple[float, float]:
     >>> display_range(0.2, 0.9), display_range(-3.0, 5.0)
     ((0.0, 1.0), (-3.0, 5.0))
     """
+    low, high = check_real(low, "low"), check_real(high, "high")
+    if high < low:
+        raise ValueError(f"`high` must be at least `low`; got low={low}, high={high}.")
     return (0.0, 1.0) if low >= 0.0 and high <= 1.0 else (low, high)
 
 

@@ -270,6 +270,13 @@ def blur_like_2d_kernel(result, image, sigma, *, boundary="symm", size=None):
     np.testing.assert_allclose(result, expected, atol=1e-12)
 
 
+def like_outer_kernel(result, image, column, row, *, boundary="symm"):
+    from course_lib.conv import convolve2d
+
+    expected = convolve2d(image, np.outer(column, row), boundary=boundary, method="vectorized")
+    np.testing.assert_allclose(result, expected, atol=1e-9 * (1 + np.abs(expected).max()))
+
+
 def median_like_windows(result, image, size=3, *, boundary="symm"):
     from numpy.lib.stride_tricks import sliding_window_view
 
@@ -338,6 +345,8 @@ TARGETS = {
     f"{F}:box_blur": (call(image, ODD, boundary=BOUNDARY), f"{HERE}:finite"),
     f"{F}:gaussian_blur": (call(image, SIGMAS, boundary=BOUNDARY), f"{HERE}:blur_like_2d_kernel"),
     f"{F}:sharpen": (call(image, st.floats(0, 3), boundary=BOUNDARY), f"{HERE}:finite"),
+    f"{F}:separable_filter": (call(image, arrays(1, 5, ndims=(1,)), arrays(1, 5, ndims=(1,)),
+                                   boundary=BOUNDARY), f"{HERE}:like_outer_kernel"),
     f"{F}:median_filter": (call(image, ODD, boundary=BOUNDARY), f"{HERE}:median_like_windows"),
     f"{F}:gradient": (call(image, operator=st.sampled_from(["central", "sobel", "prewitt"])),
                       f"{HERE}:finite"),
@@ -389,6 +398,7 @@ TARGETS = {
     "course_lib.images:sample_names": (call(), None),
     f"{HERE}:load_png": (call(arrays(1, 8, ndims=(2, 3)), grey=st.booleans()), None),
     "course_lib.plotting:to_uint8": (call(image), None),
+    "course_lib.plotting:display_range": (call(st.floats(-10, 10), st.floats(-10, 10)), None),
     "course_lib.plotting:to_png": (call(image, scale=st.integers(1, 4)), None),
     "course_lib.plotting:encode_png": (call(st.builds(
         lambda a: np.clip(a * 40 + 128, 0, 255).astype(np.uint8), arrays(1, 8, ndims=(2, 3)))),
