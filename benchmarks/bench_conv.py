@@ -141,8 +141,10 @@ def widget_timing(*, repeats: int) -> None:
 
     app = KernelExplorer(sample_image("astronaut"))  # (512, 512, 3)
     image = sample_image("astronaut")
-    print("kernel explorer, 512x512 colour image: one update = filter + PNG encoding")
-    for preset in ("box 3x3", "sharpen", "sobel x", "gaussian 5x5 (sigma 1)"):
+    print("kernel explorer, 512x512 colour image (3x the work of the presenter's grey camera): "
+          "one update = filter + PNG encoding + the rest of refresh()")
+    worst = 0.0
+    for preset in app.preset.options[1:]:  # every preset ("custom" is the first option)
         app.preset.value = preset
         kernel = app.kernel
         result = app.filter(image, kernel)
@@ -151,9 +153,10 @@ def widget_timing(*, repeats: int) -> None:
             "filter": lambda k=kernel: app.filter(image, k),
             "png": lambda r=result: to_png(r),
         }, rounds=repeats)
-        verdict = "under" if times["update"] < 30 else "OVER"
-        print(f"  {preset:<24} update {times['update']:6.1f} ms ({verdict} 30 ms): "
-              f"filter {times['filter']:5.1f} ms, PNG encoding of the result {times['png']:5.1f} ms")
+        worst = max(worst, times["update"])
+        print(f"  {preset:<24} update {times['update']:6.1f} ms: filter {times['filter']:5.1f} ms, "
+              f"PNG encoding of the result {times['png']:5.1f} ms")
+    print(f"slowest update: {worst:.1f} ms (target <= 30 ms: {'met' if worst <= 30 else 'NOT met'})")
 
 
 def png_timing(*, repeats: int) -> None:
