@@ -361,3 +361,26 @@ def test_fft_same_mode_interior_and_border_bands(boundary, kernel_shape, correla
     for c in range(2):
         ref = reference(image[:, :, c], kernel, mode="same", boundary=boundary, fillvalue=0.3)
         np.testing.assert_allclose(ours[:, :, c], ref, atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(200, 300), (60, 512, 3)])  # many blocks of rows each
+@pytest.mark.parametrize("kernel_shape", [(3, 3), (2, 4), (5, 1), (1, 5), (4, 4), (7, 7)])
+@pytest.mark.parametrize("boundary", ["fill", "wrap", "symm"])
+def test_large_images_in_blocks_equal_scipy(shape, kernel_shape, boundary):
+    """Images big enough for many blocks: the middle blocks read the image's rows in place and
+    sum along whole rows, then the edge columns are redone (see course_lib/_blocks.py)."""
+    rng = np.random.default_rng(sum(shape) + sum(kernel_shape))
+    image = rng.random(shape)
+    kernel = rng.normal(size=kernel_shape)
+    views = {"contiguous": image, "strided view": image[:, ::-1]}  # the second is copied first
+    for label, picture in views.items():
+        for operation, reference in ((conv.convolve2d, scipy.signal.convolve2d),
+                                     (conv.correlate2d, scipy.signal.correlate2d)):
+            for mode in ("same", "full", "valid"):
+                ours = operation(picture, kernel, mode=mode, boundary=boundary, method="vectorized")
+                channels = picture.shape[2:] and range(picture.shape[2])
+                expected = (np.stack([reference(picture[..., c], kernel, mode=mode, boundary=boundary)
+                                      for c in channels], axis=-1) if channels
+                            else reference(picture, kernel, mode=mode, boundary=boundary))
+                np.testing.assert_allclose(ours, expected, atol=1e-10,
+                                           err_msg=f"{label} {operation.__name__} {mode}")
