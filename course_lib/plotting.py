@@ -132,6 +132,7 @@ def encode_png(pixels: np.ndarray) -> bytes:
 _PARALLEL_DEFLATE_FROM = 256 * 1024
 _POOL_LOCK = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
 
 
 def _deflate(data: memoryview) -> bytes:
@@ -162,10 +163,16 @@ def _raw_deflate(piece: memoryview, last: bool) -> bytes:
 
 
 def _thread_pool() -> ThreadPoolExecutor:
-    global _pool  # one pool for the process, made on first use
+    """Return this process's pool of PNG threads, made on first use.
+
+    A child made with ``fork`` inherits the parent's pool object but none of its threads, so
+    its work would wait forever: each process makes its own.
+    """
+    global _pool, _pool_pid
     with _POOL_LOCK:
-        if _pool is None:
+        if _pool is None or _pool_pid != os.getpid():
             _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="course-png")
+            _pool_pid = os.getpid()
         return _pool
 
 

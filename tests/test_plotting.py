@@ -128,3 +128,15 @@ def test_deflate_pieces_rejoin_for_any_core_count(monkeypatch, cores, size):
                         raising=False)
     data = np.random.default_rng(size).integers(0, 4, size=size, dtype=np.uint8)  # compressible
     assert zlib.decompress(plotting._deflate(data.data)) == data.tobytes()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork is POSIX only")
+def test_a_forked_child_encodes_large_pictures_with_its_own_threads():
+    import multiprocessing
+
+    photo = np.random.default_rng(1).integers(0, 256, size=(512, 512, 3), dtype=np.uint8)
+    encode_png(photo)  # the parent's pool now exists
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:  # the child inherits the pool object, not its threads
+        png = pool.apply_async(encode_png, (photo,)).get(timeout=60)
+    assert np.array_equal(decode(png), photo)
