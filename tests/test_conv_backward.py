@@ -1,10 +1,11 @@
-"""course_lib.conv.correlate2d_backward against torch autograd and finite differences."""
+"""course_lib.conv_backward.correlate2d_backward against torch autograd and finite differences."""
 
 import numpy as np
 import pytest
 import torch
 
-from course_lib.conv import correlate2d, correlate2d_backward
+from course_lib.conv import correlate2d
+from course_lib.conv_backward import correlate2d_backward
 
 SHAPES = [((5, 5), (3, 3)), ((6, 9), (2, 4)), ((7, 4), (3, 1)), ((4, 6), (1, 1)),
           ((8, 3), (5, 2)), ((3, 3), (3, 3)), ((1, 7), (1, 3)), ((10, 12), (7, 2))]

@@ -326,7 +326,7 @@ TARGETS = {
     f"{C}:convolve_fft": (call(arrays(3, 8), arrays(1, 3)), f"{HERE}:finite"),
     f"{C}:convolve_fft_same": (call(arrays(5, 9), arrays(1, 3), st.just((1, 1)), st.just((1, 1))),
                                f"{HERE}:finite"),
-    f"{C}:correlate2d_backward": (call(arrays(4, 8), arrays(1, 3), arrays(2, 4)), None),
+    "course_lib.conv_backward:correlate2d_backward": (call(arrays(4, 8), arrays(1, 3), arrays(2, 4)), None),
     # filters: kernels
     f"{F}:identity_kernel": (call(ODD), None),
     f"{F}:shift_kernel": (call(st.integers(-4, 4), st.integers(-4, 4)), None),
@@ -484,10 +484,10 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.models.visualise:kernel_cosines": "visualise",
     "course_lib.models.visualise:best_matches": "visualise",
 }
-FUZZED_MODULES = ["course_lib.conv", "course_lib.filters", "course_lib.activations",
-                  "course_lib.data", "course_lib.preprocessing", "course_lib.images", "course_lib.plotting",
-                  "course_lib.train",
-                  "course_lib.descent", "course_lib.models", "course_lib.models.visualise"]
+FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.filters",
+                  "course_lib.activations", "course_lib.data", "course_lib.preprocessing",
+                  "course_lib.images", "course_lib.plotting", "course_lib.train", "course_lib.descent",
+                  "course_lib.models", "course_lib.models.visualise"]
 # Errors allowed besides ValueError and TypeError (their messages must name a parameter too).
 ALLOWED_ERRORS = {"ValueError", "TypeError", "FileNotFoundError"}
 # layer_output_shape's errors name the layer (its `name`) whose window does not fit `shape`
