@@ -167,20 +167,12 @@ def png_timing(*, repeats: int) -> None:
     from PIL import Image
 
     from course_lib.images import sample_image
-    from course_lib.plotting import encode_png, to_uint8
-
-    def up_filtered(pixels: np.ndarray) -> bytes:  # PNG's "Up" filter, as encode_png does
-        rows = pixels.reshape(pixels.shape[0], -1)
-        filtered = np.empty((rows.shape[0], rows.shape[1] + 1), np.uint8)
-        filtered[:, 0] = 2
-        filtered[0, 1:] = rows[0]
-        np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])
-        return filtered.tobytes()
+    from course_lib.plotting import _up_filtered, encode_png, to_uint8  # the same PNG rows
 
     def one_thread(strategy: int) -> Callable[[np.ndarray], bytes]:
         def encode(pixels: np.ndarray) -> bytes:  # the IDAT payload only
             deflate = zlib.compressobj(1, zlib.DEFLATED, 15, 9, strategy)
-            return deflate.compress(up_filtered(pixels)) + deflate.flush()
+            return deflate.compress(_up_filtered(pixels).tobytes()) + deflate.flush()
         return encode
 
     def pillow(pixels: np.ndarray) -> bytes:

@@ -313,12 +313,12 @@ def _separable_passes(padded: np.ndarray | _LazyPadded, column: np.ndarray, row:
     out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
     out = np.empty((out_h, out_w, *padded.shape[2:]))  # (Ho, Wo[, C])
     step = _block_rows(padded.shape, 1)
-    buffers, scratch = _Buffers(), _Buffers()  # scratch arrays reused by every block
+    buffers = _Buffers.of_this_thread()  # scratch arrays reused by every block, and call
     for top in range(0, out_h, step):  # both passes per block of rows, while it is in cache
         rows = min(step, out_h - top)
         block = _read_rows(padded, top, top + rows + kh - 1, buffers)  # (rows+kh-1, Wp[, C])
         vertical = buffers.get("vertical", (rows, *padded.shape[1:]))  # (rows, Wp[, C])
-        _shifted_sum(block, column[::-1, None], vertical, scratch)
+        _shifted_sum(block, column[::-1, None], vertical, buffers)
         _shifted_sum(vertical, row[None, ::-1], out[top:top + rows], buffers)
     return out
 

@@ -112,11 +112,7 @@ def encode_png(pixels: np.ndarray) -> bytes:
         raise ValueError(f"`pixels` must have shape (H, W), (H, W, 3) or (H, W, 4) with H, W > 0; "
                          f"got {pixels.shape}.")
     height, width = pixels.shape[:2]
-    rows = np.ascontiguousarray(pixels).reshape(height, width * channels)
-    filtered = np.empty((height, width * channels + 1), dtype=np.uint8)
-    filtered[:, 0] = 2  # filter type "Up" for every row (the first row's "above" is zeros)
-    filtered[0, 1:] = rows[0]
-    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # wraps modulo 256, as PNG wants
+    filtered = _up_filtered(pixels)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(
@@ -126,6 +122,20 @@ def encode_png(pixels: np.ndarray) -> bytes:
     data = _deflate(filtered.reshape(-1).data)  # a memoryview: the pieces are not copied
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
             + chunk(b"IEND", b""))
+
+
+def _up_filtered(pixels: np.ndarray) -> np.ndarray:
+    """PNG's scanlines of a checked ``uint8`` image, each row stored as its "Up" difference.
+
+    Shape ``(H, W * channels + 1)``: a filter-type byte (2, "Up") then the row minus the row
+    above, modulo 256 (the first row's "above" is zeros).
+    """
+    rows = np.ascontiguousarray(pixels).reshape(pixels.shape[0], -1)
+    filtered = np.empty((rows.shape[0], rows.shape[1] + 1), dtype=np.uint8)
+    filtered[:, 0] = 2
+    filtered[0, 1:] = rows[0]
+    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # wraps modulo 256, as PNG wants
+    return filtered
 
 
 # Deflate in parallel when there is this much to compress (bytes), in pieces of at least half.
