@@ -403,7 +403,9 @@ class GaussianExplorer(App):
             show_message(self.message, str(exc))
             return False
         update_image(self.blurred_view, blurred)
-        update_image(self.kernel_view, kernel, cmap="viridis",
+        # dark = 0, bright = the centre weight (the weights are small: on a 0..1 scale a wide
+        # kernel would look uniformly dark)
+        update_image(self.kernel_view, kernel, cmap="viridis", vmin=0.0, vmax=float(kernel.max()),
                      scale=max(1, 160 // kernel.shape[0]))
         show_message(self.message, f"kernel {kernel.shape[0]}x{kernel.shape[1]} "
                      f"(2*ceil(3 sigma) + 1), centre weight {kernel.max():.4f}", kind="info")
