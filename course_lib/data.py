@@ -4,6 +4,8 @@ Their preprocessing is in :mod:`course_lib.preprocessing`.
 
 - :func:`load_digits_split`: scikit-learn's bundled 8x8 handwritten digits, as a stratified
   train/test split of torch tensors.
+- :func:`split_validation`: a validation set held out of a training set, for choosing
+  hyperparameters without looking at the test set.
 - :func:`make_shapes`: generated 32x32 pictures of circles, squares, triangles and lines, with
   noise. Telling them apart is a matter of edges and corners, the features of chapter 1.
 - :func:`load_idx` / :func:`load_mnist`: the IDX files of MNIST and Fashion-MNIST, for readers
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 
 from ._checks import check_choice, check_int, check_real, check_size
-from ._types import PathLike
+from ._types import DataPair, PathLike
 
 __all__ = [
     "FASHION_MNIST_FILES",
@@ -36,6 +38,7 @@ __all__ = [
     "load_idx",
     "load_mnist",
     "make_shapes",
+    "split_validation",
 ]
 
 
@@ -105,6 +108,63 @@ def load_digits_split(*, test_size: float = 0.25, seed: int = 0) -> DigitsSplit:
                                               random_state=seed, stratify=labels)
     return DigitsSplit(torch.from_numpy(x_tr), torch.from_numpy(y_tr),
                        torch.from_numpy(x_te), torch.from_numpy(y_te))
+
+
+def split_validation(data: DataPair, *, val_size: float = 0.2, seed: int = 0
+                     ) -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
+    """Hold a validation set out of a training set: ``(train, validation)`` pairs.
+
+    Choose hyperparameters (learning rate, epochs, model size) on the validation set and keep
+    the test set for one final report: a choice made on the test set makes its accuracy an
+    optimistic estimate. The split is stratified (every class keeps its share) and fixed by
+    ``seed``; the two parts are disjoint and together hold every training example once.
+
+    Parameters
+    ----------
+    data : (x, y) pair
+        Images ``(N, ...)`` and integer labels ``(N,)``, e.g. ``load_digits_split().train``.
+    val_size : float
+        Fraction of the examples held out for validation, strictly between 0 and 1.
+    seed : int
+        Seed of the shuffle before splitting.
+
+    Returns
+    -------
+    ((x_train, y_train), (x_val, y_val))
+        Tensors of the same dtypes as the input.
+
+    Examples
+    --------
+    >>> (x_tr, y_tr), (x_val, y_val) = split_validation(load_digits_split().train, val_size=0.2)
+    >>> len(y_tr), len(y_val)
+    (1077, 270)
+    """
+    from sklearn.model_selection import train_test_split
+
+    x, y = _as_pair(data, "data")
+    val_size = check_real(val_size, "val_size", positive=True, maximum=0.9)
+    seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
+    counts = torch.bincount(y)
+    if int(counts[counts > 0].min()) < 2:
+        raise ValueError("`data` needs at least 2 examples of every class to stratify a validation "
+                         f"split; its class counts are {counts.tolist()}.")
+    train_idx, val_idx = train_test_split(np.arange(len(y)), test_size=val_size, random_state=seed,
+                                          stratify=y.numpy())
+    train_idx, val_idx = torch.from_numpy(train_idx), torch.from_numpy(val_idx)
+    return (x[train_idx], y[train_idx]), (x[val_idx], y[val_idx])
+
+
+def _as_pair(data, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check an ``(images, labels)`` pair: tensors of equal length, integer labels."""
+    if not (isinstance(data, tuple | list) and len(data) == 2):
+        raise TypeError(f"`{name}` must be an (images, labels) pair; got {type(data).__name__}.")
+    x, y = (torch.as_tensor(v) for v in data)
+    if y.ndim != 1 or y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
+        raise ValueError(f"`{name}`: the labels must be a 1-D integer tensor; got shape "
+                         f"{tuple(y.shape)} and dtype {y.dtype}.")
+    if len(x) != len(y):
+        raise ValueError(f"`{name}` holds {len(x)} images but {len(y)} labels; they must match.")
+    return x, y.long()
 
 
 # --- generated shapes ----------------------------------------------------------------------

@@ -343,3 +343,39 @@ def test_idx_header_with_huge_dimensions_gets_a_positive_size(tmp_path):
 def test_load_mnist_root_must_be_a_path(root):
     with pytest.raises(TypeError, match="`root` must be a folder"):
         D.load_mnist(root)
+
+
+# --- validation split -----------------------------------------------------------------------
+
+
+def test_split_validation_partitions_the_training_set_stratified():
+    x, y = D.load_digits_split().train
+    (x_tr, y_tr), (x_val, y_val) = D.split_validation((x, y), val_size=0.25, seed=4)
+    assert len(y_tr) + len(y_val) == len(y)
+    assert abs(len(y_val) - 0.25 * len(y)) <= 1
+    joined = torch.cat([x_tr, x_val]).reshape(len(y), -1)
+    # every training example appears exactly once in the two parts
+    assert torch.equal(torch.unique(joined, dim=0), torch.unique(x.reshape(len(y), -1), dim=0))
+    assert torch.equal(torch.sort(torch.cat([y_tr, y_val])).values, torch.sort(y).values)
+    share = torch.bincount(y_val, minlength=10) / torch.bincount(y, minlength=10)
+    assert float(share.min()) > 0.2
+    assert float(share.max()) < 0.3
+
+
+def test_split_validation_is_seeded():
+    data = D.load_digits_split().train
+    a, b, c = (D.split_validation(data, seed=s) for s in (1, 1, 2))
+    assert torch.equal(a[1][1], b[1][1])
+    assert not torch.equal(a[1][1], c[1][1])
+
+
+@pytest.mark.parametrize(("data", "kwargs", "error", "match"), [
+    ("images", {}, TypeError, "`data` must be an"),
+    ((torch.zeros(4, 2), torch.zeros(3, dtype=torch.long)), {}, ValueError, "4 images but 3 labels"),
+    ((torch.zeros(4, 2), torch.zeros(4)), {}, ValueError, "integer"),
+    ((torch.zeros(4, 2), torch.tensor([0, 0, 1, 2])), {}, ValueError, "at least 2 examples"),
+    ((torch.zeros(4, 2), torch.tensor([0, 0, 1, 1])), {"val_size": 1.0}, ValueError, "`val_size`"),
+])
+def test_split_validation_bad_input(data, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        D.split_validation(data, **kwargs)
