@@ -24,11 +24,16 @@ One module per topic:
 - ``exercises``   self-checking exercises and quizzes
 - ``plotting``    figures and PNG rendering shared by the chapters
 - ``claims``      claims about CPU-dependent results (training), checked in code
+- ``frontend``    which front end and package versions a kernel runs with; ``doctor()``, for
+                  when a widget does not show
 
 Submodules are imported on demand (``from course_lib import conv``), so importing the
-package itself is cheap.
+package itself is cheap. One function is at the top: ``course_lib.doctor()`` says why a widget
+might not show, and what to do.
 """
+
+from .frontend import doctor
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "doctor"]
