@@ -368,7 +368,8 @@ def test_doctor_in_jupyterlab_finds_no_problem_and_its_widget_answers(lab, lab_p
 
     page = lab_page
     cell = "import course_lib\nreport = course_lib.doctor()"
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     nbformat.write(notebook, lab.root / "doctor.ipynb")
     cells = open_and_run_all(page, f"{lab.url}/lab/tree/doctor.ipynb")
     assert_ran_without_errors(cells)
