@@ -136,6 +136,32 @@ def optimise_small(name, steps, **settings):
     return [p.detach().numpy() for p in model.parameters()]
 
 
+def surface_of(kind):
+    from course_lib.loss_surfaces import quadratic, rosenbrock
+
+    if not isinstance(kind, str) or kind not in ("quadratic", "rosenbrock"):
+        raise ValueError(f"`kind` must be 'quadratic' or 'rosenbrock'; got {kind!r:.40}.")
+    return quadratic((1.0, 20.0)) if kind == "quadratic" else rosenbrock()
+
+
+def path_on(kind, optimizer, **settings):
+    from course_lib.loss_surfaces import optimizer_path
+
+    return optimizer_path(surface_of(kind), optimizer, **settings)
+
+
+def outcome_on(kind, path):
+    from course_lib.loss_surfaces import path_outcome
+
+    return path_outcome(surface_of(kind), path)
+
+
+def describe_on(kind, paths):
+    from course_lib.loss_surfaces import describe_paths
+
+    return describe_paths(surface_of(kind), paths)
+
+
 def tiny_forward(shape, **options):
     import torch
 
@@ -451,6 +477,22 @@ TARGETS = {
         call(st.sampled_from(["adam", "adamw"]), st.integers(0, 20), lr=st.floats(0, 0.1),
              betas=st.tuples(st.floats(0, 0.99), st.floats(0, 0.999)), eps=st.floats(1e-8, 1),
              weight_decay=st.floats(0, 1))), None),
+    "course_lib.loss_surfaces:quadratic": (call(
+        st.tuples(st.floats(0.1, 100), st.floats(0.1, 100)), angle=st.floats(-180, 180),
+        start=st.tuples(st.floats(-9, 9), st.floats(-9, 9))), None),
+    "course_lib.loss_surfaces:rosenbrock": (call(a=st.floats(0.1, 3), b=st.floats(1, 200),
+                                                 start=st.tuples(st.floats(-3, 3),
+                                                                 st.floats(-3, 3))), None),
+    f"{HERE}:path_on": (call(st.sampled_from(["quadratic", "rosenbrock"]),
+                             st.sampled_from(["sgd", "rmsprop", "adam", "adamw"]),
+                             lr=st.floats(1e-4, 1), steps=st.integers(1, 200),
+                             start=st.tuples(st.floats(-3, 3), st.floats(-3, 3))), None),
+    f"{HERE}:outcome_on": (call(st.sampled_from(["quadratic", "rosenbrock"]),
+                                arrays(1, 9, ndims=(2,)).map(lambda a: a[:, :2])), None),
+    f"{HERE}:describe_on": (call(st.sampled_from(["quadratic", "rosenbrock"]),
+                                 st.dictionaries(st.sampled_from(["SGD", "Adam", ""]),
+                                                 arrays(1, 9, ndims=(2,)).map(lambda a: a[:, :2]),
+                                                 min_size=1, max_size=3)), None),
     "course_lib.optim:decay_comparison": (call(
         scales=st.lists(st.floats(0, 100), min_size=1, max_size=4), lr=st.floats(1e-3, 0.1),
         weight_decay=st.floats(0, 1), steps=st.integers(1, 50), seed=st.integers(0, 9)),
@@ -502,6 +544,8 @@ NOT_FUZZED = {  # public callables left out, and why
     "course_lib.models.visualise:plot_layer_costs": "draws a figure (covered by test_models)",
     "course_lib.models.visualise:random_best_cosines": "samples 2000 random filters; see test_models",
     "course_lib.train:plot_history": "draws a figure (covered by test_train)",
+    "course_lib.loss_surfaces:draw_paths": "draws a figure (covered by test_loss_surfaces)",
+    "course_lib.loss_surfaces:plot_paths": "draws a figure (covered by test_loss_surfaces)",
     "course_lib.train:save_checkpoint": "writes files (covered by test_train)",
     "course_lib.train:load_checkpoint": "reads files (covered by test_train)",
 }
@@ -525,11 +569,15 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.optim:make_optimizer": "optimise_small", "course_lib.optim:SGD": "optimise_small",
     "course_lib.optim:RMSprop": "optimise_small", "course_lib.optim:Adam": "optimise_small",
     "course_lib.optim:AdamW": "optimise_small", "course_lib.optim:adam_step": "optimise_small",
+    "course_lib.loss_surfaces:optimizer_path": "path_on",
+    "course_lib.loss_surfaces:path_outcome": "outcome_on",
+    "course_lib.loss_surfaces:describe_paths": "describe_on",
 }
 FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.filters",
                   "course_lib.activations", "course_lib.data", "course_lib.preprocessing",
                   "course_lib.images", "course_lib.plotting", "course_lib.train", "course_lib.descent",
-                  "course_lib.models", "course_lib.models.visualise", "course_lib.optim"]
+                  "course_lib.models", "course_lib.models.visualise", "course_lib.optim",
+                  "course_lib.loss_surfaces"]
 # Errors allowed besides ValueError and TypeError (their messages must name a parameter too).
 ALLOWED_ERRORS = {"ValueError", "TypeError", "FileNotFoundError"}
 # layer_output_shape's errors name the layer (its `name`) whose window does not fit `shape`
@@ -538,7 +586,7 @@ MESSAGE_NAMES = {"test_fuzz:layer_shape": r"^layer \S+ \("}
 
 # records and views the library returns, not entry points
 RECORDS = {"Activation", "LayerRow", "LayerTable", "DigitsSplit", "EpochRecord", "History",
-           "StepInfo", "LivePlot", "DecayComparison"}
+           "StepInfo", "LivePlot", "DecayComparison", "Surface"}
 
 
 def _public_functions(module_name):
