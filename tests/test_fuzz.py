@@ -737,6 +737,10 @@ def drive(app_name, actions):
             from course_lib.widgets.layers import LayerExplorer
 
             app = LayerExplorer()
+        elif app_name == "optimizers":
+            from course_lib.widgets.optimizers import OptimizerExplorer
+
+            app = OptimizerExplorer(steps=30)
         else:
             from course_lib.widgets.activations import ActivationExplorer
 
@@ -778,6 +782,11 @@ WIDGET_ACTIONS = {
     "layers": st.one_of(st.tuples(st.just("model_choice"), st.integers(0, 10)),
                         st.tuples(st.just("input_size"), st.integers(-10, 10**6)),
                         st.tuples(st.just("layer_slider"), st.integers(0, 30))),
+    "optimizers": st.one_of(st.tuples(st.sampled_from(["optimizer", "surface"]), st.integers(0, 9)),
+                            st.tuples(st.just("lr"), TEXTS),
+                            st.tuples(st.just("momentum"), st.floats(0, 0.99)),
+                            st.tuples(st.just("steps"), st.integers(10, 500)),
+                            st.tuples(st.just("compare"), st.booleans())),
     "activations": st.one_of(st.tuples(st.just("x"), st.floats(-10, 10)),
                              st.tuples(st.just("depth"), st.integers(1, 30)),
                              st.tuples(st.just("functions"), st.lists(ACT, max_size=3)
