@@ -37,13 +37,13 @@ def test_every_control_redraws_the_picture(app):
 
 
 def test_the_paths_are_the_librarys(app):
-    app.surface.value = "narrow bowl (curvatures 1 and 20)"
+    app.surface.value = "narrow bowl"
     app.optimizer.value = "SGD + Nesterov"
     app.lr.value = "0.03"
     app.momentum.value = 0.8
     app.steps.value = 60
     app.compare.value = True
-    bowl = SURFACES["narrow bowl (curvatures 1 and 20)"]
+    bowl = SURFACES["narrow bowl"]
     paths = app.paths()
     assert list(paths) == ["SGD + Nesterov, lr 0.03, momentum 0.8", "plain SGD, lr 0.03"]
     np.testing.assert_array_equal(paths["SGD + Nesterov, lr 0.03, momentum 0.8"], optimizer_path(
@@ -110,7 +110,7 @@ def test_repr_static_bundle_and_alt_text(app):
 
 def test_explorer_paths_offers_every_choice():
     for label in OPTIMIZER_CHOICES:
-        paths = explorer_paths(SURFACES["narrow bowl (curvatures 1 and 20)"], label, lr=0.01,
+        paths = explorer_paths(SURFACES["narrow bowl"], label, lr=0.01,
                                momentum=0.5, steps=10, compare=False)
         assert len(paths) == 1
         assert next(iter(paths.values())).shape == (11, 2)
