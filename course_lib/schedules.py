@@ -45,8 +45,8 @@ from torch import nn
 from ._checks import _describe, check_choice, check_int, check_real
 from ._types import DataPair
 from .loss_surfaces import LINE_STYLES, PATH_COLOURS
-from .optim import OPTIMIZERS, make_optimizer
-from .train import StepInfo, TrainConfig, Trainer, TrainingDiverged
+from .optim import OPTIMIZERS, fit_with
+from .train import StepInfo, TrainingDiverged
 
 __all__ = ["Cosine", "LinearWarmup", "RangeTest", "StepDecay", "WarmupCosine",
            "describe_range_test", "lr_range_test", "plot_range_test", "plot_schedules",
@@ -272,9 +272,9 @@ def lr_range_test(model: nn.Module, train: DataPair, *, optimizer: str = "sgd",
                   **settings: Any) -> RangeTest:
     r"""Train with a growing learning rate and see where the loss falls: the range test.
 
-    A copy of ``model`` (the model itself is left as it is) is trained with
-    :func:`course_lib.train.fit`'s loop for up to ``steps`` mini-batches, the learning rate growing
-    exponentially from ``lr_min`` to ``lr_max``: step :math:`i` uses
+    A copy of ``model`` (the model itself is left as it is) is trained with the course's trainer
+    (:func:`course_lib.optim.fit_with`) for up to ``steps`` mini-batches, the learning rate
+    growing exponentially from ``lr_min`` to ``lr_max``: step :math:`i` uses
     :math:`\eta_i = \eta_{\min} (\eta_{\max}/\eta_{\min})^{i/(n-1)}`. Each step's training loss is
     recorded and smoothed with a bias-corrected exponential moving average
     (:math:`a_i = \beta a_{i-1} + (1-\beta)\,\ell_i`, smoothed :math:`a_i / (1 - \beta^{i+1})`).
@@ -353,12 +353,8 @@ def lr_range_test(model: nn.Module, train: DataPair, *, optimizer: str = "sgd",
     n_train = len(train[0]) if isinstance(train, (tuple, list)) and len(train) == 2 else 0
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     per_epoch = max(1, math.ceil(n_train / batch_size))
-    config = TrainConfig(epochs=math.ceil(steps / per_epoch), lr=lr_min, batch_size=batch_size,
-                         seed=seed, device=device)
-    trainer = Trainer(copy.deepcopy(model), config)
-    trainer.optimizer = make_optimizer(optimizer, trainer.model.parameters(), lr=lr_min, **settings)
-
-    lrs = _sweep(lr_min, lr_max, steps)
+    factors = _sweep(1.0, lr_max / lr_min, steps)  # the sweep is a schedule of factors of lr_min
+    lrs = lr_min * factors
     losses: list[float] = []
     smoothed: list[float] = []
     stop = threading.Event()
@@ -377,12 +373,12 @@ def lr_range_test(model: nn.Module, train: DataPair, *, optimizer: str = "sgd",
             stop.set()
         elif i + 1 == steps:
             stop.set()
-        else:
-            for group in trainer.optimizer.param_groups:
-                group["lr"] = float(lrs[i + 1])
 
     try:
-        trainer.fit(train, progress=False, callback=record, stop=stop, quiet=True)
+        fit_with(copy.deepcopy(model), train, optimizer=optimizer, lr=lr_min,
+                 epochs=math.ceil(steps / per_epoch), batch_size=batch_size, seed=seed,
+                 device=device, schedule=lambda t: float(factors[min(t, steps - 1)]),
+                 callback=record, stop=stop, quiet=True, **settings)
     except TrainingDiverged:
         stopped[0] = f"diverged at step {len(losses) + 1} (the loss became NaN or infinite)"
     smooth = np.array(smoothed)

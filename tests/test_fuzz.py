@@ -143,6 +143,19 @@ def optimise_small(name, steps, **settings):
     return [p.detach().numpy() for p in model.parameters()]
 
 
+def fit_with_small(optimizer, lr, epochs, **options):
+    import torch
+    from torch import nn
+
+    from course_lib.optim import fit_with
+    from course_lib.schedules import Cosine
+
+    x = torch.randn(48, 4, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    return fit_with(nn.Linear(4, 2), (x, (x[:, 0] > 0).long()), optimizer=optimizer, lr=lr,
+                    epochs=epochs, schedule=Cosine(10), **options).train_loss
+
+
 def surface_of(kind):
     from course_lib.loss_surfaces import quadratic, rosenbrock
 
@@ -498,6 +511,9 @@ TARGETS = {
         call(st.sampled_from(["adam", "adamw"]), st.integers(0, 20), lr=st.floats(0, 0.1),
              betas=st.tuples(st.floats(0, 0.99), st.floats(0, 0.999)), eps=st.floats(1e-8, 1),
              weight_decay=st.floats(0, 1))), None),
+    f"{HERE}:fit_with_small": (call(st.sampled_from(["sgd", "rmsprop", "adam", "adamw"]),
+                                    st.floats(1e-4, 1), st.integers(1, 3),
+                                    batch_size=st.integers(1, 64), seed=st.integers(0, 9)), None),
     "course_lib.loss_surfaces:quadratic": (call(
         st.tuples(st.floats(0.1, 100), st.floats(0.1, 100)), angle=st.floats(-180, 180),
         start=st.tuples(st.floats(-9, 9), st.floats(-9, 9))), None),
@@ -611,6 +627,7 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.loss_surfaces:path_outcome": "outcome_on",
     "course_lib.loss_surfaces:describe_paths": "describe_on",
     "course_lib.schedules:lr_range_test": "range_small",
+    "course_lib.optim:fit_with": "fit_with_small",
     "course_lib.schedules:describe_range_test": "range_small",
 }
 FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.filters",
