@@ -17,6 +17,8 @@ One module per topic:
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
 - ``descent``     gradient descent on a linear model: the loss bowl and the path down it
 - ``optim``       optimisers from scratch (SGD, momentum, Nesterov, RMSprop, Adam, AdamW)
+- ``loss_surfaces`` optimisers' paths on 2-D loss surfaces (an ill-conditioned bowl, Rosenbrock)
+- ``schedules``   learning-rate schedules (step, cosine, warm-up) and the learning-rate range test
 - ``train``       the trainer: settings, training loop, evaluation, stopping
 - ``history``     what a training run measured, and its plots
 - ``checkpoints`` saving and resuming a model, its optimiser and its history
