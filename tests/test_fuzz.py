@@ -252,6 +252,28 @@ def correlate_like_scipy(result, image, kernel, **options):
     same_as_scipy(result, image, kernel, flip=True, **options)
 
 
+def like_torch_conv2d(result, x, weight, bias=None, *, stride=1, padding=0):
+    import torch
+
+    x, weight = np.asarray(x, float), np.asarray(weight, float)
+    flat = x.ndim == 2
+    x_t = torch.tensor(x[None] if flat else x)[None]
+    w_t = torch.tensor(weight[None, None] if flat else weight)
+    b_t = None if bias is None else torch.tensor(np.asarray(bias, float))
+    expected = torch.nn.functional.conv2d(x_t, w_t, b_t, stride=stride, padding=padding)[0].numpy()
+    np.testing.assert_allclose(result, expected[0] if flat else expected, rtol=0,
+                               atol=1e-12 * (1 + np.abs(expected).max()))
+
+
+def like_torch_unfold(result, x, kernel_size, *, stride=1, padding=0):
+    import torch
+
+    x = np.asarray(x, float)
+    x_t = torch.tensor(x[None] if x.ndim == 2 else x)[None]
+    expected = torch.nn.functional.unfold(x_t, kernel_size, stride=stride, padding=padding)[0]
+    np.testing.assert_array_equal(result, expected.numpy().T)
+
+
 def outer_or_none(result, kernel, **_options):
     kernel = np.asarray(kernel, float)
     if result is None:
@@ -327,6 +349,19 @@ TARGETS = {
     f"{C}:convolve_fft_same": (call(arrays(5, 9), arrays(1, 3), st.just((1, 1)), st.just((1, 1))),
                                f"{HERE}:finite"),
     "course_lib.conv_backward:correlate2d_backward": (call(arrays(4, 8), arrays(1, 3), arrays(2, 4)), None),
+    # im2col
+    "course_lib.im2col:im2col": (call(arrays(4, 8, ndims=(2, 3)), st.sampled_from([1, 2, 3, (2, 3)]),
+                                      stride=st.sampled_from([1, 2, (1, 2)]),
+                                      padding=st.sampled_from([0, 1, (2, 0)])), f"{HERE}:like_torch_unfold"),
+    "course_lib.im2col:conv2d_im2col": (st.one_of(
+        call(arrays(4, 8), arrays(1, 3), stride=st.integers(1, 3), padding=st.integers(0, 2)),
+        call(st.builds(lambda a: a.reshape(2, -1, a.shape[-1]), arrays(4, 8, ndims=(2,)).map(
+            lambda a: a[: a.shape[0] // 2 * 2])), arrays(1, 3, ndims=(4,)).map(lambda w: w[:, :2]),
+            stride=st.sampled_from([1, 2, (2, 1)]), padding=st.sampled_from([0, 1])),
+    ), f"{HERE}:like_torch_conv2d"),
+    "course_lib.im2col:im2col_cost": (call(st.integers(1, 512), st.integers(1, 512), ODD,
+                                           st.integers(3, 512), stride=st.integers(1, 4),
+                                           padding=st.integers(0, 3)), None),
     # filters: kernels
     f"{F}:identity_kernel": (call(ODD), None),
     f"{F}:shift_kernel": (call(st.integers(-4, 4), st.integers(-4, 4)), None),
@@ -488,7 +523,7 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.models.visualise:kernel_cosines": "visualise",
     "course_lib.models.visualise:best_matches": "visualise",
 }
-FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.filters",
+FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.im2col", "course_lib.filters",
                   "course_lib.activations", "course_lib.data", "course_lib.preprocessing",
                   "course_lib.images", "course_lib.plotting", "course_lib.train", "course_lib.descent",
                   "course_lib.models", "course_lib.models.visualise"]
@@ -499,7 +534,7 @@ MESSAGE_NAMES = {"test_fuzz:layer_shape": r"^layer \S+ \("}
 
 
 RECORDS = {"Activation", "LayerRow", "LayerTable", "DigitsSplit", "EpochRecord", "History",
-           "StepInfo", "LivePlot"}  # records and views the library returns, not entry points
+           "StepInfo", "LivePlot", "Im2colCost"}  # records and views the library returns, not entry points
 
 
 def _public_functions(module_name):
