@@ -439,6 +439,8 @@ TARGETS = {
     "course_lib.plotting:to_uint8": (call(image), None),
     "course_lib.plotting:display_range": (call(st.floats(-10, 10), st.floats(-10, 10)), None),
     "course_lib.plotting:to_png": (call(image, scale=st.integers(1, 4)), None),
+    "course_lib.plotting:orientation_colours": (call(arrays(1, 8), arrays(1, 8).map(np.abs),
+                                                     percentile=st.floats(1, 100)), None),
     "course_lib.plotting:encode_png": (call(st.builds(
         lambda a: np.clip(a * 40 + 128, 0, 255).astype(np.uint8), arrays(1, 8, ndims=(2, 3)))),
         None),
@@ -498,6 +500,8 @@ NOT_FUZZED = {  # public callables left out, and why
     "course_lib.plotting:show_images": "draws a matplotlib figure (covered by test_plotting)",
     "course_lib.plotting:figure_to_png": "takes a matplotlib figure (covered by test_plotting)",
     "course_lib.plotting:use_course_style": "sets matplotlib's style; no argument to fuzz but dpi",
+    "course_lib.plotting:draw_orientation_key": "draws on matplotlib axes (covered by test_plotting)",
+    "course_lib.plotting:show_kernel_over_patch": "draws a matplotlib figure (covered by test_plotting)",
     "course_lib.models.visualise:show_filters": "draws a figure (covered by test_models)",
     "course_lib.models.visualise:plot_layer_costs": "draws a figure (covered by test_models)",
     "course_lib.models.visualise:random_best_cosines": "samples 2000 random filters; see test_models",
