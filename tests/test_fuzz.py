@@ -389,6 +389,9 @@ TARGETS = {
                                 f"{HERE}:finite"),
     f"{F}:gradient_orientation": (call(image), f"{HERE}:finite"),
     f"{F}:impulse": (call(st.tuples(SIZES, SIZES)), None),
+    f"{F}:kernel_spread": (call(arrays(1, 9, ndims=(1,)).map(np.abs)), None),
+    f"{F}:frequency_response": (call(arrays(1, 5, ndims=(1,)).map(lambda k: k + k[::-1]),
+                                     arrays(1, 9, ndims=(1,))), f"{HERE}:finite"),
     f"{F}:impulse_response": (call(st.sampled_from([np.negative, np.sqrt, np.abs])), None),
     # activations
     **{f"{A}:{name}": (call(x_any), f"{HERE}:finite")
