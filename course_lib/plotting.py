@@ -391,6 +391,7 @@ def draw_orientation_key(ax: Axes, *, size: int = 101) -> None:
     The pixel at offset ``(x, y)`` from the centre (x to the right, y *down* the rows, as in an
     image) is coloured like a gradient pointing that way, as bright as it is far from the centre:
     read a colour in a gradient picture by finding it on the wheel. Angles are labelled every 90°.
+    To put the key beside a picture, draw it on an inset: ``ax.inset_axes([1.2, 0, 0.75, 1])``.
     """
     size = check_int(size, "size", minimum=11, maximum=1001)
     radius = (size - 1) / 2
@@ -406,8 +407,10 @@ def draw_orientation_key(ax: Axes, *, size: int = 101) -> None:
         ax.text(dx * radius * 1.12, dy * radius * 1.12 + (0.06 * radius if dy > 0 else 0),
                 f"{degrees}°", ha=align, va="center", fontsize=8)
     ax.set(xlim=(-1.4 * radius, 1.4 * radius), ylim=(1.4 * radius, -1.4 * radius), xticks=[],
-           yticks=[], xlabel="x (columns) →", ylabel="y (rows) ↓",
-           title="key: gradient direction")
+           yticks=[])
+    ax.set_xlabel("x (columns) →", fontsize=8)
+    ax.set_ylabel("y (rows) ↓", fontsize=8)
+    ax.set_title("key: gradient direction", fontsize=9)
     ax.set_aspect("equal")
     for spine in ax.spines.values():
         spine.set_visible(False)
