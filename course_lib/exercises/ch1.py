@@ -332,7 +332,8 @@ vertical_edge_kernel = Exercise(
     hints=[
         "A vertical edge is a difference between the pixels on the left and those on the "
         "right.",
-        "Weights that sum to 0 give 0 on a flat image.",
+        "Weights that sum to 0 give 0 on a flat image, wherever the whole kernel lies over it "
+        "(the check uses 'valid' mode, so no zero padding).",
         "Use the same row [-1, 0, 1] three times (Prewitt), or weight the middle row twice "
         "(Sobel).",
     ],
