@@ -5,6 +5,7 @@ One module per topic:
 - ``images``      offline sample images and grey/float conversion
 - ``conv``        convolution and correlation from scratch (naive, flip, vectorized, FFT, separable)
 - ``conv_backward`` the gradients of a convolutional layer, for backpropagation
+- ``im2col``      convolution as one matrix multiplication: the patch matrix and its cost
 - ``filters``     kernel builders and edge operators, thin over ``conv``
 - ``learning``    learning a kernel from examples by gradient descent (chapter 1, beyond the notes)
 - ``pooling``     max and average pooling, and max pooling's gradient

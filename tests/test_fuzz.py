@@ -332,6 +332,28 @@ def correlate_like_scipy(result, image, kernel, **options):
     same_as_scipy(result, image, kernel, flip=True, **options)
 
 
+def like_torch_conv2d(result, x, weight, bias=None, *, stride=1, padding=0):
+    import torch
+
+    x, weight = np.asarray(x, float), np.asarray(weight, float)
+    flat = x.ndim == 2
+    x_t = torch.tensor(x[None] if flat else x)[None]
+    w_t = torch.tensor(weight[None, None] if flat else weight)
+    b_t = None if bias is None else torch.tensor(np.asarray(bias, float))
+    expected = torch.nn.functional.conv2d(x_t, w_t, b_t, stride=stride, padding=padding)[0].numpy()
+    np.testing.assert_allclose(result, expected[0] if flat else expected, rtol=0,
+                               atol=1e-12 * (1 + np.abs(expected).max()))
+
+
+def like_torch_unfold(result, x, kernel_size, *, stride=1, padding=0):
+    import torch
+
+    x = np.asarray(x, float)
+    x_t = torch.tensor(x[None] if x.ndim == 2 else x)[None]
+    expected = torch.nn.functional.unfold(x_t, kernel_size, stride=stride, padding=padding)[0]
+    np.testing.assert_array_equal(result, expected.numpy().T)
+
+
 def outer_or_none(result, kernel, **_options):
     kernel = np.asarray(kernel, float)
     if result is None:
@@ -407,6 +429,19 @@ TARGETS = {
     f"{C}:convolve_fft_same": (call(arrays(5, 9), arrays(1, 3), st.just((1, 1)), st.just((1, 1))),
                                f"{HERE}:finite"),
     "course_lib.conv_backward:correlate2d_backward": (call(arrays(4, 8), arrays(1, 3), arrays(2, 4)), None),
+    # im2col
+    "course_lib.im2col:im2col": (call(arrays(4, 8, ndims=(2, 3)), st.sampled_from([1, 2, 3, (2, 3)]),
+                                      stride=st.sampled_from([1, 2, (1, 2)]),
+                                      padding=st.sampled_from([0, 1, (2, 0)])), f"{HERE}:like_torch_unfold"),
+    "course_lib.im2col:conv2d_im2col": (st.one_of(
+        call(arrays(4, 8), arrays(1, 3), stride=st.integers(1, 3), padding=st.integers(0, 2)),
+        call(st.builds(lambda a: a.reshape(2, -1, a.shape[-1]), arrays(4, 8, ndims=(2,)).map(
+            lambda a: a[: a.shape[0] // 2 * 2])), arrays(1, 3, ndims=(4,)).map(lambda w: w[:, :2]),
+            stride=st.sampled_from([1, 2, (2, 1)]), padding=st.sampled_from([0, 1])),
+    ), f"{HERE}:like_torch_conv2d"),
+    "course_lib.im2col:im2col_cost": (call(st.integers(1, 512), st.integers(1, 512), ODD,
+                                           st.integers(3, 512), stride=st.integers(1, 4),
+                                           padding=st.integers(0, 3)), None),
     # filters: kernels
     f"{F}:identity_kernel": (call(ODD), None),
     f"{F}:shift_kernel": (call(st.integers(-4, 4), st.integers(-4, 4)), None),
@@ -434,6 +469,9 @@ TARGETS = {
                                 f"{HERE}:finite"),
     f"{F}:gradient_orientation": (call(image), f"{HERE}:finite"),
     f"{F}:impulse": (call(st.tuples(SIZES, SIZES)), None),
+    f"{F}:kernel_spread": (call(arrays(1, 9, ndims=(1,)).map(np.abs)), None),
+    f"{F}:frequency_response": (call(arrays(1, 5, ndims=(1,)).map(lambda k: k + k[::-1]),
+                                     arrays(1, 9, ndims=(1,))), f"{HERE}:finite"),
     f"{F}:impulse_response": (call(st.sampled_from([np.negative, np.sqrt, np.abs])), None),
     # activations
     **{f"{A}:{name}": (call(x_any), f"{HERE}:finite")
@@ -484,6 +522,8 @@ TARGETS = {
     "course_lib.plotting:to_uint8": (call(image), None),
     "course_lib.plotting:display_range": (call(st.floats(-10, 10), st.floats(-10, 10)), None),
     "course_lib.plotting:to_png": (call(image, scale=st.integers(1, 4)), None),
+    "course_lib.plotting:orientation_colours": (call(arrays(1, 8), arrays(1, 8).map(np.abs),
+                                                     percentile=st.floats(1, 100)), None),
     "course_lib.plotting:encode_png": (call(st.builds(
         lambda a: np.clip(a * 40 + 128, 0, 255).astype(np.uint8), arrays(1, 8, ndims=(2, 3)))),
         None),
@@ -592,6 +632,8 @@ NOT_FUZZED = {  # public callables left out, and why
     "course_lib.plotting:show_images": "draws a matplotlib figure (covered by test_plotting)",
     "course_lib.plotting:figure_to_png": "takes a matplotlib figure (covered by test_plotting)",
     "course_lib.plotting:use_course_style": "sets matplotlib's style; no argument to fuzz but dpi",
+    "course_lib.plotting:draw_orientation_key": "draws on matplotlib axes (covered by test_plotting)",
+    "course_lib.plotting:show_kernel_over_patch": "draws a matplotlib figure (covered by test_plotting)",
     "course_lib.models.visualise:show_filters": "draws a figure (covered by test_models)",
     "course_lib.models.visualise:plot_layer_costs": "draws a figure (covered by test_models)",
     "course_lib.models.visualise:random_best_cosines": "samples 2000 random filters; see test_models",
@@ -630,7 +672,8 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.optim:fit_with": "fit_with_small",
     "course_lib.schedules:describe_range_test": "range_small",
 }
-FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.filters",
+FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.im2col",
+                  "course_lib.filters",
                   "course_lib.activations", "course_lib.data", "course_lib.preprocessing",
                   "course_lib.images", "course_lib.plotting", "course_lib.train", "course_lib.descent",
                   "course_lib.models", "course_lib.models.visualise", "course_lib.optim",
@@ -643,8 +686,7 @@ MESSAGE_NAMES = {"test_fuzz:layer_shape": r"^layer \S+ \("}
 
 # records and views the library returns, not entry points
 RECORDS = {"Activation", "LayerRow", "LayerTable", "DigitsSplit", "EpochRecord", "History",
-           "StepInfo", "LivePlot", "DecayComparison", "Surface",
-           "RangeTest"}
+           "StepInfo", "LivePlot", "DecayComparison", "Surface", "RangeTest", "Im2colCost"}
 
 
 def _public_functions(module_name):
