@@ -3,8 +3,9 @@
 One module per topic:
 
 - ``images``      offline sample images and grey/float conversion
-- ``conv``        convolution and correlation from scratch (naive, flip, vectorized, FFT, separable)
-- ``conv_backward`` the gradients of a convolutional layer, for backpropagation
+- ``conv``        convolution and correlation from scratch (naive, flip, vectorized, FFT, separable),
+  and the gradients of a convolutional layer, for backpropagation
+- ``padding``     SciPy's mode, boundary and fillvalue as one value: how a convolution pads
 - ``filters``     kernel builders and edge operators, thin over ``conv``
 - ``learning``    learning a kernel from examples by gradient descent (chapter 1, beyond the notes)
 - ``pooling``     max and average pooling, and max pooling's gradient
@@ -19,11 +20,12 @@ One module per topic:
 - ``train``       the trainer: settings, training loop, evaluation, stopping
 - ``history``     what a training run measured, and its plots
 - ``checkpoints`` saving and resuming a model, its optimiser and its history
-- ``threads``     how many CPU threads a model trains with
 - ``widgets``     ipywidgets apps, thin over pure functions (and the live training plot)
 - ``exercises``   self-checking exercises and quizzes
 - ``plotting``    figures and PNG rendering shared by the chapters
 - ``claims``      claims about CPU-dependent results (training), checked in code
+- ``engine``      the speed machinery behind ``convolve2d(method="auto")``, the widgets' PNG
+  encoder and the trainer's CPU threads; no lesson function calls it
 
 Submodules are imported on demand (``from course_lib import conv``), so importing the
 package itself is cheap.

@@ -27,7 +27,8 @@ from ._checks import (
     check_size,
     count_text,
 )
-from .conv import BOUNDARIES, BOUNDARY_NAMES, convolve2d
+from .conv import convolve2d
+from .padding import BOUNDARIES, Padding
 
 # median_filter refuses more than this many window entries in total (pixels x size**2): about
 # three seconds. A 31x31 median of a 512x512 grey image is 252 million.
@@ -313,7 +314,7 @@ def median_filter(image: ArrayLike, size: int = 3, *, boundary: str = "symm") ->
                          f"{MEDIAN_MAX_WORK:,}: use a smaller size, or shrink the image.")
     # SciPy's median filter reads each window in place (no copy of the windows); its border
     # modes "constant" (zeros), "grid-wrap" and "reflect" are our "fill", "wrap" and "symm".
-    mode = BOUNDARY_NAMES[boundary]["ndimage"]
+    mode = Padding(boundary=boundary).ndimage_mode
     return scipy.ndimage.median_filter(arr, size=(size, size, 1)[:arr.ndim], mode=mode, cval=0.0)
 
 

@@ -37,7 +37,7 @@ from torch import nn
 
 from ._checks import check_choice, check_int, check_real, check_size
 from .activations import get_activation
-from .threads import torch_threads
+from .engine.threads import torch_threads
 
 __all__ = [
     "INIT_SCHEMES",

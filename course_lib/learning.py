@@ -3,7 +3,7 @@ r"""Learning a kernel from data: gradient descent on a correlation's weights.
 A CNN layer is a correlation whose kernel is *learned*. Given input images and the outputs a
 known kernel gives them, gradient descent on the mean squared error recovers that kernel. This
 module does it from scratch in NumPy (the gradient comes from
-:func:`course_lib.conv_backward.correlate2d_backward`) and with PyTorch's autograd, with the same loss,
+:func:`course_lib.conv.correlate2d_backward`) and with PyTorch's autograd, with the same loss,
 the same start and the same steps, so the two can be compared.
 
 The loss, for images ``X_i`` and targets ``T_i`` (each the "valid" correlation of ``X_i`` with
@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 
 from ._checks import as_float_array, check_int, check_real
 from .conv import correlate2d
-from .threads import torch_threads
+from .engine.threads import torch_threads
 
 Images: TypeAlias = "Sequence[ArrayLike] | np.ndarray"
 """2-D arrays: a list of them, or one 3-D array (n, H, W)."""
@@ -86,7 +86,7 @@ def kernel_loss(images: Images, targets: Images, kernel: ArrayLike) -> tuple[flo
 
     Returns ``(loss, grad)`` with ``grad`` the gradient with respect to ``kernel``: by the chain
     rule, ``2 / N`` times the sum over images of the kernel gradient of
-    :func:`~course_lib.conv_backward.correlate2d_backward` for the residual.
+    :func:`~course_lib.conv.correlate2d_backward` for the residual.
 
     >>> x = np.arange(9.0).reshape(3, 3)
     >>> loss, grad = kernel_loss([x], [np.zeros((2, 2))], np.ones((2, 2)))

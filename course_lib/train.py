@@ -17,7 +17,7 @@ training split and, if given, the test split. Along the way it
   came from, so that code written for the CPU keeps working after training;
 - is deterministic: the shuffling of every epoch comes from ``seed`` and the epoch number, and
   on a GPU cuDNN is held to its deterministic algorithms while training;
-- picks the CPU threads for the model's size (:mod:`course_lib.threads`).
+- picks the CPU threads for the model's size (:mod:`course_lib.engine.threads`).
 
 Settings live in :class:`TrainConfig`, the one place that names and checks them; :func:`fit`
 takes them as keywords (``fit(model, data, epochs=3, lr=0.01)``) or as a ``TrainConfig``.
@@ -43,8 +43,8 @@ from ._checks import check_choice, check_int, check_real
 from ._devices import deterministic_cudnn, model_device, move_optimizer_state
 from ._types import DataPair, PathLike
 from .checkpoints import load_checkpoint, save_checkpoint
+from .engine.threads import choose_threads, torch_threads
 from .history import EpochRecord, History
-from .threads import choose_threads, torch_threads
 
 if TYPE_CHECKING:  # pragma: no cover - the widgets sit above the trainer
     from .widgets.live_plot import LivePlot, TrainingDisplay
@@ -452,7 +452,7 @@ def fit(model: nn.Module, train: DataPair, config: TrainConfig | None = None, *,
         - ``device`` (str or None): where to train; None picks CUDA when available. The model
           goes back to the device it was on once training ends;
         - ``threads`` (int or None): CPU threads; None: one for a small model (see
-          :mod:`course_lib.threads`); the caller's setting is restored afterwards.
+          :mod:`course_lib.engine.threads`); the caller's setting is restored afterwards.
     progress : bool
         Show a tqdm progress bar (CSS class ``course-train-progress`` in a notebook).
     live_plot : bool or LivePlot

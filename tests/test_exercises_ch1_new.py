@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy.signal import convolve2d, correlate2d
 
-from course_lib.conv_backward import correlate2d_backward
+from course_lib.conv import correlate2d_backward
 from course_lib.exercises import _ch1_beyond, ch1
 from course_lib.learning import kernel_loss
 

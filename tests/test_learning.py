@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from course_lib import filters
-from course_lib.conv import correlate2d
-from course_lib.conv_backward import correlate2d_backward
+from course_lib.conv import correlate2d, correlate2d_backward
 from course_lib.learning import fit_kernel, fit_kernel_torch, kernel_descent, kernel_loss
 
 
