@@ -5,7 +5,15 @@ each update. :func:`encode_png` writes the PNG itself: each row stored as its di
 the row above (PNG's "Up" filter, exact in uint8 arithmetic), then deflated at zlib's fastest
 level with its run-length strategy, in pieces compressed side by side on a multi-core CPU.
 
-Why not Pillow's encoder: DECISION-PLACEHOLDER
+Own encoder or Pillow's? Decided by ``make bench`` (``benchmarks/bench_conv.py`` encodes the
+kernel explorer's pictures with both, side by side) and by the pixel checks of the tests (every
+encoding is decoded by Pillow, an independent reader, and compared pixel for pixel): on the
+course's 2-core AMD EPYC (AVX2), 2026-12-04, Pillow at its fastest level (``compress_level=1``,
+its adaptive row filters) took 2.5 to 4.5 times as long as this encoder on the explorer's
+512x512 colour pictures (32-57 ms against 12-16 ms, measured beside other work, load average
+7.5), for files of the same size within 10%. So the engine keeps its own encoder, and Pillow
+stays the reference that checks it. ``benchmarks/bench_conv.py`` prints the comparison again on
+any machine.
 """
 
 from __future__ import annotations
