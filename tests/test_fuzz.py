@@ -371,8 +371,9 @@ TARGETS = {
     f"{A}:get_activation": (call(ACT), None),
     f"{A}:activation_module": (call(ACT), None),
     f"{A}:chain_gradient": (call(ACT, x_any, depth=st.integers(1, 20)), None),
-    f"{A}:layer_gradient_norms": (call(ACT, depth=st.integers(1, 6), width=st.integers(1, 16),
-                                       batch=st.integers(1, 16)), f"{HERE}:finite"),
+    "course_lib.initialisation:layer_gradient_norms": (
+        call(ACT, depth=st.integers(1, 6), width=st.integers(1, 16), batch=st.integers(1, 16)),
+        f"{HERE}:finite"),
     f"{A}:dead_relu_fraction": (call(arrays(1, 6)), None),
     # data
     f"{D}:make_shapes": (call(st.integers(1, 12), size=st.integers(8, 24), noise=st.floats(0, 1)),
