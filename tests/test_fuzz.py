@@ -502,7 +502,7 @@ MESSAGE_NAMES = {"test_fuzz:layer_shape": r"^layer \S+ \("}
 
 
 RECORDS = {"Activation", "LayerRow", "LayerTable", "DigitsSplit", "EpochRecord", "History",
-           "StepInfo", "LivePlot"}  # records and views the library returns, not entry points
+           "StepInfo", "LivePlot", "TrainingView", "ProgressBar"}  # records and views, not entry points
 
 
 def _public_functions(module_name):

@@ -208,8 +208,8 @@ def test_progress_bar_runs_outside_a_notebook(digits, capsys):
 
 def test_live_plot_is_updated_and_carries_its_css_class(digits):
     train, test = digits
-    plot = LivePlot()
-    fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, progress=False, live_plot=plot)
+    plot = LivePlot(show=False)
+    fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, progress=False, view=plot)
     assert plot.updates >= 2
     assert plot.image.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert "course-train-plot" in css_classes(plot.image)
@@ -223,7 +223,7 @@ def test_live_plot_is_updated_and_carries_its_css_class(digits):
     ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
     ({"momentum": 0.5}, ValueError, "momentum"),  # with Adam
     ({"device": "cuda:7"}, ValueError, "device"),
-    ({"live_plot": "yes"}, TypeError, "live_plot"),
+    ({"view": "yes"}, TypeError, "view"),
     ({"resume": True}, ValueError, "resume"),
     ({"callback": 3}, TypeError, "callback"),
 ])
@@ -245,24 +245,53 @@ def test_bad_data(train, match):
         fit(nn.Linear(64, 2), train, epochs=1, lr=0.1, progress=False)
 
 
-def test_notebook_mode_shows_one_box_with_bar_and_plot(digits, monkeypatch):
-    """In a notebook, fit(live_plot=True) displays the tqdm widget bar above the live plot."""
-    import ipywidgets as widgets
+def test_notebook_mode_shows_the_widget_bar_and_the_live_plot_with_its_picture(digits,
+                                                                              monkeypatch):
+    """In a notebook, fit(view=LivePlot()) shows tqdm's widget bar, then the live plot with a
+    picture of it, which the display keeps once training is over."""
     from tqdm.notebook import tqdm as notebook_tqdm
 
-    shown = []
-    monkeypatch.setattr(live_plot_module, "_notebook_tqdm", lambda: notebook_tqdm)
-    monkeypatch.setattr(live_plot_module, "_display", shown.append)
+    from course_lib import train as train_module
+    from course_lib.widgets.app import Pictured
+
+    bars, shown = [], []
+
+    def widget_bar(**options):
+        bars.append(notebook_tqdm(**options, display=False))
+        return bars[-1]
+
+    class Handle:
+        updates = 0
+
+        def update(self, _view):
+            Handle.updates += 1
+
+    monkeypatch.setattr(train_module, "tqdm", widget_bar)
+    monkeypatch.setattr(live_plot_module, "_display", lambda view: shown.append(view) or Handle())
     train, test = digits
-    history = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, live_plot=True)
+    history = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, view=LivePlot())
     assert len(history) == 2
-    (view,) = shown  # the live widget, displayed with a picture of the plot
-    box = view.widget
-    assert isinstance(box, widgets.VBox)
-    bar, image = box.children
-    assert "course-train-progress" in css_classes(bar)
-    assert "course-train-plot" in css_classes(image)
-    assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    (bar,) = bars
+    assert "course-train-progress" in css_classes(bar.container)
+    (view,) = shown  # the live plot, displayed with a picture of itself
+    assert isinstance(view, Pictured)
+    assert "course-train-plot" in css_classes(view.widget)
+    assert view.widget.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Handle.updates == 1  # the picture of the final curves
+
+
+def test_the_trainer_imports_no_widget():
+    """The view attaches from above: course_lib.train never imports course_lib.widgets."""
+    import ast
+    from pathlib import Path
+
+    import course_lib.train
+
+    tree = ast.parse(Path(course_lib.train.__file__).read_text())
+    imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names]
+    assert not [name for name in imported if "widgets" in name]
 
 
 # --- the stop event ------------------------------------------------------------------------

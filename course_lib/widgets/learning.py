@@ -18,7 +18,7 @@ from ..filters import box_kernel, sobel_kernel
 from ..learning import KernelFit, kernel_descent
 from ..plotting import figure_to_png
 from ._common import message_line, show_message
-from ._static import App, NamedImage, screen_reader_name
+from .app import App, NamedImage, screen_reader_name
 
 __all__ = ["TRUE_KERNELS", "KernelDescentExplorer", "descent_data", "descent_figure",
            "kernel_descent_explorer"]
