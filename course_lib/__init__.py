@@ -7,7 +7,7 @@ One module per topic:
   and the gradients of a convolutional layer, for backpropagation
 - ``padding``     SciPy's mode, boundary and fillvalue as one value: how a convolution pads
 - ``filters``     kernel builders and edge operators, thin over ``conv``
-- ``learning``    learning a kernel from examples by gradient descent (chapter 1, beyond the notes)
+- ``kernel_learning`` learning a kernel from examples by gradient descent (chapter 1, beyond the notes)
 - ``pooling``     max and average pooling, and max pooling's gradient
 - ``activations`` activation functions and their derivatives
 - ``initialisation`` weight initialisation (zeros, Xavier, He) and activation statistics through depth
@@ -16,7 +16,7 @@ One module per topic:
 - ``preprocessing`` centring, standardising, PCA and whitening, fitted on the training split
 - ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
-- ``descent``     gradient descent on a linear model: the loss bowl and the path down it
+- ``loss_landscape`` gradient descent on a linear model: the loss bowl and the path down it
 - ``train``       the trainer: settings, training loop, evaluation, stopping
 - ``history``     what a training run measured, and its plots
 - ``checkpoints`` saving and resuming a model, its optimiser and its history

@@ -11,7 +11,7 @@ from scipy.signal import convolve2d, correlate2d
 
 from course_lib.conv import correlate2d_backward
 from course_lib.exercises import _ch1_beyond, ch1
-from course_lib.learning import kernel_loss
+from course_lib.kernel_learning import kernel_loss
 
 
 def assert_fails(ex, answer, *fragments):

@@ -409,11 +409,11 @@ TARGETS = {
         lambda a: np.clip(a * 40 + 128, 0, 255).astype(np.uint8), arrays(1, 8, ndims=(2, 3)))),
         None),
     # train
-    "course_lib.descent:linear_loss_surface": (call(arrays(3, 3, ndims=(2,)).map(lambda a: a[:, :2]),
+    "course_lib.loss_landscape:linear_loss_surface": (call(arrays(3, 3, ndims=(2,)).map(lambda a: a[:, :2]),
                                                   arrays(3, 3, ndims=(1,)),
                                                   arrays(1, 6, ndims=(1,)),
                                                   arrays(1, 6, ndims=(1,))), f"{HERE}:finite"),
-    "course_lib.descent:descent_path": (call(arrays(4, 4, ndims=(2,)), arrays(4, 4, ndims=(1,)),
+    "course_lib.loss_landscape:descent_path": (call(arrays(4, 4, ndims=(2,)), arrays(4, 4, ndims=(1,)),
                                            lr=st.floats(1e-3, 0.1), steps=st.integers(1, 20)),
                                       None),
     f"{HERE}:train_config": (call(epochs=st.integers(1, 5), lr=st.floats(1e-4, 1),
@@ -493,7 +493,7 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
 }
 FUZZED_MODULES = ["course_lib.conv", "course_lib.padding", "course_lib.engine", "course_lib.filters",
                   "course_lib.activations", "course_lib.data", "course_lib.preprocessing",
-                  "course_lib.images", "course_lib.plotting", "course_lib.train", "course_lib.descent",
+                  "course_lib.images", "course_lib.plotting", "course_lib.train", "course_lib.loss_landscape",
                   "course_lib.models", "course_lib.models.visualise"]
 # Errors allowed besides ValueError and TypeError (their messages must name a parameter too).
 ALLOWED_ERRORS = {"ValueError", "TypeError", "FileNotFoundError"}
