@@ -18,7 +18,7 @@ __all__ = ["QUIZ", "conv_params", "output_size", "quiz", "receptive_field", "vgg
 
 # --------------------------------------------------------------------------- arithmetic
 # The exercises' references, in the students' signatures, are thin over the library's own
-# layer arithmetic (course_lib.models): each idea is written once.
+# layer arithmetic (course_lib.models.arithmetic): each idea is written once.
 
 
 def _output_size_reference(n: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
