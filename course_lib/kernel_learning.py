@@ -86,7 +86,8 @@ def kernel_loss(images: Images, targets: Images, kernel: ArrayLike) -> tuple[flo
 
     Returns ``(loss, grad)`` with ``grad`` the gradient with respect to ``kernel``: by the chain
     rule, ``2 / N`` times the sum over images of the kernel gradient of
-    :func:`~course_lib.conv.correlate2d_backward` for the residual.
+    :func:`~course_lib.conv.correlate2d_backward` for the residual. Shown in notebook 01
+    (1.2.2, learning a kernel from data).
 
     >>> x = np.arange(9.0).reshape(3, 3)
     >>> loss, grad = kernel_loss([x], [np.zeros((2, 2))], np.ones((2, 2)))
@@ -96,11 +97,7 @@ def kernel_loss(images: Images, targets: Images, kernel: ArrayLike) -> tuple[flo
     """
     kernel = as_float_array(kernel, "kernel", ndim=2)
     images, targets, _ = _check_data(images, targets, kernel.shape)
-    return _loss_and_grad(images, targets, kernel)
-
-
-def _loss_and_grad(images, targets, kernel) -> tuple[float, np.ndarray]:
-    count = sum(t.size for t in targets)
+    count = sum(t.size for t in targets)  # N, the output pixels of all images
     loss, grad = 0.0, np.zeros_like(kernel)
     for x, t in zip(images, targets, strict=True):
         residual = correlate2d(x, kernel, mode="valid") - t  # (H - kh + 1, W - kw + 1)
@@ -183,7 +180,7 @@ def kernel_descent(images: Images, targets: Images, kernel_shape: tuple[int, int
     kernels = [kernel.copy()]
     losses: list[float] = []
     for step in range(steps + 1):
-        loss, grad = _loss_and_grad(images, targets, kernel)
+        loss, grad = kernel_loss(images, targets, kernel)
         _stop_if_diverged(loss, losses, step, lr)
         losses.append(loss)
         if step < steps:

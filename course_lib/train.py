@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -468,7 +468,7 @@ class Trainer:
         """Train one epoch, then evaluate on ``test``; None when ``stop`` was set meanwhile."""
         start = time.perf_counter()
         loss_sum, correct = 0.0, 0
-        for info in self._train_epoch(x, y, epoch):
+        for info in self.train_epoch(x, y, epoch):
             loss_sum += info.loss * info.samples
             correct += info.correct
             view.step(info)
@@ -482,8 +482,12 @@ class Trainer:
         return EpochRecord(epoch, loss_sum / len(x), correct / len(x), test_loss, test_acc,
                            time.perf_counter() - start)
 
-    def _train_epoch(self, x, y, epoch: int):
-        """Run one epoch, yielding a :class:`StepInfo` after every optimisation step."""
+    def train_epoch(self, x: torch.Tensor, y: torch.Tensor, epoch: int) -> Iterator[StepInfo]:
+        """Run one epoch, yielding a :class:`StepInfo` after every optimisation step.
+
+        ``x`` and ``y`` are the training split, already on ``self.device``; ``epoch`` (from 1)
+        seeds the shuffle. Shown in notebook 03 (training a tiny CNN).
+        """
         self.model.train()
         generator = torch.Generator().manual_seed(_epoch_seed(self.config.seed, epoch))
         order = torch.randperm(len(x), generator=generator).to(self.device)  # (N,)

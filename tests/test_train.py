@@ -402,13 +402,15 @@ def test_fit_documents_every_setting_of_train_config():
         assert f"``{name}``" in settings, name
 
 
-def test_train_epoch_returns_its_totals_and_keeps_no_state_on_the_trainer(digits):
-    """The students read Trainer._train_epoch: it stays one short loop that sets nothing on self."""
-    source = inspect.getsource(Trainer._train_epoch)
-    assert len(source.splitlines()) <= 30
-    assert "self._" not in source.replace("self._train_epoch", "")
+def test_train_epoch_yields_each_step_and_keeps_no_totals_on_the_trainer(digits):
+    """The students read Trainer.train_epoch: each step comes back as a StepInfo, with the
+    batch's size and its correct answers, and nothing is left behind on the trainer."""
     train, _ = digits
-    trainer = Trainer(fresh_model(), TrainConfig(epochs=1, lr=1e-2, batch_size=100))
-    history = trainer.fit(train, progress=False)
-    assert not {"_loss_sum", "_correct", "_seen"} & set(vars(trainer))
-    assert len(history.step_losses) == 3  # 256 = 100 + 100 + 56
+    trainer = Trainer(fresh_model(), TrainConfig(epochs=1, lr=1e-2, batch_size=100, device="cpu"))
+    before = set(vars(trainer))
+    steps = list(trainer.train_epoch(*train, epoch=1))
+    assert [info.samples for info in steps] == [100, 100, 56]  # 256 = 100 + 100 + 56
+    assert [info.step for info in steps] == [1, 2, 3]
+    assert all(0 <= info.correct <= info.samples for info in steps)
+    assert trainer.history.step_losses == [info.loss for info in steps]
+    assert set(vars(trainer)) == before

@@ -31,7 +31,10 @@ __all__ = ["AlexNet", "alexnet"]
 LRN_SIZE, LRN_ALPHA, LRN_BETA, LRN_K = 5, 1e-4, 0.75, 2.0
 
 def paper_lrn() -> nn.LocalResponseNorm:
-    """Build the paper's local response normalisation as an ``nn.LocalResponseNorm``."""
+    """Build the paper's local response normalisation as an ``nn.LocalResponseNorm``.
+
+    Shown in notebook 02 (local response normalisation).
+    """
     return nn.LocalResponseNorm(LRN_SIZE, alpha=LRN_ALPHA * LRN_SIZE, beta=LRN_BETA, k=LRN_K)
 
 
