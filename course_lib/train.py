@@ -31,7 +31,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -387,7 +387,7 @@ class Trainer:
     def save(self, path: PathLike) -> Path:
         """Save model, optimiser state, history and settings."""
         return save_checkpoint(path, self.model, optimizer=self.optimizer, history=self.history,
-                               config=self.config)
+                               settings=asdict(self.config))
 
     def load(self, path: PathLike) -> History:
         """Restore model, optimiser and history from a checkpoint made by :meth:`save`."""

@@ -280,20 +280,6 @@ def test_notebook_mode_shows_the_widget_bar_and_the_live_plot_with_its_picture(d
     assert Handle.updates == 1  # the picture of the final curves
 
 
-def test_the_trainer_imports_no_widget():
-    """The view attaches from above: course_lib.train never imports course_lib.widgets."""
-    import ast
-    from pathlib import Path
-
-    import course_lib.train
-
-    tree = ast.parse(Path(course_lib.train.__file__).read_text())
-    imported = [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
-    imported += [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                 for alias in node.names]
-    assert not [name for name in imported if "widgets" in name]
-
-
 # --- the stop event ------------------------------------------------------------------------
 
 

@@ -284,8 +284,11 @@ QUIZ = (
         "Why does VGG stack three 3x3 convolutions instead of using one 7x7 convolution?",
         (
             Choice("Same 7x7 receptive field, fewer parameters and more non-linearities.",
-                   f"Yes: with C channels, 3 · 9C² = {3 * 9 * _C * _C:,} weights for C = {_C} "
-                   f"against 49C² = {49 * _C * _C:,}, and three ReLUs instead of one.",
+                   f"Yes: with C channels, 3 · 9C² = "
+                   f"{3 * _arithmetic.conv_parameters(_C, _C, 3, bias=False):,} weights for "
+                   f"C = {_C} against 49C² = "
+                   f"{_arithmetic.conv_parameters(_C, _C, 7, bias=False):,}, and three ReLUs "
+                   "instead of one.",
                    correct=True),
             Choice("Three 3x3 layers see a larger region than one 7x7 layer.",
                    "Their receptive field is exactly 7x7: 3 + 2 + 2."),
