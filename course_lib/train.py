@@ -39,6 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+from tqdm.notebook import tqdm as notebook_tqdm
 
 from ._checks import check_choice, check_int, check_real
 from ._devices import deterministic_cudnn, model_device, move_optimizer_state
@@ -235,7 +236,8 @@ class TrainingView:
     The trainer draws nothing and imports no widget: a view attaches from above, through
     ``fit(..., view=...)``, and overrides the methods it needs (here they do nothing). The
     progress bar (:class:`ProgressBar`) is one; the live curves of
-    :class:`course_lib.widgets.live_plot.LivePlot` are another.
+    :class:`course_lib.widgets.live_plot.LivePlot` are another. A view that shows a progress
+    bar of its own sets :attr:`shows_progress`, and the trainer then shows none.
 
     Examples
     --------
@@ -250,6 +252,8 @@ class TrainingView:
     >>> counter.steps
     4
     """
+
+    shows_progress = False  # whether this view shows a progress bar of its own
 
     def start(self, total_steps: int) -> None:
         """Get ready: training begins, with ``total_steps`` optimisation steps to go."""
@@ -273,18 +277,29 @@ class TrainingView:
 class ProgressBar(TrainingView):
     """A ``tqdm`` bar counting the steps: a widget in a notebook, text in a terminal.
 
-    In a notebook the bar carries the CSS class ``course-train-progress`` (:data:`PROGRESS_CLASS`).
+    In a notebook the bar is a widget with the CSS class ``course-train-progress``
+    (:data:`PROGRESS_CLASS`); with ``display=False`` it is not displayed, and its owner places
+    :attr:`widget` itself.
     """
 
-    def __init__(self) -> None:
+    shows_progress = True
+
+    def __init__(self, *, display: bool = True) -> None:
+        self.display = display
         self.bar: Any = None
+
+    @property
+    def widget(self) -> Any:
+        """The bar's widget in a notebook, once started (None in a terminal)."""
+        return getattr(self.bar, "container", None)
 
     def start(self, total_steps: int) -> None:
         """Show a bar of ``total_steps`` steps."""
-        self.bar = tqdm(total=total_steps, unit="step")
-        container = getattr(self.bar, "container", None)  # the notebook's widget bar
-        if container is not None:
-            container.add_class(PROGRESS_CLASS)
+        in_notebook = issubclass(tqdm, notebook_tqdm)  # tqdm.auto's choice
+        options = {} if self.display or not in_notebook else {"display": False}
+        self.bar = tqdm(total=total_steps, unit="step", **options)
+        if self.widget is not None:
+            self.widget.add_class(PROGRESS_CLASS)
 
     def start_epoch(self, epoch: int, epochs: int) -> None:
         """Name the epoch on the bar."""
@@ -419,7 +434,8 @@ class Trainer:
         self.model.to(self.device)
         try:
             with deterministic_cudnn(self.device):
-                views = [ProgressBar()] if progress else []
+                own_bar = view is not None and view.shows_progress
+                views = [ProgressBar()] if progress and not own_bar else []
                 return self._fit(x, y, test, view=_Views(views + ([view] if view else [])),
                                  checkpoint=checkpoint, resume=resume, callback=callback,
                                  stop=stop, quiet=quiet)
@@ -577,10 +593,10 @@ def fit(model: nn.Module, train: DataPair, config: TrainConfig | None = None, *,
           :mod:`course_lib.engine.threads`); the caller's setting is restored afterwards.
     progress : bool
         Show a tqdm progress bar (:class:`ProgressBar`; CSS class ``course-train-progress`` in a
-        notebook).
+        notebook), unless ``view`` shows its own.
     view : TrainingView, optional
-        Told of every step and epoch, after the bar: ``LivePlot()`` from
-        :mod:`course_lib.widgets.live_plot` shows the loss and accuracy curves live.
+        Told of every step and epoch: ``LivePlot()`` from :mod:`course_lib.widgets.live_plot`
+        shows the progress bar and the loss and accuracy curves live, in one box.
     checkpoint : str or pathlib.Path, optional
         Save model, optimiser and history there after every epoch.
     resume : bool

@@ -56,7 +56,7 @@ def step_of(history):
 
 
 def test_live_plot_redraws_within_an_epoch_at_most_every_interval():
-    plot = LivePlot(interval=3600.0, show=False)
+    plot = LivePlot(interval=3600.0, show=False, progress=False)
     plot.start(10)
     history = one_epoch()
     for _ in range(5):
@@ -64,7 +64,7 @@ def test_live_plot_redraws_within_an_epoch_at_most_every_interval():
     assert plot.updates == 0  # an hour has not passed
     plot.end_epoch(history, history[-1])
     assert plot.updates == 1  # after every epoch
-    every_step = LivePlot(interval=0.0, show=False)
+    every_step = LivePlot(interval=0.0, show=False, progress=False)
     every_step.start(10)
     every_step.step(step_of(history))
     every_step.step(step_of(history))
@@ -72,7 +72,7 @@ def test_live_plot_redraws_within_an_epoch_at_most_every_interval():
 
 
 def test_live_plot_of_a_run_stopped_early_draws_its_last_steps():
-    plot = LivePlot(interval=3600.0, show=False)
+    plot = LivePlot(interval=3600.0, show=False, progress=False)
     history = one_epoch()
     plot.finish(history)
     assert plot.updates == 0  # a finished run was drawn after its last epoch
@@ -86,6 +86,34 @@ def test_live_plot_refuses_bad_settings():
         LivePlot(show="yes")
     with pytest.raises(ValueError, match="`interval` must be at least 0"):
         LivePlot(interval=-1.0)
+    with pytest.raises(TypeError, match="`progress` must be True or False"):
+        LivePlot(progress=1)
+
+
+def test_live_plot_shows_the_bar_and_the_trainer_then_none(monkeypatch):
+    """A view with a bar of its own: fit shows that one bar, not a second."""
+    import torch
+    from torch import nn
+    from tqdm import tqdm
+
+    from course_lib import train as train_module
+
+    bars = []
+
+    class Bar(tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.setattr(train_module, "tqdm", Bar)
+    x = torch.randn(8, 2)
+    plot = LivePlot(show=False)
+    train_module.fit(nn.Linear(2, 2), (x, (x[:, 0] > 0).long()), epochs=1, lr=0.1,
+                     batch_size=4, view=plot)
+    assert len(bars) == 1
+    assert plot.bar is not None
+    assert plot.bar.bar is bars[0]
+    assert bars[0].n == 2  # both steps counted
 
 
 def test_text_progress_bar_counts_steps_and_names_the_epoch(capsys):

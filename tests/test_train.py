@@ -245,20 +245,22 @@ def test_bad_data(train, match):
         fit(nn.Linear(64, 2), train, epochs=1, lr=0.1, progress=False)
 
 
-def test_notebook_mode_shows_the_widget_bar_and_the_live_plot_with_its_picture(digits,
-                                                                              monkeypatch):
-    """In a notebook, fit(view=LivePlot()) shows tqdm's widget bar, then the live plot with a
-    picture of it, which the display keeps once training is over."""
+def test_notebook_mode_shows_one_box_with_bar_and_plot(digits, monkeypatch):
+    """In a notebook, fit(view=LivePlot()) shows tqdm's widget bar above the live plot, in one
+    box with a picture of the plot, which the display keeps once training is over."""
+    import ipywidgets as widgets
     from tqdm.notebook import tqdm as notebook_tqdm
 
     from course_lib import train as train_module
     from course_lib.widgets.app import Pictured
 
-    bars, shown = [], []
+    made = []
 
-    def widget_bar(**options):
-        bars.append(notebook_tqdm(**options, display=False))
-        return bars[-1]
+    class Bar(notebook_tqdm):  # the widget bar tqdm.auto picks inside a kernel
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
 
     class Handle:
         updates = 0
@@ -266,17 +268,22 @@ def test_notebook_mode_shows_the_widget_bar_and_the_live_plot_with_its_picture(d
         def update(self, _view):
             Handle.updates += 1
 
-    monkeypatch.setattr(train_module, "tqdm", widget_bar)
+    shown = []
+    monkeypatch.setattr(train_module, "tqdm", Bar)
     monkeypatch.setattr(live_plot_module, "_display", lambda view: shown.append(view) or Handle())
     train, test = digits
     history = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, view=LivePlot())
     assert len(history) == 2
-    (bar,) = bars
-    assert "course-train-progress" in css_classes(bar.container)
-    (view,) = shown  # the live plot, displayed with a picture of itself
+    (bar,) = made  # the view's bar; the trainer shows none of its own
+    (view,) = shown
     assert isinstance(view, Pictured)
-    assert "course-train-plot" in css_classes(view.widget)
-    assert view.widget.value[:8] == b"\x89PNG\r\n\x1a\n"
+    box = view.widget
+    assert isinstance(box, widgets.VBox)
+    assert box.children[0] is bar.container
+    assert "course-train-progress" in css_classes(bar.container)
+    image = box.children[1]
+    assert "course-train-plot" in css_classes(image)
+    assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert Handle.updates == 1  # the picture of the final curves
 
 

@@ -1,7 +1,7 @@
-r"""The live view of a training run: loss and accuracy curves redrawn in place.
+r"""The live view of a training run: a progress bar and loss and accuracy curves redrawn in place.
 
 :class:`LivePlot` is a :class:`course_lib.train.TrainingView`: passed to
-``fit(..., view=LivePlot())`` it shows the curves under the trainer's progress bar, as a PNG in
+``fit(..., view=LivePlot())`` it shows, in one box, the progress bar above the curves, a PNG in
 an ``ipywidgets.Image`` replaced without flicker in JupyterLab, Notebook 7, VS Code and Colab.
 The curves are redrawn at most once a second within an epoch, and after every epoch. The
 trainer does not know this module: the view attaches from above.
@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from .._checks import check_int, check_real
 from ..history import EpochRecord, History, draw_history
 from ..plotting import figure_to_png
-from ..train import StepInfo, TrainingView
+from ..train import ProgressBar, StepInfo, TrainingView
 from .app import NamedImage, Pictured, screen_reader_name
 
 __all__ = ["PLOT_CLASS", "LivePlot"]
@@ -55,6 +55,9 @@ class LivePlot(TrainingView):
         Display the picture when training starts (with a still picture of it, for pages read
         without a kernel). False when its owner shows ``image`` itself, as the training widget
         does.
+    progress : bool
+        Show the trainer's progress bar (:class:`course_lib.train.ProgressBar`) above the
+        picture, in the same box (the trainer then shows none of its own).
 
     Examples
     --------
@@ -65,13 +68,15 @@ class LivePlot(TrainingView):
     """
 
     def __init__(self, *, width: int = 640, figsize: tuple[float, float] = (9.0, 3.2),
-                 dpi: int = 72, interval: float = 1.0, show: bool = True):
+                 dpi: int = 72, interval: float = 1.0, show: bool = True, progress: bool = True):
         self.figsize, self.dpi = figsize, check_int(dpi, "dpi", minimum=30, maximum=300)
         width = check_int(width, "width", minimum=100, maximum=4000)
         self.interval = check_real(interval, "interval", minimum=0.0)
-        if not isinstance(show, bool):
-            raise TypeError(f"`show` must be True or False; got {show!r}.")
-        self.show = show
+        for name, flag in (("show", show), ("progress", progress)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"`{name}` must be True or False; got {flag!r}.")
+        self.show, self.shows_progress = show, progress
+        self.bar: ProgressBar | None = None
         self.image = NamedImage(format="png", layout=widgets.Layout(width=f"{width}px"))
         self.image.add_class(PLOT_CLASS)
         screen_reader_name(self.image, "loss and accuracy per epoch, training and test")
@@ -96,24 +101,43 @@ class LivePlot(TrainingView):
 
     # -- the TrainingView side: what the trainer calls ----------------------------------------
 
-    def start(self, _total_steps: int) -> None:
-        """Display the picture (unless ``show`` is False), with a still picture of it."""
+    def start(self, total_steps: int) -> None:
+        """Start the bar, and display it above the picture (unless ``show`` is False)."""
         self._last = time.perf_counter()
+        self.bar = ProgressBar(display=False) if self.shows_progress else None
+        if self.bar is not None:
+            self.bar.start(total_steps)
         if self.show:
-            self._view = Pictured(self.image, text="Training: the loss and accuracy curves",
+            bar = self.bar.widget if self.bar is not None else None  # None in a terminal
+            shown = widgets.VBox([bar, self.image]) if bar is not None else self.image
+            self._view = Pictured(shown, text="Training: progress, and the loss and accuracy curves",
                                   snapshot=lambda: self.image.value,
                                   alt="Loss and accuracy per epoch, training and test, as "
                                       "training went.")
             self._handle = _display(self._view)
 
+    def start_epoch(self, epoch: int, epochs: int) -> None:
+        """Name the epoch on the bar."""
+        if self.bar is not None:
+            self.bar.start_epoch(epoch, epochs)
+
     def step(self, info: StepInfo) -> None:
-        """Redraw when the last picture is ``interval`` old."""
+        """Count the step; redraw when the last picture is ``interval`` old."""
+        if self.bar is not None:
+            self.bar.step(info)
         if time.perf_counter() - self._last >= self.interval:
             self.update(info.history)
 
-    def end_epoch(self, history: History, _record: EpochRecord) -> None:
-        """Redraw after every epoch."""
+    def end_epoch(self, history: History, record: EpochRecord) -> None:
+        """Show the epoch's loss and accuracy on the bar; redraw after every epoch."""
+        if self.bar is not None:
+            self.bar.end_epoch(history, record)
         self.update(history)
+
+    def close(self) -> None:
+        """Close the bar (also when training failed)."""
+        if self.bar is not None:
+            self.bar.close()
 
     def finish(self, history: History) -> None:
         """Draw the last steps of a run stopped early; keep a picture of the final curves."""

@@ -66,7 +66,7 @@ class TrainingDemo(App):
         self.progress_label = widgets.HTML(value="")
         progress_box = widgets.HBox([self.progress, self.progress_label])
         progress_box.add_class(PROGRESS_CLASS)
-        self.live = LivePlot(width=640, dpi=dpi, show=False)  # dpi 144 for a projector
+        self.live = LivePlot(width=640, dpi=dpi, show=False, progress=False)  # dpi 144: projector
         self.plot = self.live.image  # CSS class course-train-plot
         self.message = message_line()
         self.background = bool(background)
