@@ -21,7 +21,7 @@ from typing import TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import as_float_array, check_int, check_real
+from ._checks import as_float_array, check_int, check_int_pair, check_real
 from .conv import correlate2d
 from .engine.threads import torch_threads
 
@@ -55,10 +55,7 @@ def _check_data(images, targets, kernel_shape) -> tuple[list[np.ndarray], list[n
     targets = [as_float_array(t, f"targets[{i}]", ndim=2) for i, t in enumerate(_as_list(targets, "targets"))]
     if len(images) != len(targets):
         raise ValueError(f"`targets` must have one target per image ({len(images)}); got {len(targets)}.")
-    if not isinstance(kernel_shape, (tuple, list)) or len(kernel_shape) != 2:
-        raise ValueError(f"`kernel_shape` must be a pair (kh, kw); got {kernel_shape!r}.")
-    kh = check_int(kernel_shape[0], "kernel_shape[0]", minimum=1)
-    kw = check_int(kernel_shape[1], "kernel_shape[1]", minimum=1)
+    kh, kw = check_int_pair(kernel_shape, "kernel_shape")
     for i, (x, t) in enumerate(zip(images, targets, strict=True)):
         if kh > x.shape[0] or kw > x.shape[1]:
             raise ValueError(f"`kernel_shape` {(kh, kw)} must fit inside `images[{i}]`, "
