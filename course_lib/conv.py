@@ -120,6 +120,25 @@ def correlate2d(image: ArrayLike, kernel: ArrayLike, *, mode: str = "same", boun
                    correlate=True)
 
 
+def _filter(image: ArrayLike, kernel: ArrayLike, padding: Padding, *, method: str,
+            correlate: bool) -> np.ndarray:
+    """Check the inputs and run ``method`` (see :func:`convolve2d`)."""
+    arr = as_float_array(image, "image", ndim=(2, 3))
+    k = as_float_array(kernel, "kernel", ndim=2)
+    method = check_choice(method, "method", METHODS)
+    _check_kernel_fits(arr, k, padding.mode)
+    if correlate:  # a correlation is a convolution with the flipped kernel
+        k = k[::-1, ::-1]
+    if method == "auto":  # the engine: the same sums, fast
+        return engine.convolve(arr, k, padding, correlate=correlate, split=_split(k))
+    padded = _pad(arr, k.shape, padding, correlate=correlate)
+    strategy = STRATEGIES[method]
+    if arr.ndim == 3 and method in _PER_CHANNEL:
+        channels = [strategy(padded[:, :, c], k) for c in range(arr.shape[2])]
+        return np.stack(channels, axis=-1)  # (Ho, Wo, C)
+    return strategy(padded, k)
+
+
 def pad_image(image: ArrayLike, kernel_shape: tuple[int, int], *, mode: str = "same",
               boundary: str = "fill", fillvalue: float = 0.0,
               correlate: bool = False) -> np.ndarray:
@@ -386,25 +405,6 @@ def correlate2d_backward(image: ArrayLike, kernel: ArrayLike, grad_output: Array
 
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-def _filter(image: ArrayLike, kernel: ArrayLike, padding: Padding, *, method: str,
-            correlate: bool) -> np.ndarray:
-    """Check the inputs and run ``method`` (see :func:`convolve2d`)."""
-    arr = as_float_array(image, "image", ndim=(2, 3))
-    k = as_float_array(kernel, "kernel", ndim=2)
-    method = check_choice(method, "method", METHODS)
-    _check_kernel_fits(arr, k, padding.mode)
-    if correlate:  # a correlation is a convolution with the flipped kernel
-        k = k[::-1, ::-1]
-    if method == "auto":  # the engine: the same sums, fast
-        return engine.convolve(arr, k, padding, correlate=correlate, split=_split(k))
-    padded = _pad(arr, k.shape, padding, correlate=correlate)
-    strategy = STRATEGIES[method]
-    if arr.ndim == 3 and method in _PER_CHANNEL:
-        channels = [strategy(padded[:, :, c], k) for c in range(arr.shape[2])]
-        return np.stack(channels, axis=-1)  # (Ho, Wo, C)
-    return strategy(padded, k)
 
 
 def _check_kernel_fits(arr: np.ndarray, kernel: np.ndarray, mode: str) -> None:
