@@ -31,7 +31,8 @@ help:
 	@echo "  make test-fast   the library's tests and doctests only (no notebooks, browsers, Colab env)"
 	@echo "  make setup       only set up .venv/ (runs again when pyproject.toml changes)"
 	@echo "  make notebooks   re-execute every notebook in place (refresh committed outputs)"
-	@echo "  make sync        rewrite each notebook's title, Colab badge and set-up cell from pyproject.toml"
+	@echo "  make sync        rewrite each notebook's title, Colab link and set-up cell from pyproject.toml,"
+	@echo "                   and its exercise statements and starters from course_lib/exercises"
 	@echo "  make lint        ruff"
 	@echo "  make bench       run the speed and accuracy benchmarks (on an idle machine)"
 	@echo "  make colab-env   build .venv-colab/, the Colab-like test environment (make test does it)"
@@ -103,6 +104,7 @@ notebooks: setup
 
 sync: setup
 	$(BIN)/python tools/notebook_header.py
+	$(BIN)/python tools/sync_exercises.py
 
 bench: setup
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
