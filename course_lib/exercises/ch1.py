@@ -781,7 +781,7 @@ def _im2col_lesson(case: Case, expected, actual) -> str | None:
                 "unfold). Here each patch is a row: (H' W', C k k).")
     if arr.shape == (expected.shape[0], k * k) and channels > 1:
         return (f"{got}: each row must hold the patch of every channel, C x k x k = "
-                f"{channels * k * k} numbers, not one channel's k x k.")
+                f"{expected.shape[1]} numbers, not one channel's k x k.")
     if arr.ndim == 2 and arr.shape[0] == (height - k) * (width - k):
         return (f"{got}: off by one. A k-wide kernel fits in W - k + 1 positions along a row "
                 "(count them on a 5-wide image with a 3-wide kernel: 3).")
