@@ -12,7 +12,7 @@ fresh kernel, in a process group of its own, with
   the notebook goes on with the next cell;
 - a time limit per notebook (``--notebook-timeout``, 600 s): what has not run by then is marked
   ``timeout`` and the whole process group is stopped;
-- the network blocked (the course's ``tests/offline/sitecustomize.py``: only loopback works).
+- the network blocked (``course_lib/grading/offline/sitecustomize.py``: only loopback works).
 
 ``gradebook.csv`` has one row per submission: ``submission`` (the file name without ``.ipynb``),
 one column per exercise, named as in the library (``ch1.conv2d``, ...), and ``note`` (what went
@@ -56,7 +56,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OFFLINE_DIR = ROOT / "tests" / "offline"
 GRADEBOOK = "gradebook.csv"
 OWN_OUTPUTS = {GRADEBOOK, "gradebook.png"}
 STATUSES = ("correct", "incorrect", "not attempted", "error", "timeout")
@@ -256,6 +255,8 @@ def offline_env() -> dict[str, str]:
     """Copy this environment, with the network blocked for Python processes (kernels included)."""
     env = dict(os.environ)
     inherited = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    from course_lib.grading import OFFLINE_DIR
+
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([str(OFFLINE_DIR), str(ROOT), *inherited]))
     env["COURSE_BLOCK_NETWORK"] = "1"
     return env

@@ -1,9 +1,19 @@
-"""Block the network for every Python process started by the test suite.
+"""Block the network for Python processes: the course's offline guard.
 
-pytest's conftest puts this folder first on PYTHONPATH and sets COURSE_BLOCK_NETWORK=1, so each
-notebook kernel that nbval (or the browser test's Jupyter server) starts imports this module at
-start-up. Connections to loopback addresses (the kernel's own channels, local servers) still work;
-anything else raises ``OSError`` at once, so a notebook that tries to download fails loudly.
+A process started with this folder first on ``PYTHONPATH`` and ``COURSE_BLOCK_NETWORK=1`` in its
+environment imports this module at start-up (Python imports ``sitecustomize`` by itself), and
+from then on refuses to connect anywhere but to loopback addresses. Connections to loopback (a
+kernel's own channels, local servers) still work; anything else raises ``OSError`` at once, so
+a notebook that tries to download fails loudly. Three users set it up:
+
+- the grader (``tools/grade.py``, :mod:`course_lib.grading.sandbox`): every submission's kernel.
+  There it is the first layer only, a clear message; a network namespace, where the machine
+  allows one, is what a submission cannot undo;
+- the classroom hub (``classroom/jupyterhub_config.py``): every student's server and kernels;
+- the test suite (``conftest.py``): every process the tests start, nbval's kernels included.
+
+It is a guard against accidents (a forgotten download), not against code that wants the network:
+such code can undo it (for instance by starting another program).
 """
 
 import errno
@@ -27,7 +37,7 @@ def _is_local(host) -> bool:
 
 def _refuse(target):
     raise OSError(errno.ENETUNREACH,
-                  f"network access is blocked in the course's offline tests (tried {target!r})")
+                  f"network access is blocked: the course runs offline here (tried {target!r})")
 
 
 def _install():
