@@ -125,6 +125,7 @@ def inside(config: dict[str, Any], program: list[str]) -> None:
             os.chown(args[0], uid, gid)
     if uid is not None and os.getuid() == 0:
         _drop_user(uid, gid)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # the kernel's interrupts are for it alone
     os.chdir(config["cwd"])
     os.umask(0o077)
     os.execve(program[0], program, config["env"])
@@ -133,6 +134,9 @@ def inside(config: dict[str, Any], program: list[str]) -> None:
 def outside(config: dict[str, Any], program: list[str]) -> None:
     """Take the sandbox's first step: die with the grader, limits, silence, the namespaces."""
     _die_with_parent()
+    # An interrupt goes to the whole process group: bwrap and unshare ignore it (they would
+    # die of it, and the sandbox with them); the inside stage restores it for the kernel.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     set_limits(config["limits"])
     _quiet(config.get("log"))
     wrap = config.get("wrap") or []

@@ -31,8 +31,6 @@ from typing import Any
 
 import numpy as np
 
-from .._types import PathLike
-
 MAX_BYTES = 16 << 20
 """Default cap on one answer folder, all its files together (16 MiB)."""
 
@@ -45,6 +43,7 @@ MAX_DEPTH = 32
 MAX_TEXT = 10_000
 """Longest string kept (longer ones are cut); also the longest ``int`` in digits."""
 
+PathLike = str | os.PathLike[str]  # not course_lib._types: it imports torch (seconds, in a kernel)
 _STRUCTURE = "data.json"
 _ARRAY_KINDS = "biufc"  # booleans, integers, floats, complex numbers
 
