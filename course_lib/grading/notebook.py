@@ -117,6 +117,8 @@ class _Run:
     """How a notebook's run went."""
 
     ran: dict[int, str] = field(default_factory=dict)  # cell index -> "ok", "error", "timeout"
+    errors: dict[int, str] = field(default_factory=dict)  # cell index -> the error's name
+    stopped: str = ""  # why the watchdog stopped the sandbox
     statuses: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     ending: str = "finished"  # or "out of time", or "kernel died: ..."
@@ -202,6 +204,7 @@ class NotebookGrader:
                 run.ran[cell_index] = "timeout"
             else:
                 run.ran[cell_index] = "error"
+                run.errors[cell_index] = str(content.get("ename", "an error"))[:60]
 
         client = _client_class()(
             nb, km=km, timeout=self.limits.cell_s, interrupt_on_timeout=True, allow_errors=True,
@@ -211,11 +214,15 @@ class NotebookGrader:
             record_timing=False,
             startup_timeout=120, store_widget_state=False, shutdown_kernel="immediate")
         task = asyncio.ensure_future(self._cells(client, nb, box, run))
+        watchdog = asyncio.ensure_future(self._watch(km, box, run))
         done, _ = await asyncio.wait({task}, timeout=self.limits.notebook_s)
+        watchdog.cancel()
         if not done:
             run.ending = "out of time"
             task.cancel()
             await asyncio.wait({task}, timeout=10)
+        elif run.stopped:
+            run.ending = run.stopped
         elif task.exception() is not None:
             error = task.exception()
             run.ending = f"kernel died: {type(error).__name__}: {str(error)[:100]}"
@@ -229,6 +236,19 @@ class NotebookGrader:
                     run.statuses.pop(call.exercise, None)
                     run.statuses[call.exercise] = unreached
         return run
+
+    async def _watch(self, km: Any, box: sandbox.Box, run: _Run) -> None:
+        """Stop the sandbox when its processes together hold more memory than allowed."""
+        limit = self.resources.total_memory
+        while True:
+            await asyncio.sleep(0.2)
+            launcher = getattr(getattr(km, "provisioner", None), "pid", None)
+            pids = sandbox.sandbox_processes(box, launcher)
+            if pids and sandbox.resident_bytes(pids) > limit:
+                run.stopped = (f"stopped: its processes held more than {limit / sandbox.GIB:g} GiB "
+                               "of memory together")
+                sandbox.kill_processes(pids)
+                return
 
     def _timeout(self, cell: Any) -> float:
         """Give a cell's time limit: the cell limit, or for taking an answer out, the calls' limit."""
@@ -253,9 +273,13 @@ class NotebookGrader:
         """Decide the status of ``call``'s exercise after its cell ``index`` ran."""
         ran = run.ran.get(index, "error")
         if ran == "timeout":
+            run.notes.append(f"{call.exercise}: its cell hit the cell time limit")
             return "timeout"
         if ran == "error" and (index, call.exercise) not in client.checks_shown:
-            return "error"  # the cell failed before its check (the check never showed a result)
+            # the cell failed before its check (the check never showed a result)
+            run.notes.append(f"{call.exercise}: its cell raised {run.errors.get(index, 'an error')} "
+                             "before the check")
+            return "error"
         exercise = self.exercises[call.exercise]
         status, note = await self._take_out(client, nb, box, exercise, call, run)
         if note:

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import zmq
 from jupyter_client.manager import AsyncKernelManager
 
 from . import OFFLINE_DIR, launch
@@ -61,10 +62,12 @@ class Resources:
     processes: int = 128  # processes and threads of the sandbox's user (RLIMIT_NPROC)
     file_size: int = 64 * MIB  # the largest file it may write (RLIMIT_FSIZE)
     open_files: int = 256  # files and sockets open at once (RLIMIT_NOFILE)
-    scratch: int = 256 * MIB  # its private /tmp and working folder together (tmpfs; namespaces only)
+    scratch: int = 256 * MIB  # its private /tmp, and its working folder (tmpfs; namespaces only)
+    total_memory: int = 6 * GIB  # resident memory of all its processes together (the watchdog)
 
     def __post_init__(self) -> None:
-        for name in ("memory", "cpu_s", "processes", "file_size", "open_files", "scratch"):
+        for name in ("memory", "cpu_s", "processes", "file_size", "open_files", "scratch",
+                     "total_memory"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"`{name}` must be a positive whole number; got {value!r}.")
@@ -82,12 +85,12 @@ class Resources:
     def describe(self) -> str:
         """One line: the limits in words.
 
-        >>> Resources().describe()
-        'memory 4 GiB per process, CPU 1200 s per process, 128 processes, files up to 64 MiB, 256 open files'
+        >>> Resources().describe().split(", ")[:2]
+        ['memory 4 GiB per process and 6 GiB in all', 'CPU 1200 s per process']
         """
-        return (f"memory {_size(self.memory)} per process, CPU {self.cpu_s} s per process, "
-                f"{self.processes} processes, files up to {_size(self.file_size)}, "
-                f"{self.open_files} open files")
+        return (f"memory {_size(self.memory)} per process and {_size(self.total_memory)} in all, "
+                f"CPU {self.cpu_s} s per process, {self.processes} processes, files up to "
+                f"{_size(self.file_size)}, {self.open_files} open files")
 
 
 def _size(n: int) -> str:
@@ -432,11 +435,23 @@ class SandboxKernelManager(AsyncKernelManager):
         return command(program, box=self.box, isolation=self.isolation, resources=self.resources)
 
 
+    def client(self, **kwargs: Any) -> Any:
+        """Make a client whose sockets refuse messages over :data:`MAX_MESSAGE` bytes."""
+        kc = super().client(**kwargs)
+        kc.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
+        return kc
+
+
+MAX_MESSAGE = 32 * MIB
+"""The largest message the grader accepts from a kernel; a larger one is dropped unread."""
+
+
 def manager(box: Box, isolation: Isolation, resources: Resources) -> SandboxKernelManager:
     """Make a :class:`SandboxKernelManager` for ``box``, over Unix sockets in ``box.sockets``."""
     km = SandboxKernelManager(kernel_name="python3", transport="ipc",
                               ip=str(box.sockets / "kernel"),
                               connection_file=str(box.sockets / "connection.json"))
+    km.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
     km.box, km.isolation, km.resources = box, isolation, resources
     return km
 
@@ -457,6 +472,51 @@ def _uids_of_processes() -> dict[int, int]:
                         found[int(entry.name)] = int(line.split()[1])
                         break
     return found
+
+
+def _children() -> dict[int, list[int]]:
+    """Map the id of every process to the ids of its children."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f"/proc/{entry.name}/stat") as handle:
+                parent = int(handle.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def sandbox_processes(box: Box, launcher: int | None) -> list[int]:
+    """List a sandbox's processes: its user's, or (without one) the launcher and its descendants."""
+    if box.uid is not None:
+        return [pid for pid, owner in _uids_of_processes().items() if owner == box.uid]
+    if launcher is None:
+        return []
+    children, found, todo = _children(), [], [launcher]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def resident_bytes(pids: Sequence[int]) -> int:
+    """Add up the resident memory of ``pids`` (pages in RAM; shared pages count each time)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f"/proc/{pid}/statm") as handle:
+                total += int(handle.read().split()[1]) * page
+    return total
+
+
+def kill_processes(pids: Sequence[int]) -> None:
+    """Send SIGKILL to each of ``pids`` (those already gone are skipped)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def processes_of(uid: int) -> int:
