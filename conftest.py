@@ -16,8 +16,9 @@ from course_lib.grading import OFFLINE_DIR
 
 matplotlib.use("Agg")
 
-# sitecustomize.py is for child processes, not a module to import here (for its doctests)
-collect_ignore = [str(OFFLINE_DIR.relative_to(Path(__file__).resolve().parent))]
+# sitecustomize.py is for child processes, not a module to import here (for its doctests);
+# tests/hostile/ holds hostile submissions for the grader's tests, never to run under nbval.
+collect_ignore = [str(OFFLINE_DIR.relative_to(Path(__file__).resolve().parent)), "tests/hostile"]
 
 
 def _block_network_for_child_processes() -> None:

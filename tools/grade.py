@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import io
 import json
 import os
 import queue
@@ -192,14 +193,30 @@ def grade_folder(folder: Path, *, limits: Limits | None = None, jobs: int = 1,
     return columns, grades
 
 
+def _replace(path: Path, text: str) -> Path:
+    """Write ``text`` to a new file and move it to ``path``: a link there is replaced, not followed."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", newline="") as stream:
+            stream.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return path
+
+
 def write_gradebook(path: Path, columns: list[str], grades: list[Grade]) -> Path:
     """Write the rows as CSV: ``submission``, one column per exercise, ``note``."""
-    with Path(path).open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["submission", *columns, "note"])
-        for grade in grades:
-            writer.writerow([grade.submission, *(grade.statuses[c] for c in columns), grade.note])
-    return Path(path)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["submission", *columns, "note"])
+    for grade in grades:
+        writer.writerow([grade.submission, *(grade.statuses[c] for c in columns), grade.note])
+    return _replace(path, buffer.getvalue())
 
 
 def summary(columns: list[str], grades: list[Grade]) -> dict[str, Counter]:
@@ -326,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     lines += isolation.describe(sandbox.Resources())
     text = "\n".join(lines)
     print(text)
-    (args.folder / SUMMARY).write_text(re.sub(r"\s+\n", "\n", text) + "\n")
+    _replace(args.folder / SUMMARY, re.sub(r"[ \t]+\n", "\n", text) + "\n")
     if args.chart is not None:
         print(f"chart -> {draw_chart(counts, args.chart)}")
     return 0
