@@ -244,7 +244,8 @@ class NotebookGrader:
             await asyncio.sleep(0.2)
             launcher = getattr(getattr(km, "provisioner", None), "pid", None)
             pids = sandbox.sandbox_processes(box, launcher)
-            if pids and sandbox.resident_bytes(pids) > limit:
+            if (pids and sandbox.resident_bytes(pids) > limit
+                    and sandbox.proportional_bytes(pids) > limit):
                 run.stopped = (f"stopped: its processes held more than {limit / sandbox.GIB:g} GiB "
                                "of memory together")
                 sandbox.kill_processes(pids)

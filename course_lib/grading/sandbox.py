@@ -512,6 +512,24 @@ def resident_bytes(pids: Sequence[int]) -> int:
     return total
 
 
+def proportional_bytes(pids: Sequence[int]) -> int:
+    """Add up the memory of ``pids``, shared pages split between their sharers (PSS).
+
+    Slower than :func:`resident_bytes` (it walks each process's pages), so the watchdog only
+    asks when the resident sum, an upper bound, is over its limit: forked processes share their
+    parent's pages until they write them.
+    """
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * KIB
+                        break
+    return total
+
+
 def kill_processes(pids: Sequence[int]) -> None:
     """Send SIGKILL to each of ``pids`` (those already gone are skipped)."""
     for pid in pids:
