@@ -161,8 +161,8 @@ def test_summary_and_chart(graded):
 @pytest.mark.slow
 def test_grading_is_bounded_and_leaves_no_process(graded):
     folder, _, _, seconds = graded
-    # Eight hand-ins, two at a time; the loop costs one cell limit. Generous for a busy machine.
-    assert seconds < 240, seconds
+    # Eight hand-ins, two at a time; the loop costs one cell limit. Only a hang fails this.
+    assert seconds < 900, seconds
     assert not processes_touching(folder)
 
 
