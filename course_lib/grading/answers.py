@@ -113,3 +113,47 @@ def _position(tree: ast.AST, name: str) -> tuple[int, int]:
     where = [(node.lineno, node.col_offset) for node in ast.walk(tree)
              if _checked(node) == name and isinstance(node, ast.Call)]
     return max(where)
+
+
+_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def definitions(sources: list[str]) -> str:
+    r"""Keep the student's definitions in ``sources`` (cells' code): imports, defs, constants.
+
+    What a fresh kernel runs to have the student's function without the rest of the notebook
+    (its computations, its output, anything it did to the library): top-level ``import``,
+    ``def`` and ``class`` statements, and assignments of literal constants, in order.
+
+    >>> print(definitions(["import numpy as np\nx = np.ones(3)\nRATE = 0.1", "def f(w):\n    return w"]))
+    import numpy as np
+    RATE = 0.1
+    def f(w):
+        return w
+    """
+    kept = []
+    for source in sources:
+        code = _python(source)
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, _DEFINITIONS) or (isinstance(node, (ast.Assign, ast.AnnAssign))
+                                                   and _constant(node.value)):
+                segment = ast.get_source_segment(code, node, padded=True)
+                if segment:
+                    decorators = [ast.get_source_segment(code, d) for d in
+                                  getattr(node, "decorator_list", [])]
+                    kept += [f"@{d}" for d in decorators if d] + [segment]
+    return "\n".join(kept)
+
+
+def _constant(value: ast.AST | None) -> bool:
+    if value is None:
+        return False
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True

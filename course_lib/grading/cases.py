@@ -72,7 +72,7 @@ def grading_cases(exercise: Exercise, rng: np.random.Generator) -> GradingCases:
     fresh: list[Case] = []
     dropped = 0
     for case in fixed:
-        new = fresh_case(case, rng)
+        new = _draw(case, rng, avoid=fixed + fresh)
         if new is not None and solution is not None and _accepted(checker, solution, new):
             fresh.append(new)
         else:
@@ -99,13 +99,19 @@ def fresh_case(case: Case, rng: np.random.Generator) -> Case | None:
     >>> fresh_case(Case((7, 1.5)), rng).args[0] % 2
     1
     """
+    return _draw(case, rng, avoid=[case])
+
+
+def _draw(case: Case, rng: np.random.Generator, *, avoid: list[Case], tries: int = 10) -> Case | None:
+    """Draw a fresh case like ``case`` that is none of ``avoid`` (``None`` after ``tries``)."""
     has_arrays = _has_arrays((case.args, dict(case.kwargs)))
-    args = tuple(_fresh(a, rng, arrays=has_arrays) for a in case.args)
-    kwargs = {k: _fresh(v, rng, arrays=has_arrays) for k, v in case.kwargs.items()}
-    new = Case(args, kwargs)
-    if _same(new, case):
-        return None
-    return new
+    for _ in range(tries):
+        args = tuple(_fresh(a, rng, arrays=has_arrays) for a in case.args)
+        kwargs = {k: _fresh(v, rng, arrays=has_arrays) for k, v in case.kwargs.items()}
+        new = Case(args, kwargs)
+        if not any(_same(new, known) for known in avoid):
+            return new
+    return None
 
 
 def _has_arrays(value: Any) -> bool:

@@ -81,7 +81,8 @@ def verdict(exercise: Exercise, data: Any, cases: Sequence[Case] | None = None) 
     """Judge what came out of the kernel for ``exercise``.
 
     ``data``: ``{"value": v}``, ``{"calls": [records]}`` (the results of the student's function on
-    ``cases``, in order), ``{"missing": why}`` or ``{"unreadable": why}``.
+    ``cases``, in order), ``{"trial": result}`` (for the checker's ``judge``), ``{"status": s}`` (a
+    trial's verdict, see :func:`.probe.trial`) or ``{"unreadable": why}``.
 
     Raises
     ------
@@ -104,6 +105,15 @@ def verdict(exercise: Exercise, data: Any, cases: Sequence[Case] | None = None) 
         replaying.cases = lambda: grading
         with _no_time_limit():
             return replaying(Replay(body, name=exercise.answer_name), name=exercise.answer_name)
+    if kind == "trial":
+        judge = getattr(exercise.checker, "judge", None)
+        if not callable(judge):
+            raise PlainDataError(f"{exercise.name}'s checker has no judge for a trial's result")
+        return judge(body, name=exercise.answer_name)
+    if kind == "status":
+        if body not in ("correct", "incorrect", "not_attempted"):
+            raise PlainDataError(f"unexpected status {body!r} from a trial")
+        return Feedback(body, "as the exercise's check found it in a fresh kernel")
     if kind == "unreadable":
         return Feedback("incorrect", f"the answer could not be passed on as plain data: {body}")
     raise PlainDataError(f"unexpected {kind!r} in the answer")

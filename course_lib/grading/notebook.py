@@ -36,7 +36,7 @@ import numpy as np
 from ..exercises import Exercise, FunctionCheck
 from ..exercises._feedback import RESULT_KEY
 from . import plain, sandbox
-from .answers import CheckCall, check_calls
+from .answers import CheckCall, check_calls, definitions
 from .cases import GradingCases, grading_cases
 from .judge import verdict
 
@@ -141,12 +141,19 @@ class NotebookGrader:
         Seeds the fresh grading cases (the same seed gives the same cases).
     workspace : path
         A folder for the sandboxes' folders (each removed after its notebook).
+    locators : mapping of str to str, optional
+        Where a kernel finds an exercise that is not the library's (``"module:attribute"``).
+    paths : tuple of str
+        Folders the kernels may import from besides Python's and the course library's.
     """
 
     def __init__(self, exercises: Mapping[str, Exercise], *, limits: Limits,
                  isolation: sandbox.Isolation, resources: sandbox.Resources, seed: int,
-                 workspace: Path):
+                 workspace: Path, locators: Mapping[str, str] | None = None,
+                 paths: tuple[str, ...] = ()):
         self.exercises = dict(exercises)
+        self.locators = dict(locators or {})  # exercises outside the library: "module:attribute"
+        self.paths = paths  # folders the kernels may import from (for such exercises)
         self.limits = limits
         self.isolation = isolation
         self.resources = resources
@@ -174,7 +181,7 @@ class NotebookGrader:
                 cell.outputs, cell.execution_count = [], None
         if not any(cell.cell_type == "code" and cell.source.strip() for cell in nb.cells):
             grade.note = "no code in the notebook"
-        box = sandbox.make_box(self.workspace, path, uid=uid)
+        box = sandbox.make_box(self.workspace, path, uid=uid, paths=self.paths)
         try:
             run = asyncio.run(self._execute(nb, box))
         finally:
@@ -251,6 +258,15 @@ class NotebookGrader:
                 sandbox.kill_processes(pids)
                 return
 
+    async def _trial(self, box: sandbox.Box, exercise: Exercise, call: CheckCall,
+                     code: str) -> tuple[Any, tuple[str, str] | None]:
+        """Run the exercise's check of the student's function in a fresh kernel (see probe.trial)."""
+        locator = self.locators.get(exercise.name, exercise.name)
+        try:
+            return await _run_trial(self, box, locator, call, code)
+        except Exception as exc:  # the fresh kernel died or did not start
+            return None, ("error", f"its trial in a fresh kernel failed: {type(exc).__name__}")
+
     def _timeout(self, cell: Any) -> float:
         """Give a cell's time limit: the cell limit, or for taking an answer out, the calls' limit."""
         if cell.metadata.get("grading") == "answer":
@@ -282,13 +298,13 @@ class NotebookGrader:
                              "before the check")
             return "error"
         exercise = self.exercises[call.exercise]
-        status, note = await self._take_out(client, nb, box, exercise, call, run)
+        status, note = await self._take_out(client, nb, box, exercise, call, run, index)
         if note:
             run.notes.append(f"{exercise.name}: {note}")
         return status
 
     async def _take_out(self, client: Any, nb: Any, box: sandbox.Box, exercise: Exercise,
-                        call: CheckCall, run: _Run) -> tuple[str, str]:
+                        call: CheckCall, run: _Run, index: int) -> tuple[str, str]:
         """Ask the kernel for ``call``'s answer, judge it here: ``(status, note)``."""
         token = secrets.token_hex(12)
         cases = None
@@ -322,6 +338,16 @@ class NotebookGrader:
                 return "error", f"the kernel gave no readable answer ({exc}; the grader's probe {how})"
             if isinstance(data, dict) and set(data) == {"missing"}:
                 return "error", f"no answer `{call.answer}` after its check cell ({data['missing']})"
+            if (not isinstance(exercise.checker, FunctionCheck) and isinstance(data, dict)
+                    and isinstance(data.get("value"), plain.OpaqueFunction)):
+                # A function for a checker that runs it itself (a training loop, say): that
+                # runs in a fresh kernel holding only the student's definitions.
+                sources = [c.source for c in nb.cells[:index + 1] if c.cell_type == "code"]
+                data, failed = await self._trial(box, exercise, call, definitions(sources))
+                if failed is not None:
+                    return failed
+            if isinstance(data, dict) and set(data) == {"missing"}:
+                return "error", f"no answer `{call.answer}` in a fresh kernel ({data['missing']})"
             try:
                 feedback = verdict(exercise, data, cases)
             except plain.PlainDataError as exc:
@@ -332,6 +358,49 @@ class NotebookGrader:
             sandbox.close_answer(out)
             if request is not None:
                 shutil.rmtree(request, ignore_errors=True)
+
+
+async def _run_trial(grader: NotebookGrader, box: sandbox.Box, locator: str, call: CheckCall,
+                     code: str) -> tuple[Any, tuple[str, str] | None]:
+    """Run ``code`` (the student's definitions), then the exercise's trial, in a fresh kernel."""
+    import nbformat
+
+    fresh = sandbox.make_box(grader.workspace, box.copy, uid=box.uid, paths=box.paths)
+    token = secrets.token_hex(12)
+    out = sandbox.open_answer(fresh, token)
+    probe = _extraction_cell(f"__import__('course_lib.grading.probe', fromlist=['trial']).trial("
+                             f"{locator!r}, {call.answer!r}, {str(out)!r})")
+    cells = [nbformat.v4.new_code_cell(code), probe]
+    ran: dict[int, str] = {}
+
+    def finished(*, cell_index: int, execute_reply: dict | None, **_cell: Any) -> None:
+        content = execute_reply.get("content", {}) if execute_reply else {}
+        ran[cell_index] = ("timeout" if content.get("ename") == _TIMEOUT_ENAME
+                           else content.get("status", "error"))
+
+    km = sandbox.manager(fresh, grader.isolation, grader.resources)
+    client = _client_class()(
+        nbformat.v4.new_notebook(cells=cells), km=km, timeout=grader.limits.cell_s,
+        interrupt_on_timeout=True, allow_errors=True, timeout_func=grader._timeout,
+        error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": "", "traceback": []},
+        kernel_name="python3", on_cell_executed=finished, record_timing=False,
+        startup_timeout=120, store_widget_state=False, shutdown_kernel="immediate")
+    try:
+        async with client.async_setup_kernel():
+            sandbox.lock_sockets(fresh)
+            for index, cell in enumerate(cells):
+                await client.async_execute_cell(cell, index)
+        if ran.get(1) == "timeout":
+            return None, ("timeout", "its trial in a fresh kernel hit the time limit")
+        try:
+            return plain.read(out), None
+        except plain.PlainDataError as exc:
+            return None, ("error", f"its trial in a fresh kernel gave no readable result ({exc})")
+    finally:
+        with contextlib.suppress(Exception):
+            if km.has_kernel:
+                await km.shutdown_kernel(now=True)
+        shutil.rmtree(fresh.root, ignore_errors=True)
 
 
 def _extraction_cell(code: str) -> Any:

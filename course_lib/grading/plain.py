@@ -133,7 +133,7 @@ def _encode(value: Any, arrays: list, budget: list, *, depth: int, count: list) 
         budget[0] -= value.nbytes + 128
         if budget[0] < 0:
             raise PlainDataError("the answer's arrays take more than the size limit")
-        arrays.append(np.ascontiguousarray(value))
+        arrays.append(np.array(value, order="C"))  # (ascontiguousarray makes 0-d arrays 1-d)
         return {kind: len(arrays) - 1}
     name = type(value).__name__
     text = _short_repr(value)

@@ -90,3 +90,40 @@ def answer(expression: str, out: str, request: str | None = None, seconds: float
         plain.write(out, result)
     except plain.PlainDataError as exc:
         plain.write(out, {"unreadable": str(exc)[:300]})
+
+
+def _exercise(locator: str) -> Any:
+    """Find the exercise ``locator`` names: ``"ch1.conv2d"`` (the library's), or ``"module:attr"``."""
+    import importlib
+
+    if ":" in locator:
+        module, _, attribute = locator.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+    from .answers import library_exercises
+
+    return library_exercises()[locator]
+
+
+def trial(locator: str, expression: str, out: str) -> None:
+    """Run the exercise's check of the function ``expression`` names, here; write what it found.
+
+    For checkers that run the student's function many times (a training loop): the grader runs
+    this in a fresh kernel that holds only the student's definitions. A checker with ``trial``
+    and ``judge`` methods is split: ``trial(function)`` runs here and its plain-data result is
+    written (``{"trial": ...}``), to be judged by the grader. Any other checker runs whole and
+    its status is written (``{"status": ...}``).
+    """
+    exercise = _exercise(locator)
+    try:
+        value = eval(expression, _namespace())
+    except Exception as exc:
+        plain.write(out, {"missing": f"{type(exc).__name__}: {exc}"[:300]})
+        return
+    checker = exercise.checker
+    printed = _Printed()
+    with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        if callable(getattr(checker, "trial", None)) and callable(getattr(checker, "judge", None)):
+            result: dict[str, Any] = {"trial": checker.trial(value)}
+        else:
+            result = {"status": exercise.evaluate(value).status}
+    plain.write(out, result)

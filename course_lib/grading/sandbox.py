@@ -214,6 +214,7 @@ class Box:
     submission: str  # the file name of the copy in ``work``
     uid: int | None = None  # the kernel's user (None: the grader's own)
     gid: int | None = None
+    paths: tuple[str, ...] = ()  # more folders for the kernel's imports (read-only)
 
     @property
     def work(self) -> Path:
@@ -241,12 +242,16 @@ class Box:
         return self.root / "outbox"
 
 
-def make_box(parent: Path, submission: Path, *, uid: int | None = None) -> Box:
-    """Make the sandbox folders of ``submission`` in a new folder inside ``parent``."""
+def make_box(parent: Path, submission: Path, *, uid: int | None = None,
+             paths: Sequence[str] = ()) -> Box:
+    """Make the sandbox folders of ``submission`` in a new folder inside ``parent``.
+
+    ``paths``: folders the kernel may import from besides Python's and the course library's.
+    """
     root = Path(os.path.realpath(parent)) / f"box-{os.getpid()}-{time.monotonic_ns()}"
     root.mkdir(mode=0o711)
     os.chmod(root, 0o711)
-    box = Box(root, submission.name, uid, uid)
+    box = Box(root, submission.name, uid, uid, tuple(os.path.realpath(p) for p in paths))
     for folder, mode in ((box.work, 0o700), (box.copy.parent, 0o711), (box.sockets, 0o700),
                          (box.inbox, 0o711), (box.outbox, 0o711)):
         folder.mkdir(mode=mode)
@@ -320,7 +325,7 @@ def _bwrap(box: Box, resources: Resources | None = None) -> list[str]:
             args += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
-    points = _bind_points()
+    points = _bind_points() + [p for p in box.paths if p not in _bind_points()]
     made = set()
     for point in points:
         for folder in _ancestors(point + "/x"):
@@ -390,7 +395,7 @@ def kernel_env(box: Box) -> dict[str, str]:
         "HOME": home,
         "TMPDIR": "/tmp",
         "LANG": "C.UTF-8",
-        "PYTHONPATH": str(OFFLINE_DIR),
+        "PYTHONPATH": os.pathsep.join([str(OFFLINE_DIR), *box.paths]),
         "COURSE_BLOCK_NETWORK": "1",
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": "/tmp/matplotlib",
