@@ -241,3 +241,46 @@ def test_nothing_of_the_sandboxes_is_left_running(graded):
              if p.info["uids"] and p.info["uids"].real >= sandbox.UID_BASE
              and (p.info["uids"].real - sandbox.UID_BASE) % 64 < 8]
     assert users == []
+
+
+@pytest.mark.slow
+def test_without_bubblewrap_unshare_still_keeps_the_class_and_the_network_apart(tmp_path):
+    if sandbox.detect(prefer="unshare").method != "unshare":
+        pytest.skip("unshare cannot make namespaces on this machine")
+    folder = tmp_path / "hand-ins"
+    folder.mkdir()
+    for name in ("write_files", "read_other", "network"):
+        shutil.copy(HOSTILE / f"{name}.ipynb", folder)
+    hand_in(folder, "victim.ipynb", [solved(source) for source in exercise_cells()])
+    (folder / ".hostile-test-targets").write_text("the class is here\n")
+    (tmp_path / "teacher").mkdir()
+    (tmp_path / "teacher" / "solutions.txt").write_text("centre_value = 18\n")
+    before = snapshot(tmp_path)
+    listener = Listener()
+    try:
+        result = grade(folder, "--sandbox", "unshare")
+    finally:
+        listener.stop()
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = (folder / "gradebook.txt").read_text()
+    assert "sandbox: unshare" in summary
+    assert "WARNING: no private view of the files" in summary
+    assert listener.received == []
+    assert row(folder, "network")["ch1.predict_pixel"] == "incorrect"
+    for name in ("write_files", "read_other"):
+        assert row(folder, name)["ch1.predict_pixel"] == "error"
+    assert others(row(folder, "victim")) == {"correct"}
+    after = snapshot(tmp_path)
+    changed = {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
+    assert {Path(p).name for p in changed} <= OWN_OUTPUTS, sorted(changed)
+
+
+@pytest.mark.slow
+def test_without_namespaces_the_summary_says_what_is_missing(tmp_path):
+    folder = tmp_path / "hand-ins"
+    folder.mkdir()
+    hand_in(folder, "honest.ipynb", [solved(source) for source in exercise_cells()[:2]])
+    result = grade(folder, "--sandbox", "none")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "WARNING: no namespaces on this machine" in result.stdout
+    assert others(row(folder, "honest")) == {"correct"}
