@@ -22,6 +22,7 @@ One module per topic:
 - ``threads``     how many CPU threads a model trains with
 - ``widgets``     ipywidgets apps, thin over pure functions (and the live training plot)
 - ``exercises``   self-checking exercises and quizzes
+- ``grading``     the gradebook's parts: answers judged outside the student's kernel, the sandbox
 - ``plotting``    figures and PNG rendering shared by the chapters
 - ``claims``      claims about CPU-dependent results (training), checked in code
 
