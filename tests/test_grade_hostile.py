@@ -8,8 +8,9 @@ sends. For each hostile notebook the gradebook row must say what happened, every
 be right, and no file outside a submission's own sandbox may change: the class folder (but for
 the gradebook the grader writes), the teacher's file, the course library and the grader.
 
-Every hostile notebook is bounded by itself (400 processes, 6 GiB, 50 MB of output, ports
-47800-47899 only), so that a sandbox that fails cannot take the machine down: the test fails.
+Every hostile notebook is bounded by itself (400 processes, 6 GiB, 50 MB of output, 1.2 GB of
+files, ports 47800-47899 only), so that a sandbox that fails cannot take the machine down: the
+test fails.
 """
 
 from __future__ import annotations
@@ -188,6 +189,15 @@ def test_memory_far_over_the_limit_fails_in_the_sandbox(graded):
     record = row(folder, "memory_hog")
     assert record["ch1.predict_pixel"] == "error"
     assert "MemoryError" in record["note"]
+
+
+@pytest.mark.slow
+def test_filling_the_disk_stops_at_the_scratch_size_and_the_watchdog(graded):
+    folder, *_ = graded
+    record = row(folder, "fill_disk")
+    assert record["ch1.predict_pixel"] == "error"  # the sandbox was stopped while answering
+    assert record["ch1.conv_params"] == "error"  # never reached: the kernel was gone
+    assert "stopped: it wrote more than 288 MiB or 5,000 files on the grader's disk" in record["note"]
 
 
 @pytest.mark.slow

@@ -245,8 +245,14 @@ class NotebookGrader:
         return run
 
     async def _watch(self, km: Any, box: sandbox.Box, run: _Run) -> None:
-        """Stop the sandbox when its processes together hold more memory than allowed."""
+        """Stop the sandbox when it holds more memory, or writes more to disk, than allowed.
+
+        Memory: all its processes together. Disk: the folders on the grader's disk it may write
+        to (its answer folders; without namespaces, its working folder too).
+        """
         limit = self.resources.total_memory
+        folders = [box.outbox] + ([box.work] if self.isolation.method == "none" else [])
+        disk = self.resources.scratch + 2 * plain.MAX_BYTES
         while True:
             await asyncio.sleep(0.2)
             launcher = getattr(getattr(km, "provisioner", None), "pid", None)
@@ -255,6 +261,11 @@ class NotebookGrader:
                     and sandbox.proportional_bytes(pids) > limit):
                 run.stopped = (f"stopped: its processes held more than {limit / sandbox.GIB:g} GiB "
                                "of memory together")
+            written = [sandbox.folder_size(folder) for folder in folders]
+            if sum(b for b, _ in written) > disk or sum(n for _, n in written) > 5_000:
+                run.stopped = (f"stopped: it wrote more than {disk / sandbox.MIB:g} MiB or 5,000 "
+                               "files on the grader's disk")
+            if run.stopped:
                 sandbox.kill_processes(pids)
                 return
 
@@ -280,8 +291,16 @@ class NotebookGrader:
                 if cell.cell_type != "code":
                     continue
                 await client.async_execute_cell(cell, index, execution_count=index + 1)
-                for call in check_calls(cell.source, self.exercises):
-                    status = await self._status(client, nb, box, index, call, run)
+                calls = check_calls(cell.source, self.exercises)
+                for number, call in enumerate(calls):
+                    try:
+                        status = await self._status(client, nb, box, index, call, run)
+                    except BaseException as stop:  # out of time, or the kernel died meanwhile
+                        ending = "timeout" if isinstance(stop, asyncio.CancelledError) else "error"
+                        for unjudged in calls[number:]:
+                            run.statuses.pop(unjudged.exercise, None)
+                            run.statuses[unjudged.exercise] = ending
+                        raise
                     run.statuses.pop(call.exercise, None)
                     run.statuses[call.exercise] = status
 

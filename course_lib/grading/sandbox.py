@@ -535,6 +535,21 @@ def proportional_bytes(pids: Sequence[int]) -> int:
     return total
 
 
+def folder_size(folder: Path, *, most: int = 10_000) -> tuple[int, int]:
+    """Bytes and entries under ``folder`` (links not followed), counting at most ``most`` entries."""
+    total, entries, todo = 0, 0, [str(folder)]
+    while todo and entries < most:
+        with contextlib.suppress(OSError), os.scandir(todo.pop()) as listing:
+            for entry in listing:
+                entries += 1
+                with contextlib.suppress(OSError):
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+                    else:
+                        total += entry.stat(follow_symlinks=False).st_size
+    return total, entries
+
+
 def kill_processes(pids: Sequence[int]) -> None:
     """Send SIGKILL to each of ``pids`` (those already gone are skipped)."""
     for pid in pids:
