@@ -269,8 +269,7 @@ def lock_sockets(box: Box) -> None:
     """Take the sockets folder back once the kernel is listening: it may write there no more."""
     if box.uid is not None:
         for path in [box.sockets, *box.sockets.iterdir()]:
-            if not path.is_symlink():
-                os.chown(path, 0, 0)
+            os.chown(path, 0, 0, follow_symlinks=False)
         os.chmod(box.sockets, 0o711)
 
 
