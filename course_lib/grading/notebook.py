@@ -92,21 +92,21 @@ def _client_class() -> type:
     from nbclient import NotebookClient
 
     class GradingClient(NotebookClient):
-        """nbclient's client, keeping no output: it notes which checks ran and counts bytes."""
+        """nbclient's client keeping no output: it only notes which checks showed a result.
+
+        That note only tells a cell that failed after its check from one that failed before
+        (an error either way unless the answer taken out says otherwise); it grades nothing.
+        """
 
         def __init__(self, *args: Any, **kwargs: Any):
             super().__init__(*args, **kwargs)
             self.checks_shown: set[tuple[int, str]] = set()  # (cell index, exercise name)
-            self.output_bytes = 0
 
         def output(self, _outs: list, msg: dict, _display_id: str | None, cell_index: int) -> None:
             content = msg.get("content") or {}
             result = (content.get("metadata") or {}).get(RESULT_KEY)
             if isinstance(result, dict) and isinstance(result.get("name"), str):
                 self.checks_shown.add((cell_index, result["name"]))
-            data = content.get("data") or {}
-            self.output_bytes += len(str(content.get("text", ""))) + sum(
-                len(str(v)) for v in data.values()) if isinstance(data, dict) else 0
             return None
 
     return GradingClient
