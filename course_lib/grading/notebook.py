@@ -189,12 +189,15 @@ class NotebookGrader:
                 sandbox.kill_user(uid)
             shutil.rmtree(box.root, ignore_errors=True)
         grade.statuses = run.statuses
+        cell_limit = f"its cell hit the cell time limit ({self.limits.cell_s:g} s)"
         notes = []
-        if run.ending == "out of time":
+        if run.ending == "out of time":  # this explains every timeout
             notes.append(f"stopped at the notebook time limit ({self.limits.notebook_s:g} s)")
+            run.notes = [note for note in run.notes if not note.endswith(cell_limit)]
         elif run.ending != "finished":
             notes.append(run.ending)
-        elif "timeout" in run.ran.values():
+        elif ("timeout" in run.ran.values()
+              and not any(note.endswith(cell_limit) for note in run.notes)):
             notes.append(f"a cell hit the cell time limit ({self.limits.cell_s:g} s)")
         grade.note = "; ".join(filter(None, [grade.note, *notes, *run.notes]))
         return grade
@@ -309,7 +312,8 @@ class NotebookGrader:
         """Decide the status of ``call``'s exercise after its cell ``index`` ran."""
         ran = run.ran.get(index, "error")
         if ran == "timeout":
-            run.notes.append(f"{call.exercise}: its cell hit the cell time limit")
+            run.notes.append(f"{call.exercise}: its cell hit the cell time limit "
+                             f"({self.limits.cell_s:g} s)")
             return "timeout"
         if ran == "error" and (index, call.exercise) not in client.checks_shown:
             # the cell failed before its check (the check never showed a result)
