@@ -274,7 +274,7 @@ def test_without_bubblewrap_unshare_still_keeps_the_class_and_the_network_apart(
     assert result.returncode == 0, result.stderr[-3000:]
     summary = (folder / "gradebook.txt").read_text()
     assert "sandbox: unshare" in summary
-    assert "WARNING: no private view of the files" in summary
+    assert "WARNING: no private view of the other files" in summary
     assert listener.received == []
     assert row(folder, "network")["ch1.predict_pixel"] == "incorrect"
     for name in ("write_files", "read_other"):

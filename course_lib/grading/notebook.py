@@ -388,7 +388,8 @@ async def _run_trial(grader: NotebookGrader, box: sandbox.Box, locator: str, cal
     """Run ``code`` (the student's definitions), then the exercise's trial, in a fresh kernel."""
     import nbformat
 
-    fresh = sandbox.make_box(grader.workspace, box.copy, uid=box.uid, paths=box.paths)
+    fresh = sandbox.make_box(grader.workspace, box.copy, uid=box.uid, paths=box.paths,
+                             hide=box.hide)
     token = secrets.token_hex(12)
     out = sandbox.open_answer(fresh, token)
     probe = _extraction_cell(f"__import__('course_lib.grading.probe', fromlist=['trial']).trial("

@@ -125,9 +125,10 @@ class Isolation:
                          f"/tmp ({_size(resources.scratch)})")
         elif self.method == "unshare":
             lines.append("sandbox: unshare: no network, its own processes, IPC and /tmp "
-                         f"({_size(resources.scratch)}); WARNING: no private view of the files "
-                         "(install bubblewrap): a submission can read every file that your "
-                         "system lets other users read")
+                         f"({_size(resources.scratch)}); /root, /home, the course's checkout and "
+                         "the class's folder hidden; WARNING: no private view of the other files "
+                         "(install bubblewrap: make sandbox): a submission can read any other "
+                         "file that your system lets other users read")
         else:
             lines.append("sandbox: WARNING: no namespaces on this machine: a submission sees "
                          "the network (beyond the course's Python guard) and every file "
@@ -215,6 +216,7 @@ class Box:
     uid: int | None = None  # the kernel's user (None: the grader's own)
     gid: int | None = None
     paths: tuple[str, ...] = ()  # more folders for the kernel's imports (read-only)
+    hide: tuple[str, ...] = ()  # folders to hide where no private view hides everything (unshare)
 
     @property
     def work(self) -> Path:
@@ -243,15 +245,19 @@ class Box:
 
 
 def make_box(parent: Path, submission: Path, *, uid: int | None = None,
-             paths: Sequence[str] = ()) -> Box:
+             paths: Sequence[str] = (), hide: Sequence[str] | None = None) -> Box:
     """Make the sandbox folders of ``submission`` in a new folder inside ``parent``.
 
     ``paths``: folders the kernel may import from besides Python's and the course library's.
+    ``hide``: folders to hide from it (default: the submission's own folder, the class's).
     """
     root = Path(os.path.realpath(parent)) / f"box-{os.getpid()}-{time.monotonic_ns()}"
     root.mkdir(mode=0o711)
     os.chmod(root, 0o711)
-    box = Box(root, submission.name, uid, uid, tuple(os.path.realpath(p) for p in paths))
+    if hide is None:
+        hide = [os.path.dirname(os.path.realpath(submission))]
+    box = Box(root, submission.name, uid, uid, tuple(os.path.realpath(p) for p in paths),
+              tuple(os.path.realpath(h) for h in hide))
     for folder, mode in ((box.work, 0o700), (box.copy.parent, 0o711), (box.sockets, 0o700),
                          (box.inbox, 0o711), (box.outbox, 0o711)):
         folder.mkdir(mode=mode)
@@ -362,15 +368,42 @@ def _wrap(method: str, *, box: Box, resources: Resources | None = None) -> list[
     return []
 
 
+def _checkout() -> list[str]:
+    """Find the course's source checkout (notebooks with solutions), if course_lib runs from one."""
+    import course_lib
+
+    folder = os.path.dirname(os.path.dirname(os.path.realpath(course_lib.__file__)))
+    return [folder] if os.path.isfile(os.path.join(folder, "pyproject.toml")) else []
+
+
+def _hidden(box: Box, resources: Resources) -> list[tuple[str, int]]:
+    """Folders an ``unshare`` sandbox covers with an empty tmpfs, and the tmpfs sizes.
+
+    >>> box = Box(Path("/tmp/run/box"), "a.ipynb", hide=("/tmp/class", "/srv/class"))
+    >>> [folder for folder, _ in _hidden(box, Resources()) if "class" in folder]
+    ['/srv/class']
+    """
+    candidates = [("/root", MIB), ("/home", MIB), ("/tmp", resources.scratch),
+                  ("/var/tmp", 16 * MIB), ("/dev/shm", 16 * MIB)]
+    candidates += [(os.path.realpath(folder), MIB) for folder in (*_checkout(), *box.hide)]
+    kept: list[tuple[str, int]] = []
+    for folder, size in candidates:
+        inside_another = any(folder == k or folder.startswith(k + "/") for k, _ in kept)
+        system = folder == "/" or any(folder == s or folder.startswith(s + "/") for s in _SYSTEM)
+        if not inside_another and not system and (os.path.isdir(folder) or folder in box.hide):
+            kept = [(k, n) for k, n in kept if not k.startswith(folder + "/")]
+            kept.append((folder, size))
+    return kept
+
+
 def _steps(method: str, box: Box, resources: Resources) -> list[list[Any]]:
     """List the inside stage's steps (see :func:`.launch.inside`)."""
     steps: list[list[Any]] = []
     if method == "unshare":
-        # Private /tmp and the like; home folders hidden, what the kernel needs shown again.
-        hidden = [(folder, size) for folder, size in
-                  (("/root", MIB), ("/home", MIB), ("/tmp", resources.scratch),
-                   ("/var/tmp", 16 * MIB), ("/dev/shm", 16 * MIB)) if os.path.isdir(folder)]
-        needed = [point for point in _bind_points()
+        # Private /tmp and the like; homes, the course's checkout and the class's folder hidden;
+        # what the kernel needs shown again, read-only.
+        hidden = _hidden(box, resources)
+        needed = [point for point in [*_bind_points(), *box.paths]
                   if any(point.startswith(folder + "/") for folder, _ in hidden)]
         steps += [["keep", str(box.root), False], *(["keep", point, True] for point in needed)]
         steps += [["tmpfs", folder, size, "1777" if "tmp" in folder or "shm" in folder else "0755"]
