@@ -26,6 +26,7 @@ One module per topic:
 - ``checkpoints`` saving and resuming a model, its optimiser and its history
 - ``widgets``     ipywidgets apps, thin over pure functions (and the live training plot)
 - ``exercises``   self-checking exercises and quizzes
+- ``grading``     the gradebook's parts: answers judged outside the student's kernel, the sandbox
 - ``plotting``    figures and PNG rendering shared by the chapters
 - ``claims``      claims about CPU-dependent results (training), checked in code
 - ``frontend``    which front end and package versions a kernel runs with; ``doctor()``, for
