@@ -196,6 +196,16 @@ def range_small(**options):
     return describe_range_test(lr_range_test(model, (x, (x[:, 0] > 0).long()), **options))
 
 
+def saturation_small(x, **options):
+    import torch
+    from torch import nn
+
+    from course_lib.diagnostics import saturation_statistics
+
+    model = nn.Sequential(nn.Linear(x.shape[-1], 3), nn.Sigmoid(), nn.Linear(3, 2), nn.Tanh())
+    return saturation_statistics(model, torch.as_tensor(x, dtype=torch.float32), **options)
+
+
 def tiny_forward(shape, **options):
     import torch
 
@@ -590,6 +600,11 @@ TARGETS = {
         scales=st.lists(st.floats(0, 100), min_size=1, max_size=4), lr=st.floats(1e-3, 0.1),
         weight_decay=st.floats(0, 1), steps=st.integers(1, 50), seed=st.integers(0, 9)),
         f"{HERE}:finite"),
+    f"{HERE}:saturation_small": (call(arrays(2, 6, ndims=(2,)), threshold=st.floats(0.1, 5)), None),
+    "course_lib.initialisation:signal_and_gradient": (call(
+        ACT, init=st.sampled_from(["small", "default", "xavier", "he"]), gain=st.floats(0, 8),
+        centred=st.booleans(), depth=st.integers(1, 6), width=st.integers(1, 16),
+        batch=st.integers(2, 16)), f"{HERE}:finite"),
     # models
     f"{M}:conv_output_size": (call(st.integers(1, 64), ODD, stride=st.integers(1, 3),
                                    padding=st.integers(0, 2), rounding=st.just("floor")), None),
@@ -652,6 +667,7 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.preprocessing:Standardizer": "standardize", "course_lib.preprocessing:PCAWhitener": "whiten",
     "course_lib.train:TrainConfig": "train_config", "course_lib.train:fit": "fit_small",
     "course_lib.train:Trainer": "fit_small", "course_lib.train:evaluate": "evaluate_small",
+    "course_lib.diagnostics:saturation_statistics": "saturation_small",
     "course_lib.images:load_image": "load_png", "course_lib.models:alexnet": "model_builder",
     "course_lib.models:AlexNet": "model_builder", "course_lib.models:vgg": "model_builder",
     "course_lib.models:VGG": "model_builder", "course_lib.models:tiny_cnn": "model_builder",

@@ -164,7 +164,48 @@ def test_layer_gradient_norms_accepts_every_scheme():
     assert small[0] < xavier[0] / 100
 
 
+def test_signal_and_gradient_plain_is_activation_statistics_and_layer_gradient_norms():
+    stats, grads = I.signal_and_gradient("sigmoid", init="he", depth=5, width=16, batch=32, seed=3)
+    same = I.activation_statistics("sigmoid", init="he", depth=5, width=16, batch=32, seed=3)
+    np.testing.assert_array_equal(stats.outputs, same.outputs)
+    np.testing.assert_allclose(grads, layer_gradient_norms("sigmoid", depth=5, width=16, batch=32,
+                                                           init="he", seed=3), rtol=1e-12)
+
+
+def test_signal_and_gradient_centred_and_scaled_by_hand():
+    stats, grads = I.signal_and_gradient("sigmoid", init="xavier", gain=4.0, centred=True, depth=3,
+                                         width=8, batch=16, seed=1)
+    net = I.deep_mlp("sigmoid", depth=3, width=8, init="xavier", seed=1)
+    weights = [(4.0 * net[2 * k].weight.detach()).requires_grad_(True) for k in range(3)]
+    h = torch.randn(16, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    for k, w in enumerate(weights):   # sigma(z) - 1/2 written as 0.5 tanh(z / 2)
+        h = 0.5 * torch.tanh((h @ w.T + net[2 * k].bias.detach()) / 2)
+        np.testing.assert_allclose(stats.outputs[k], h.detach().numpy(), rtol=1e-10, atol=1e-14)
+    expected = torch.autograd.grad(h.mean(), weights)
+    np.testing.assert_allclose(grads, [float(g.norm()) for g in expected], rtol=1e-10)
+    relu, _ = I.signal_and_gradient("relu", init="he", centred=True, depth=2, width=8, batch=8)
+    plain, _ = I.signal_and_gradient("relu", init="he", depth=2, width=8, batch=8)
+    np.testing.assert_array_equal(relu.outputs, plain.outputs)   # f(0) = 0: nothing to centre
+
+
+def test_the_sigmoid_scaled_for_its_slope_and_centred_keeps_its_signal():
+    def ratios(**kwargs):
+        stats, grads = I.signal_and_gradient("sigmoid", depth=10, width=128, batch=128, **kwargs)
+        return stats.spread[-1] / stats.spread[0], grads[-1] / grads[0]
+
+    he, scaled, centred = (ratios(init="he"), ratios(init="xavier", gain=4.0),
+                           ratios(init="xavier", gain=4.0, centred=True))
+    assert he[0] < 1e-3                           # sized for ReLU: the signal is lost
+    assert he[1] > 1e4
+    assert scaled[0] > 30 * he[0]                  # weights x4 for the slope 1/4 help ...
+    assert centred[0] > 0.1                        # ... and centring keeps it, both ways
+    assert centred[1] < 10
+
+
 @pytest.mark.parametrize(("call", "error", "words"), [
+    (lambda: I.signal_and_gradient("relu", init="he", centred=1), TypeError, "`centred`"),
+    (lambda: I.signal_and_gradient("relu", init="he", gain=1000), ValueError, "`gain`"),
+    (lambda: I.signal_and_gradient("relu", init="glorot"), ValueError, "`init`"),
     (lambda: I.fans((5,)), ValueError, "`shape`"),
     (lambda: I.fans(3), TypeError, "`shape`"),
     (lambda: I.fans((3.5, 2)), TypeError, "`shape`"),

@@ -252,30 +252,33 @@ standardise = Exercise(
 LR_EPOCHS = 2
 """Epochs of the learning-rate check's training run."""
 LR_TARGET = 0.80
-"""Test accuracy the tiny CNN must reach on the digits after ``LR_EPOCHS`` epochs."""
+"""Validation accuracy the tiny CNN must reach on the digits after ``LR_EPOCHS`` epochs."""
 
 
 @functools.lru_cache(maxsize=32)
 def digits_trial(lr: float) -> tuple[tuple[float, ...], float | None, float]:
     """Train the tiny CNN on the digits for ``LR_EPOCHS`` epochs (Adam, seeded, on the CPU).
 
-    Returns the per-epoch training losses, the test accuracy (``None`` when the loss became
-    NaN or infinite) and the loss of the first step. The global torch random state is left
-    as it was.
+    It trains on the digits' training split less a validation set held out of it
+    (:func:`course_lib.data.split_validation`, seed 0) and is evaluated on that validation set:
+    a learning rate is a choice, and a choice is made on validation data, never on the test
+    split. Returns the per-epoch training losses, the validation accuracy (``None`` when the
+    loss became NaN or infinite) and the loss of the first step. The global torch random state
+    is left as it was.
     """
     import torch
 
-    from ..data import load_digits_split
+    from ..data import load_digits_split, split_validation
     from ..models import tiny_cnn
     from ..train import TrainingDiverged, fit
 
-    split = load_digits_split(seed=0)
+    train, validation = split_validation(load_digits_split(seed=0).train, seed=0)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = tiny_cnn(in_channels=1, num_classes=10, image_size=8)
         steps: list[float] = []
         try:
-            history = fit(model, split.train, epochs=LR_EPOCHS, lr=lr, test=split.test,
+            history = fit(model, train, epochs=LR_EPOCHS, lr=lr, test=validation,
                           seed=0, progress=False, device="cpu",
                           callback=lambda info: steps.append(info.loss))
         except TrainingDiverged:
@@ -298,18 +301,18 @@ def _check_learning_rate(answer, *, name: str) -> Feedback:
                         "astronomically long (the training accepts at most "
                         f"{format_value(MAX_LR)}). Try a learning rate below 1.")
     losses, accuracy, first = digits_trial(lr)
-    what = (f"trained the tiny CNN on the digits for {LR_EPOCHS} epochs with Adam, "
-            f"lr = {format_value(lr)}")
+    what = (f"trained the tiny CNN on the digits' training split less a validation set for "
+            f"{LR_EPOCHS} epochs with Adam, lr = {format_value(lr)}")
     if accuracy is None:
         return Feedback("incorrect", "too large: the loss blew up to NaN or infinity. The "
                         "steps are so big that the weights fly off. Try a learning rate 10 "
                         "times smaller.", details=[("training", what)])
     curve = " -> ".join(f"{v:.3f}" if v < 1e4 else f"{v:.3g}" for v in (first, *losses))
     details = [("training", what), ("loss", f"{curve} (first step, then each epoch)"),
-               ("test accuracy", f"{100 * accuracy:.1f}% (needed: {100 * LR_TARGET:.0f}%)")]
+               ("validation accuracy", f"{100 * accuracy:.1f}% (needed: {100 * LR_TARGET:.0f}%)")]
     if accuracy >= LR_TARGET:
-        return Feedback("correct", f"the network reached {100 * accuracy:.1f}% test accuracy "
-                        f"in {LR_EPOCHS} epochs.", details=details)
+        return Feedback("correct", f"the network reached {100 * accuracy:.1f}% validation "
+                        f"accuracy in {LR_EPOCHS} epochs.", details=details)
     if losses[0] > first + 0.02:
         return Feedback("incorrect", "too large: the loss went up instead of down (the steps "
                         "overshoot the valley) and the network is stuck near chance. Try a "
@@ -322,8 +325,11 @@ learning_rate = Exercise(
     "ch3.learning_rate",
     statement=(
         f"Pick a learning rate `lr` for Adam such that the tiny CNN "
-        f"(`course_lib.models.tiny_cnn`) reaches at least {100 * LR_TARGET:.0f}% test accuracy "
-        f"on the 8x8 digits after only {LR_EPOCHS} epochs. The check trains it (about a second) "
+        f"(`course_lib.models.tiny_cnn`) reaches at least {100 * LR_TARGET:.0f}% **validation** "
+        f"accuracy on the 8x8 digits after only {LR_EPOCHS} epochs. The check trains it (about a "
+        "second) on the training split less a validation set held out of it "
+        "(`course_lib.data.split_validation`), measures it on that validation set (the test "
+        "split stays untouched: choosing on it would make its accuracy an optimistic report), "
         "and tells you whether your rate is too large, too small or right."),
     checker=_check_learning_rate,
     hints=[
