@@ -206,7 +206,7 @@ def graph_receptive_fields(model: nn.Module, input_shape: Sequence[int] = (1, 3,
         with torch.no_grad(), tracker:
             tracker.track(x, ())
             functional_call(model, meta_state, (x,))
-    except ValueError as exc:
+    except (ValueError, RuntimeError) as exc:  # a model's own check, or torch's
         raise ValueError(f"`input_shape` {input_shape} cannot pass: {exc}") from None
     finally:
         model.train(was_training)
