@@ -49,13 +49,16 @@ def test_labels_say_kernel_stride_and_channels():
 def test_residual_networks_get_one_box_per_block():
     boxes = architecture_boxes(on_meta(resnet18))
     blocks = [b for b in boxes if b.kind == "block"]
-    assert len(blocks) == 8 and all(b.residual for b in blocks)
+    assert len(blocks) == 8
+    assert all(b.residual for b in blocks)
     assert [b.side for b in blocks] == [56, 56, 28, 28, 14, 14, 7, 7]
     assert blocks[2].label == "2 x 3x3 /2\n128"
     bottlenecks = [b for b in architecture_boxes(on_meta(resnet50)) if b.kind == "block"]
-    assert len(bottlenecks) == 16 and bottlenecks[0].label == "bottleneck\n64-256"
+    assert len(bottlenecks) == 16
+    assert bottlenecks[0].label == "bottleneck\n64-256"
     plain = [b for b in architecture_boxes(small_resnet(8, residual=False)) if b.kind == "block"]
-    assert len(plain) == 3 and not any(b.residual for b in plain)
+    assert len(plain) == 3
+    assert not any(b.residual for b in plain)
 
 
 def test_plot_has_a_box_and_a_label_per_box():
@@ -74,7 +77,7 @@ def test_plot_has_a_box_and_a_label_per_box():
 
 
 def test_bad_arguments():
-    with pytest.raises(TypeError, match="`model` must be a torch.nn.Module"):
+    with pytest.raises(TypeError, match=r"`model` must be a torch\.nn\.Module"):
         architecture_boxes("vgg")
     with pytest.raises(ValueError, match="`input_size` must be at least 1"):
         plot_architecture(on_meta(vgg, 11), input_size=0)

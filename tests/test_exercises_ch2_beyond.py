@@ -26,15 +26,15 @@ def test_block_reference_is_resnet18s_own_blocks():
 
 def test_block_params_mistakes():
     ex = ch2.block_params
-    proj = lambda i, o, s: s != 1 or i != o                           # noqa: E731
+    proj = lambda i, o, s: s != 1 or i != o
     assert ex.evaluate(lambda i, o, s: 9 * i * o + 9 * o * o + 4 * o
                        + (i * o + 2 * o if proj(i, o, s) else 0))
     assert_fails(ex, lambda i, o, s: 9 * i * o + 9 * o * o + (i * o if proj(i, o, s) else 0),
                  "left out the batch norms")
     assert_fails(ex, lambda i, o, s: 9 * i * o + 9 * o * o + 6 * o
                  + (i * o + 3 * o if proj(i, o, s) else 0), "no bias")
-    assert_fails(ex, lambda i, o, s: 9 * i * o + 9 * o * o + 4 * o, "cannot be the identity")
-    assert_fails(ex, lambda i, o, s: 9 * i * o + 9 * o * o + 6 * o + i * o,
+    assert_fails(ex, lambda i, o, _s: 9 * i * o + 9 * o * o + 4 * o, "cannot be the identity")
+    assert_fails(ex, lambda i, o, _s: 9 * i * o + 9 * o * o + 6 * o + i * o,
                  "identity: it has no parameters")
     assert_fails(ex, lambda i, o, s: 9 * i * o + 9 * o * o + 8 * o
                  + (i * o + 4 * o if proj(i, o, s) else 0), "running mean and variance")
@@ -42,7 +42,7 @@ def test_block_params_mistakes():
                  + (9 * i * o + 2 * o if proj(i, o, s) else 0), "1x1 convolution")
     assert_fails(ex, lambda i, o, s: 18 * i * o + 4 * o
                  + (i * o + 2 * o if proj(i, o, s) else 0), "second convolution")
-    assert_fails(ex, lambda i, o, s: float(9 * i * o), "int")
+    assert_fails(ex, lambda i, o, _s: float(9 * i * o), "int")
 
 
 def test_gap_head_reference_and_mistakes():

@@ -1,5 +1,6 @@
-"""Chapter 2 exercises (CNN architectures): output sizes, parameter counts, receptive fields,
-and after VGG (section 2.3): a residual block's parameters, a GAP head, a bottleneck's cost.
+"""Chapter 2 exercises (CNN architectures): output sizes, parameter counts, receptive fields.
+
+After VGG (section 2.3): a residual block's parameters, a GAP head, a bottleneck's cost.
 
 >>> from course_lib.exercises import ch2
 >>> _ = ch2.receptive_field.check(7)
@@ -312,11 +313,11 @@ block_params = Exercise(
                 i * o + 3 * o if _needs_projection(i, o, s) else 0),
                     "the convolutions have no bias here: the batch norm after each one adds "
                     "its own shift, so a bias would be redundant."),
-            Mistake(lambda i, o, s: 9 * i * o + 9 * o * o + 4 * o,
+            Mistake(lambda i, o, _s: 9 * i * o + 9 * o * o + 4 * o,
                     "when the block changes the size (stride 2) or the channels, the "
                     "shortcut cannot be the identity: it is a 1x1 convolution (in_channels x "
                     "out_channels weights) and a batch norm."),
-            Mistake(lambda i, o, s: 9 * i * o + 9 * o * o + 4 * o + i * o + 2 * o,
+            Mistake(lambda i, o, _s: 9 * i * o + 9 * o * o + 4 * o + i * o + 2 * o,
                     "when the stride is 1 and the channels stay the same, the shortcut is the "
                     "identity: it has no parameters."),
             Mistake(lambda i, o, s: 9 * i * o + 9 * o * o + 8 * o + (
