@@ -72,3 +72,16 @@ def test_bottleneck_reference_is_resnet50s_table_and_mistakes():
     assert_fails(ch2.bottleneck_madds, 115_605_504, "3x3 convolution alone")
     assert_fails(ch2.bottleneck_madds, 4 * 218_365_952, "not 112x112")
     assert_fails(ch2.bottleneck_madds, 56 * 56 * 256 * 256 * 9, "the cost the bottleneck avoids")
+
+
+def test_quiz_questions_of_section_2_3():
+    from course_lib.exercises.quiz import MultipleChoice, NumericQuestion
+    with torch.device("meta"):
+        head = resnet50().fc
+    numeric = next(q for q in ch2.QUIZ if isinstance(q, NumericQuestion) and "ResNet-50" in q.prompt)
+    assert numeric.answer == count_parameters(head) == 2_049_000
+    assert numeric.check("2,049,000")
+    assert "one bias per class" in numeric.check("2048000").text
+    choice = next(q for q in ch2.QUIZ if isinstance(q, MultipleChoice) and "44-layer" in q.prompt)
+    assert "Overfitting" in choice.choices[choice.correct_index].text
+    assert not choice.check(1)

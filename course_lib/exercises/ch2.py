@@ -486,6 +486,35 @@ QUIZ = (
         explanation="(224 - 2) / 2 + 1 = 112: pooling halves the size.",
         mistakes=((223.0, "That is stride 1. With stride 2 the window jumps 2 pixels."),
                   (111.0, "Don't forget the +1."))),
+    NumericQuestion(
+        "ResNet-50 ends with global average pooling of its 2048 maps and one linear layer to "
+        "the 1000 classes. How many parameters does that head have (with biases)?",
+        answer=_layers.linear_parameters(2048, 1000),
+        explanation="2048 x 1000 weights + 1000 biases = 2,049,000; the pooling has none. "
+                    "VGG-16's three fully connected layers hold 123,642,856.",
+        mistakes=((float(_layers.linear_parameters(2048, 1000, bias=False)),
+                   "Almost: add one bias per class."),
+                  (float(_layers.linear_parameters(2048 * 7 * 7, 1000)),
+                   "That reads the whole 2048x7x7 map; global average pooling first reduces each "
+                   "map to one number."))),
+    MultipleChoice(
+        "On the same budget, a plain 44-layer network ended with a far higher *training* loss "
+        "than a plain 8-layer one, and its residual twin with a lower one (section 2.3). What "
+        "does that rule out?",
+        (
+            Choice("Overfitting as the explanation.",
+                   "Yes: overfitting means doing well on the training data and worse on new "
+                   "data; here the deeper plain network does worse on the training data "
+                   "itself. He et al. called this the degradation problem.", correct=True),
+            Choice("That deeper plain networks are harder to optimise.",
+                   "That is what it suggests, not what it rules out: same data, same budget, "
+                   "more layers, a higher training loss."),
+            Choice("That the residual blocks learn close to the identity.",
+                   "Nothing here rules that out: it is the paper's argument for why shortcuts "
+                   "help (a block only has to learn what to add to its input)."),
+            Choice("Nothing: 44 layers simply have too few parameters.",
+                   "They have more parameters than 8 layers (165,570 against 19,074 here)."),
+        )),
 )
 """The chapter's end-of-chapter quiz questions."""
 
