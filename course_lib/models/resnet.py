@@ -84,7 +84,10 @@ class BasicBlock(nn.Module):
         self.relu2 = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map (N, C_in, H, W) to (N, channels, H / stride, W / stride)."""
+        """Map (N, C_in, H, W) to (N, channels, H / stride, W / stride).
+
+        Shown in notebook 02 (section 2.3, residual connections).
+        """
         out = self.relu1(self.bn1(self.conv1(x)))          # (N, channels, H/s, W/s)
         out = self.bn2(self.conv2(out))                    # (N, channels, H/s, W/s)
         shortcut = x if self.downsample is None else self.downsample(x)
