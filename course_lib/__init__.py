@@ -13,6 +13,10 @@ One module per topic:
 - ``normalisation`` batch normalisation written out, train and eval mode
 - ``data``        data sets (digits, generated shapes, IDX files)
 - ``preprocessing`` centring, standardising, PCA and whitening, fitted on the training split
+- ``augmentation`` flips, shifts and crops of a batch of images, drawn anew every epoch
+- ``validation``  choosing on a validation split: few examples per class, training epoch by epoch
+  with validation, early stopping, the optimism of a score used for choosing
+- ``regularisation`` dropout written out, weight decay with Adam and with AdamW
 - ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
 - ``descent``     gradient descent on a linear model: the loss bowl and the path down it

@@ -227,6 +227,66 @@ def visualise(name, filters, *args, **options):
     return function(filters, kernels_dict())
 
 
+def augment_with(images, **options):
+    import torch
+
+    from course_lib.augmentation import Augmentation
+
+    return Augmentation(**options)(images, generator=torch.Generator().manual_seed(0))
+
+
+def dropout_layer(x, p):
+    import torch
+
+    from course_lib.regularisation import Dropout
+
+    return Dropout(p)(torch.as_tensor(np.asarray(x, dtype=float)))
+
+
+def dropout_into(kind, p):
+    from course_lib.regularisation import with_dropout
+
+    return type(with_dropout(small_network(kind), p)).__name__
+
+
+def norm_of(kind):
+    from course_lib.regularisation import weight_norm
+
+    return weight_norm(small_network(kind))
+
+
+def decay_with(name, gradient_scales, **options):
+    import torch
+
+    from course_lib.regularisation import decay_paths
+
+    if not isinstance(name, str) or name not in ("sgd", "adam", "adamw"):
+        raise ValueError(f"`name` must be 'sgd', 'adam' or 'adamw'; got {name!r:.40}.")
+    make = {"sgd": lambda p: torch.optim.SGD(p, lr=0.01, weight_decay=0.1),
+            "adam": lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1),
+            "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1)}[name]
+    return decay_paths(make, gradient_scales=gradient_scales, **options)
+
+
+def fit_validated_small(epochs, lr, **options):
+    import torch
+    from torch import nn
+
+    from course_lib.validation import fit_validated
+
+    x = torch.randn(48, 4, generator=torch.Generator().manual_seed(0))
+    y = (x[:, 0] > 0).long()
+    return fit_validated(nn.Linear(4, 2), (x[:32], y[:32]), (x[32:], y[32:]), epochs=epochs, lr=lr,
+                         **options)
+
+
+def subset_of(per_class, **options):
+    from course_lib.validation import per_class_subset
+
+    labels = np.arange(30) % 3
+    return per_class_subset((np.arange(60.0).reshape(30, 2), labels), per_class, **options)
+
+
 def same_as_scipy(result, image, kernel, *, mode="same", boundary="fill", fillvalue=0.0,
                   method="auto", flip=False):
     import scipy.signal
@@ -456,6 +516,38 @@ TARGETS = {
     f"{HERE}:visualise": (call(st.sampled_from(["filter_bank", "nearest_kernels", "kernel_cosines",
                                                 "best_matches"]),
                                arrays(3, 3, ndims=(4,)).map(lambda a: a[:, :1, :3, :3])), None),
+    # augmentation, regularisation, validation (chapter 4)
+    "course_lib.augmentation:hflip": (call(arrays(1, 6, ndims=(4,))), f"{HERE}:finite"),
+    "course_lib.augmentation:vflip": (call(arrays(1, 6, ndims=(4,))), f"{HERE}:finite"),
+    "course_lib.augmentation:shift": (call(arrays(1, 6, ndims=(4,)), st.integers(-7, 7),
+                                            st.integers(-7, 7), fill=st.floats(-1, 1)), None),
+    "course_lib.augmentation:random_crop": (call(arrays(3, 6, ndims=(4,)), st.integers(1, 3),
+                                                  padding=st.integers(0, 2), fill=st.floats(-1, 1)),
+                                             None),
+    "course_lib.augmentation:random_shift": (call(arrays(1, 6, ndims=(4,)), st.integers(0, 3),
+                                                   fill=st.floats(-1, 1)), None),
+    "course_lib.augmentation:random_flip": (call(arrays(1, 6, ndims=(4,)), horizontal=st.booleans(),
+                                                  vertical=st.booleans()), None),
+    f"{HERE}:augment_with": (call(arrays(1, 6, ndims=(4,)), hflip=st.booleans(), vflip=st.booleans(),
+                                  max_shift=st.integers(0, 3), fill=st.floats(-1, 1)), None),
+    "course_lib.regularisation:dropout": (call(x_any, st.floats(0, 1), training=st.booleans()), None),
+    "course_lib.regularisation:dropout_mask": (call(x_any, st.floats(0, 1)), None),
+    f"{HERE}:dropout_layer": (call(x_any, st.floats(0, 1)), None),
+    f"{HERE}:dropout_into": (call(st.sampled_from(["conv", "flat", "pooled"]), st.floats(0, 1)), None),
+    f"{HERE}:norm_of": (call(st.sampled_from(["conv", "flat", "pooled"])), None),
+    f"{HERE}:decay_with": (call(st.sampled_from(["sgd", "adam", "adamw"]),
+                                arrays(1, 4, ndims=(1,)).map(np.abs), steps=st.integers(1, 50),
+                                start=st.floats(-2, 2)), f"{HERE}:finite"),
+    f"{HERE}:subset_of": (call(st.integers(1, 10), seed=st.integers(0, 9)), None),
+    "course_lib.validation:best_epoch": (call(arrays(1, 9, ndims=(1,)), min_delta=st.floats(0, 1)), None),
+    "course_lib.validation:early_stopping_epoch": (call(arrays(1, 9, ndims=(1,)), patience=st.integers(1, 5),
+                                                        min_delta=st.floats(0, 1)), None),
+    f"{HERE}:fit_validated_small": (call(st.integers(1, 3), st.floats(1e-3, 1), patience=st.integers(1, 3),
+                                         batch_size=st.integers(1, 32), keep_best=st.booleans()), None),
+    "course_lib.validation:selection_bias": (call(st.just(np.arange(20) % 4),
+                                                  st.just(np.arange(12) % 4),
+                                                  candidates=st.integers(1, 50),
+                                                  seed=st.integers(0, 9)), None),
 }
 
 NOT_FUZZED = {  # public callables left out, and why
@@ -487,11 +579,19 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.models.visualise:nearest_kernels": "visualise",
     "course_lib.models.visualise:kernel_cosines": "visualise",
     "course_lib.models.visualise:best_matches": "visualise",
+    "course_lib.augmentation:Augmentation": "augment_with",
+    "course_lib.regularisation:Dropout": "dropout_layer",
+    "course_lib.regularisation:with_dropout": "dropout_into",
+    "course_lib.regularisation:weight_norm": "norm_of",
+    "course_lib.regularisation:decay_paths": "decay_with",
+    "course_lib.validation:fit_validated": "fit_validated_small",
+    "course_lib.validation:per_class_subset": "subset_of",
 }
 FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.filters",
                   "course_lib.activations", "course_lib.data", "course_lib.preprocessing",
                   "course_lib.images", "course_lib.plotting", "course_lib.train", "course_lib.descent",
-                  "course_lib.models", "course_lib.models.visualise"]
+                  "course_lib.models", "course_lib.models.visualise", "course_lib.augmentation",
+                  "course_lib.regularisation", "course_lib.validation"]
 # Errors allowed besides ValueError and TypeError (their messages must name a parameter too).
 ALLOWED_ERRORS = {"ValueError", "TypeError", "FileNotFoundError"}
 # layer_output_shape's errors name the layer (its `name`) whose window does not fit `shape`
@@ -499,7 +599,8 @@ MESSAGE_NAMES = {"test_fuzz:layer_shape": r"^layer \S+ \("}
 
 
 RECORDS = {"Activation", "LayerRow", "LayerTable", "DigitsSplit", "EpochRecord", "History",
-           "StepInfo", "LivePlot"}  # records and views the library returns, not entry points
+           "StepInfo", "LivePlot", "ValidatedRun",
+           "SelectionBias"}  # records and views the library returns, not entry points
 
 
 def _public_functions(module_name):
