@@ -16,7 +16,8 @@ One module per topic:
 - ``augmentation`` flips, shifts and crops of a batch of images, drawn anew every epoch
 - ``validation``  choosing on a validation split: few examples per class, training epoch by epoch
   with validation, early stopping, the optimism of a score used for choosing
-- ``regularisation`` dropout written out, weight decay with Adam and with AdamW
+- ``regularisation`` dropout written out, the size of the weights that weight decay shrinks
+- ``transfer``    reusing a network's features on another task: new head, frozen features, linear probe
 - ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
 - ``descent``     gradient descent on a linear model: the loss bowl and the path down it

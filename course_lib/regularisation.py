@@ -1,4 +1,4 @@
-r"""Regularisation written out: dropout, and weight decay with Adam and with AdamW.
+r"""Regularisation written out: dropout, and the size of the weights that weight decay shrinks.
 
 **Dropout** (Srivastava et al., 2014) sets each value of a layer's output to zero with
 probability :math:`p` during training, a new random choice at every step, so that no unit can
@@ -13,15 +13,13 @@ same as adding :math:`\tfrac{\lambda}{2}\lVert w\rVert^2` to the loss (L2 regula
 Adam it is not: Adam divides each weight's gradient, the L2 term :math:`\lambda w` included, by
 the size of that weight's recent gradients, so weights with large gradients are hardly
 decayed. AdamW (Loshchilov and Hutter, 2019) *decouples* the decay from the gradient:
-:math:`w \leftarrow w - \eta\lambda w` besides Adam's step, the same fraction for every weight.
-:func:`decay_paths` shows the difference.
+:math:`w \leftarrow w - \eta\lambda w` besides Adam's step, the same fraction for every weight
+(``course_lib.optim`` writes both out and compares them).
 
 - :func:`dropout_mask`, :func:`dropout`, :class:`Dropout`: dropout from scratch, equal to
   ``torch.nn.Dropout`` given the same random state;
 - :func:`with_dropout`: a copy of a model with dropout before its linear layers;
-- :func:`weight_norm`: the size of a model's weights;
-- :func:`decay_paths`: weights pushed around by gradient noise of different sizes, under an
-  optimiser with weight decay.
+- :func:`weight_norm`: the size of a model's weights, what weight decay shrinks.
 
 Shown in chapter 4, section 4.3 (notebooks/04_training_part_2.ipynb).
 """
@@ -29,15 +27,14 @@ Shown in chapter 4, section 4.3 (notebooks/04_training_part_2.ipynb).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from ._checks import as_float_array, check_bool, check_int, check_real
+from ._checks import as_float_array, check_bool, check_real
 
-__all__ = ["Dropout", "decay_paths", "dropout", "dropout_mask", "weight_norm", "with_dropout"]
+__all__ = ["Dropout", "dropout", "dropout_mask", "weight_norm", "with_dropout"]
 
 
 def _check_p(p) -> float:
@@ -212,65 +209,3 @@ def weight_norm(model: nn.Module) -> float:
     squares = [float((p.detach().double() ** 2).sum()) for name, p in model.named_parameters()
                if p.ndim > 1 and not name.endswith("bias")]
     return float(np.sqrt(sum(squares)))
-
-
-OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
-
-
-def decay_paths(make_optimizer: OptimizerFactory, *, gradient_scales: Sequence[float],
-                steps: int = 2000, start: float = 1.0, seed: int = 0) -> np.ndarray:
-    """Follow weights that feel only gradient noise, plus an optimiser's weight decay.
-
-    Weight ``i`` starts at ``start`` and gets, at every step, a random gradient with mean zero
-    and standard deviation ``gradient_scales[i]`` (the same noise for every optimiser with the
-    same ``seed``): without decay it would only wander about its start. Under AdamW every weight
-    decays by the same factor whatever its gradients' size; under Adam with an L2 penalty
-    (``weight_decay`` of ``torch.optim.Adam``) a weight with large gradients is hardly decayed.
-
-    Parameters
-    ----------
-    make_optimizer : callable
-        Builds the optimiser from a list holding one parameter (a tensor of the weights).
-    gradient_scales : sequence of float
-        Standard deviation of each weight's gradient noise (positive).
-    steps : int
-        Optimisation steps.
-    start : float
-        Every weight's starting value.
-    seed : int
-        Seed of the gradient noise.
-
-    Returns
-    -------
-    numpy.ndarray
-        (steps + 1, weights): the weights before the first step and after each.
-
-    Examples
-    --------
-    >>> paths = decay_paths(lambda params: torch.optim.SGD(params, lr=0.1, weight_decay=1.0),
-    ...                     gradient_scales=[0.0, 0.0], steps=2)
-    >>> paths.round(4).tolist()   # SGD: each step multiplies by 1 - lr * weight_decay
-    [[1.0, 1.0], [0.9, 0.9], [0.81, 0.81]]
-    """
-    if not callable(make_optimizer):
-        raise TypeError(f"`make_optimizer` must be callable; got {type(make_optimizer).__name__}.")
-    scales = as_float_array(gradient_scales, "gradient_scales", ndim=1)
-    if np.any(scales < 0) or scales.size > 1000:
-        raise ValueError(f"`gradient_scales` must hold at most 1000 numbers, none negative; got "
-                         f"{scales.size} numbers, smallest {scales.min()}.")
-    steps = check_int(steps, "steps", minimum=1, maximum=1_000_000)
-    start = check_real(start, "start")
-    seed = check_int(seed, "seed", minimum=0, maximum=2**32 - 1)
-    weights = nn.Parameter(torch.full((scales.size,), start, dtype=torch.float64))
-    optimizer = make_optimizer([weights])
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"`make_optimizer` must return a torch.optim.Optimizer; got "
-                        f"{type(optimizer).__name__}.")
-    noise = np.random.default_rng(seed).standard_normal((steps, scales.size)) * scales
-    path = np.empty((steps + 1, scales.size))
-    path[0] = start
-    for step in range(steps):
-        weights.grad = torch.from_numpy(noise[step])  # (weights,) this step's gradient
-        optimizer.step()
-        path[step + 1] = weights.detach().numpy()
-    return path

@@ -255,19 +255,6 @@ def norm_of(kind):
     return weight_norm(small_network(kind))
 
 
-def decay_with(name, gradient_scales, **options):
-    import torch
-
-    from course_lib.regularisation import decay_paths
-
-    if not isinstance(name, str) or name not in ("sgd", "adam", "adamw"):
-        raise ValueError(f"`name` must be 'sgd', 'adam' or 'adamw'; got {name!r:.40}.")
-    make = {"sgd": lambda p: torch.optim.SGD(p, lr=0.01, weight_decay=0.1),
-            "adam": lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1),
-            "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1)}[name]
-    return decay_paths(make, gradient_scales=gradient_scales, **options)
-
-
 def fit_validated_small(epochs, lr, **options):
     import torch
     from torch import nn
@@ -285,6 +272,38 @@ def subset_of(per_class, **options):
 
     labels = np.arange(30) % 3
     return per_class_subset((np.arange(60.0).reshape(30, 2), labels), per_class, **options)
+
+
+def new_head_of(num_classes, **options):
+    from course_lib.models import tiny_cnn
+    from course_lib.transfer import with_new_head
+
+    return with_new_head(tiny_cnn(num_classes=4), num_classes, **options).classifier[-1].out_features
+
+
+def features_of(x, **options):
+    from course_lib.models import tiny_cnn
+    from course_lib.transfer import frozen_features
+
+    return frozen_features(tiny_cnn(image_size=4, width=2), x, **options)
+
+
+def frozen_count(kind):
+    from course_lib.transfer import freeze
+
+    return sum(p.requires_grad for p in freeze(small_network(kind)).parameters())
+
+
+def probe_small(epochs, lr, **options):
+    import torch
+
+    from course_lib.models import tiny_cnn
+    from course_lib.transfer import linear_probe
+
+    x = torch.randn(12, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(12) % 2
+    return linear_probe(tiny_cnn(image_size=4, width=2), (x, y), (x, y), num_classes=2, epochs=epochs,
+                        lr=lr, **options)[0]
 
 
 def same_as_scipy(result, image, kernel, *, mode="same", boundary="fill", fillvalue=0.0,
@@ -535,9 +554,6 @@ TARGETS = {
     f"{HERE}:dropout_layer": (call(x_any, st.floats(0, 1)), None),
     f"{HERE}:dropout_into": (call(st.sampled_from(["conv", "flat", "pooled"]), st.floats(0, 1)), None),
     f"{HERE}:norm_of": (call(st.sampled_from(["conv", "flat", "pooled"])), None),
-    f"{HERE}:decay_with": (call(st.sampled_from(["sgd", "adam", "adamw"]),
-                                arrays(1, 4, ndims=(1,)).map(np.abs), steps=st.integers(1, 50),
-                                start=st.floats(-2, 2)), f"{HERE}:finite"),
     f"{HERE}:subset_of": (call(st.integers(1, 10), seed=st.integers(0, 9)), None),
     "course_lib.validation:best_epoch": (call(arrays(1, 9, ndims=(1,)), min_delta=st.floats(0, 1)), None),
     "course_lib.validation:early_stopping_epoch": (call(arrays(1, 9, ndims=(1,)), patience=st.integers(1, 5),
@@ -548,6 +564,14 @@ TARGETS = {
                                                   st.just(np.arange(12) % 4),
                                                   candidates=st.integers(1, 50),
                                                   seed=st.integers(0, 9)), None),
+    "course_lib.transfer:resize": (call(arrays(1, 6, ndims=(4,)), st.integers(1, 12)), f"{HERE}:finite"),
+    f"{HERE}:new_head_of": (call(st.integers(2, 20), freeze_features=st.booleans()), None),
+    f"{HERE}:features_of": (call(arrays(1, 2, ndims=(4,)).map(lambda a: a[:, :1, :1, :1].repeat(4, 2)
+                                                              .repeat(4, 3)),
+                                 batch_size=st.integers(1, 4)), None),
+    f"{HERE}:frozen_count": (call(st.sampled_from(["conv", "flat", "pooled"])), None),
+    f"{HERE}:probe_small": (call(st.integers(1, 3), st.floats(1e-3, 1), batch_size=st.integers(1, 12),
+                                 seed=st.integers(0, 9)), None),
 }
 
 NOT_FUZZED = {  # public callables left out, and why
@@ -583,15 +607,19 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.regularisation:Dropout": "dropout_layer",
     "course_lib.regularisation:with_dropout": "dropout_into",
     "course_lib.regularisation:weight_norm": "norm_of",
-    "course_lib.regularisation:decay_paths": "decay_with",
     "course_lib.validation:fit_validated": "fit_validated_small",
     "course_lib.validation:per_class_subset": "subset_of",
+    "course_lib.transfer:with_new_head": "new_head_of",
+    "course_lib.transfer:frozen_features": "features_of",
+    "course_lib.transfer:freeze": "frozen_count",
+    "course_lib.transfer:linear_probe": "probe_small",
 }
 FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.filters",
                   "course_lib.activations", "course_lib.data", "course_lib.preprocessing",
                   "course_lib.images", "course_lib.plotting", "course_lib.train", "course_lib.descent",
                   "course_lib.models", "course_lib.models.visualise", "course_lib.augmentation",
-                  "course_lib.regularisation", "course_lib.validation"]
+                  "course_lib.regularisation", "course_lib.validation",
+                  "course_lib.transfer"]
 # Errors allowed besides ValueError and TypeError (their messages must name a parameter too).
 ALLOWED_ERRORS = {"ValueError", "TypeError", "FileNotFoundError"}
 # layer_output_shape's errors name the layer (its `name`) whose window does not fit `shape`

@@ -1,11 +1,9 @@
 """Tests of course_lib.regularisation: dropout against torch.nn.Dropout (the same random state
 gives exactly the same output), its expected value and evaluation mode; dropout put into a model;
-the weight norm against torch; and weight decay: SGD's decay is L2, AdamW's decays every weight
-alike, Adam's L2 spares the weights with large gradients."""
+and the weight norm against torch."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -76,36 +74,6 @@ def test_weight_norm_counts_weights_not_biases():
     assert R.weight_norm(model) == pytest.approx(expected, rel=1e-12)
 
 
-def test_sgd_weight_decay_is_l2_and_decays_every_weight_alike():
-    sgd = R.decay_paths(lambda params: torch.optim.SGD(params, lr=0.01, weight_decay=0.5),
-                        gradient_scales=[0.0, 0.0], steps=100)
-    np.testing.assert_allclose(sgd[-1], (1 - 0.01 * 0.5) ** 100, rtol=1e-12)
-    # The same path with the L2 penalty's gradient (lambda * w) added by hand:
-    w = torch.ones(2, dtype=torch.float64, requires_grad=True)
-    optimizer = torch.optim.SGD([w], lr=0.01)
-    for _ in range(100):
-        optimizer.zero_grad()
-        (0.5 / 2 * (w ** 2).sum()).backward()
-        optimizer.step()
-    np.testing.assert_allclose(sgd[-1], w.detach().numpy(), rtol=1e-12)
-
-
-def test_adamw_decays_every_weight_alike_and_adam_l2_spares_large_gradients():
-    scales = [0.01, 1.0, 100.0]
-    adam = R.decay_paths(lambda p: torch.optim.Adam(p, lr=1e-3, weight_decay=1.0),
-                         gradient_scales=scales, steps=2000)
-    adamw = R.decay_paths(lambda p: torch.optim.AdamW(p, lr=1e-3, weight_decay=1.0),
-                          gradient_scales=scales, steps=2000)
-    assert adam.shape == (2001, 3)
-    assert np.all(np.abs(adamw[-1] - np.exp(-2.0)) < 0.1)  # (1 - lr * wd) ** 2000, plus noise
-    assert abs(adam[-1, 0]) < 0.05  # small gradients: L2 dominates, Adam steps at full lr
-    assert adam[-1, 2] > 0.8  # large gradients: the penalty is divided by them
-    # Without noise AdamW's path is exactly decay followed by Adam's step (zero here):
-    quiet = R.decay_paths(lambda p: torch.optim.AdamW(p, lr=1e-2, weight_decay=0.1),
-                          gradient_scales=[0.0], steps=10)
-    np.testing.assert_allclose(quiet[:, 0], (1 - 1e-3) ** np.arange(11), rtol=1e-12)
-
-
 @pytest.mark.parametrize(("call", "message"), [
     (lambda: R.dropout(torch.ones(3), 1.5), "`p` must be at most 1.0"),
     (lambda: R.dropout(torch.ones(3), -0.1), "`p` must be at least 0.0"),
@@ -117,10 +85,6 @@ def test_adamw_decays_every_weight_alike_and_adam_l2_spares_large_gradients():
     (lambda: R.with_dropout("model"), "`model` must be a torch.nn.Module"),
     (lambda: R.with_dropout(nn.Conv2d(1, 1, 3)), "has no nn.Linear"),
     (lambda: R.weight_norm(3), "`model` must be a torch.nn.Module"),
-    (lambda: R.decay_paths(3, gradient_scales=[1.0]), "`make_optimizer` must be callable"),
-    (lambda: R.decay_paths(lambda p: p, gradient_scales=[1.0]), "must return a torch.optim"),
-    (lambda: R.decay_paths(lambda p: torch.optim.SGD(p, lr=0.1), gradient_scales=[-1.0]),
-     "`gradient_scales` must hold"),
 ])
 def test_bad_input_gets_a_clear_error(call, message):
     with pytest.raises((ValueError, TypeError)) as error:
