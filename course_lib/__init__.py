@@ -17,6 +17,7 @@ One module per topic:
 - ``validation``  choosing on a validation split: few examples per class, training epoch by epoch
   with validation, early stopping, the optimism of a score used for choosing
 - ``regularisation`` dropout written out, the size of the weights that weight decay shrinks
+- ``search``      choosing hyperparameters on validation: grid search and random search
 - ``transfer``    reusing a network's features on another task: new head, frozen features, linear probe
 - ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes

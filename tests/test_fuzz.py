@@ -306,6 +306,32 @@ def probe_small(epochs, lr, **options):
                         lr=lr, **options)[0]
 
 
+def search_range(low, high, n, **options):
+    from course_lib.search import Range
+
+    space = Range(low, high, **options)
+    return space.grid(n), space.from_unit(np.linspace(0.0, 1.0, 3))
+
+
+def search_grid(per_axis, **options):
+    from course_lib.search import Range, grid_points
+
+    return grid_points({"lr": Range(1e-4, 1e-1, scale="log"), "p": Range(0.0, 0.5)}, per_axis,
+                       **options)
+
+
+def search_random(n, **options):
+    from course_lib.search import Range, random_points
+
+    return random_points({"lr": Range(1e-4, 1e-1, scale="log")}, n, **options)
+
+
+def search_run(values):
+    from course_lib.search import run_search
+
+    return run_search(lambda x: x, [{"x": v} for v in np.asarray(values, dtype=float).ravel()])
+
+
 def same_as_scipy(result, image, kernel, *, mode="same", boundary="fill", fillvalue=0.0,
                   method="auto", flip=False):
     import scipy.signal
@@ -572,6 +598,11 @@ TARGETS = {
     f"{HERE}:frozen_count": (call(st.sampled_from(["conv", "flat", "pooled"])), None),
     f"{HERE}:probe_small": (call(st.integers(1, 3), st.floats(1e-3, 1), batch_size=st.integers(1, 12),
                                  seed=st.integers(0, 9)), None),
+    f"{HERE}:search_range": (call(st.floats(1e-5, 1.0), st.floats(2.0, 10.0), st.integers(1, 9),
+                                  scale=st.sampled_from(["linear", "log"])), f"{HERE}:finite"),
+    f"{HERE}:search_grid": (call(st.integers(1, 6)), None),
+    f"{HERE}:search_random": (call(st.integers(1, 20), seed=st.integers(0, 9)), None),
+    f"{HERE}:search_run": (call(arrays(1, 5, ndims=(1,))), None),
 }
 
 NOT_FUZZED = {  # public callables left out, and why
@@ -613,13 +644,17 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.transfer:frozen_features": "features_of",
     "course_lib.transfer:freeze": "frozen_count",
     "course_lib.transfer:linear_probe": "probe_small",
+    "course_lib.search:Range": "search_range",
+    "course_lib.search:grid_points": "search_grid",
+    "course_lib.search:random_points": "search_random",
+    "course_lib.search:run_search": "search_run",
 }
 FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.filters",
                   "course_lib.activations", "course_lib.data", "course_lib.preprocessing",
                   "course_lib.images", "course_lib.plotting", "course_lib.train", "course_lib.descent",
                   "course_lib.models", "course_lib.models.visualise", "course_lib.augmentation",
                   "course_lib.regularisation", "course_lib.validation",
-                  "course_lib.transfer"]
+                  "course_lib.transfer", "course_lib.search"]
 # Errors allowed besides ValueError and TypeError (their messages must name a parameter too).
 ALLOWED_ERRORS = {"ValueError", "TypeError", "FileNotFoundError"}
 # layer_output_shape's errors name the layer (its `name`) whose window does not fit `shape`
@@ -628,7 +663,7 @@ MESSAGE_NAMES = {"test_fuzz:layer_shape": r"^layer \S+ \("}
 
 RECORDS = {"Activation", "LayerRow", "LayerTable", "DigitsSplit", "EpochRecord", "History",
            "StepInfo", "LivePlot", "ValidatedRun",
-           "SelectionBias"}  # records and views the library returns, not entry points
+           "SelectionBias", "SearchResult"}  # records and views the library returns, not entry points
 
 
 def _public_functions(module_name):
