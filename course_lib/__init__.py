@@ -22,6 +22,7 @@ One module per topic:
 - ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
 - ``descent``     gradient descent on a linear model: the loss bowl and the path down it
+- ``optim``       optimisers from scratch (SGD, momentum, Nesterov, RMSprop, Adam, AdamW)
 - ``train``       the trainer: settings, training loop, evaluation, stopping
 - ``history``     what a training run measured, and its plots
 - ``checkpoints`` saving and resuming a model, its optimiser and its history
@@ -30,11 +31,16 @@ One module per topic:
 - ``exercises``   self-checking exercises and quizzes
 - ``plotting``    figures and PNG rendering shared by the chapters
 - ``claims``      claims about CPU-dependent results (training), checked in code
+- ``frontend``    which front end and package versions a kernel runs with; ``doctor()``, for
+                  when a widget does not show
 
 Submodules are imported on demand (``from course_lib import conv``), so importing the
-package itself is cheap.
+package itself is cheap. One function is at the top: ``course_lib.doctor()`` says why a widget
+might not show, and what to do.
 """
+
+from .frontend import doctor
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "doctor"]

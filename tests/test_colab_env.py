@@ -1,7 +1,7 @@
 """Run every notebook and the widget tests in the Colab-like environment (.venv-colab).
 
 The environment holds Google Colab's versions of the key packages (requirements/colab.txt:
-ipywidgets 7.7.1, numpy 2.1, matplotlib 3.10, ...). `make colab-env` builds it; `make test`
+ipywidgets 7.7.1, numpy 2.1.3, matplotlib 3.10.0, ...). `make colab-env` builds it; `make test`
 builds it before running the tests.
 """
 
@@ -25,12 +25,15 @@ WIDGET_TESTS = [
     "tests/test_widgets_activations.py",
     "tests/test_widgets_training.py",
     "tests/test_quiz.py",
+    "tests/test_frontend.py",  # course_lib.doctor() with Colab's ipywidgets 7.7.1
 ]
 # Distribution name in requirements/colab.txt -> module whose __version__ we read.
 MODULES = {
     "ipywidgets": "ipywidgets",
     "ipykernel": "ipykernel",
     "ipython": "IPython",
+    "traitlets": "traitlets",
+    "anywidget": "anywidget",
     "numpy": "numpy",
     "scipy": "scipy",
     "matplotlib": "matplotlib",
