@@ -14,7 +14,7 @@ mirrored triangle is still a triangle.
 - :class:`Augmentation`: a choice of the above, applied to a batch with a random generator.
 
 Images are a batch ``(N, C, H, W)``, a tensor or an array; the results are float tensors.
-Shown in chapter 4, section 4.3 (notebooks/04_training_part_2.ipynb).
+Shown in chapter 4, section 4.4 (notebooks/04_training_part_2.ipynb).
 """
 
 from __future__ import annotations

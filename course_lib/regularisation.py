@@ -21,7 +21,7 @@ decayed. AdamW (Loshchilov and Hutter, 2019) *decouples* the decay from the grad
 - :func:`with_dropout`: a copy of a model with dropout before its linear layers;
 - :func:`weight_norm`: the size of a model's weights, what weight decay shrinks.
 
-Shown in chapter 4, section 4.3 (notebooks/04_training_part_2.ipynb).
+Shown in chapter 4, section 4.4 (notebooks/04_training_part_2.ipynb).
 """
 
 from __future__ import annotations

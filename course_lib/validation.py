@@ -15,7 +15,7 @@ and the test set is used once, at the end, to report.
 - :func:`selection_bias`: why a score used for choosing is optimistic, shown with candidates
   that all guess at random.
 
-Shown in chapter 4 (notebooks/04_training_part_2.ipynb), sections 4.1 and 4.3.
+Shown in chapter 4 (notebooks/04_training_part_2.ipynb), sections 4.1 and 4.4.
 """
 
 from __future__ import annotations

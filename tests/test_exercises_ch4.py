@@ -239,3 +239,35 @@ def test_quiz_answers_are_computed():
     torch.manual_seed(0)
     out = nn.Dropout(0.2)(torch.ones(1000))
     assert scale.answer == pytest.approx(float(out[out > 0][0]))
+
+
+# --------------------------------------------------------------------------- the notebook
+
+
+def test_the_notebook_shows_each_exercise_as_the_library_writes_it():
+    """Statement and starter are written once, in the library, and copied verbatim into chapter 4."""
+    from pathlib import Path
+
+    import nbformat
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "04_training_part_2.ipynb"
+    cells = nbformat.read(path, as_version=4).cells
+    exercises = [ch4.group_split, ch4.dropout, ch4.shift, ch4.early_stopping, ch4.momentum_step,
+                 ch4.adam_step, ch4.log_uniform]
+    for ex in exercises:
+        found = [i for i, cell in enumerate(cells)
+                 if "exercise-statement" in cell.metadata.get("tags", [])
+                 and cell.source.startswith(f"**Exercise `{ex.name}`.** ")]
+        assert len(found) == 1, ex.name
+        statement, answer, solution = cells[found[0]:found[0] + 3]
+        assert statement.source == (f"**Exercise `{ex.name}`.** {ex.statement}\n\nWrite your answer in "
+                                    f"the next cell and run it. Stuck? `{ex.name}.hint()` gives a hint "
+                                    "(call it again for the next one); "
+                                    f"`{ex.name}.solution()` shows a solution.")
+        assert answer.metadata["tags"] == ["exercise"]
+        assert answer.source == ex.starter
+        assert solution.metadata["tags"] == ["solution"]
+        assert solution.source == f"{ex.name}.solution()"
+    checked = sum(cell.source.count(".check(") for cell in cells if cell.cell_type == "code")
+    assert checked == len(exercises)
+    assert any(cell.source == "ch4.quiz()" and "quiz" in cell.metadata.get("tags", []) for cell in cells)
