@@ -5,6 +5,7 @@ One module per topic:
 - ``images``      offline sample images and grey/float conversion
 - ``conv``        convolution and correlation from scratch (naive, flip, vectorized, FFT, separable)
 - ``conv_backward`` the gradients of a convolutional layer, for backpropagation
+- ``im2col``      convolution as one matrix multiplication: the patch matrix and its cost
 - ``filters``     kernel builders and edge operators, thin over ``conv``
 - ``learning``    learning a kernel from examples by gradient descent (chapter 1, beyond the notes)
 - ``pooling``     max and average pooling, and max pooling's gradient
@@ -23,6 +24,8 @@ One module per topic:
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
 - ``descent``     gradient descent on a linear model: the loss bowl and the path down it
 - ``optim``       optimisers from scratch (SGD, momentum, Nesterov, RMSprop, Adam, AdamW)
+- ``loss_surfaces`` optimisers' paths on 2-D loss surfaces (an ill-conditioned bowl, Rosenbrock)
+- ``schedules``   learning-rate schedules (step, cosine, warm-up) and the learning-rate range test
 - ``train``       the trainer: settings, training loop, evaluation, stopping
 - ``history``     what a training run measured, and its plots
 - ``checkpoints`` saving and resuming a model, its optimiser and its history

@@ -47,17 +47,22 @@ tensor([ 0.4600, -0.9200])
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from ._checks import _describe, check_bool, check_choice, check_int, check_real
+from ._types import DataPair
+from .history import History
+from .train import StepInfo, TrainConfig, Trainer
 
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "AdamW", "DecayComparison", "RMSprop", "adam_step",
-           "decay_comparison", "make_optimizer"]
+           "decay_comparison", "fit_with", "make_optimizer"]
 
 Params = Iterable[torch.Tensor] | Iterable[dict[str, Any]]
 """What an optimiser takes: tensors, or parameter groups (dicts with a ``"params"`` key)."""
@@ -489,6 +494,75 @@ def _build(cls: type[torch.optim.Optimizer], params: Params, settings: dict) -> 
             raise TypeError(f"`{key}` is not a setting of {cls.__name__}; it takes "
                             f"{', '.join(accepted)}.")
     return cls(params, **settings)
+
+
+# --- training with them ----------------------------------------------------------------------
+
+
+def fit_with(model: nn.Module, train: DataPair, *, optimizer: str, lr: float, epochs: int,
+             schedule: Callable[[int], float] | None = None, test: DataPair | None = None,
+             batch_size: int = 64, seed: int = 0, device: str | None = None,
+             progress: bool = False, callback: Callable[[StepInfo], None] | None = None,
+             stop: threading.Event | None = None, quiet: bool = False,
+             **settings: Any) -> History:
+    """Train ``model`` as :func:`course_lib.train.fit` does, with one of these optimisers.
+
+    The course's trainer (same loop, shuffling, checks and history), with the optimiser
+    ``make_optimizer(optimizer, model.parameters(), lr=lr, **settings)`` and, if given, a
+    learning-rate ``schedule`` (:mod:`course_lib.schedules`, or any ``step -> factor``
+    callable) stepped after every batch: step :math:`t` (counted from 0) uses
+    ``lr * schedule(t)``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The classifier, trained in place.
+    train, test : tuple of torch.Tensor
+        ``(x, y)`` as for :func:`~course_lib.train.fit`; ``test`` is evaluated after each epoch.
+    optimizer : str
+        ``"sgd"``, ``"rmsprop"``, ``"adam"`` or ``"adamw"``.
+    lr : float
+        The (base) learning rate.
+    epochs, batch_size, seed, device, progress, callback, stop, quiet
+        As for :func:`~course_lib.train.fit` (``callback`` runs after the schedule's step).
+    schedule : callable, optional
+        Step -> factor of ``lr``, as ``torch.optim.lr_scheduler.LambdaLR`` takes it.
+    **settings
+        The optimiser's other arguments (``momentum``, ``nesterov``, ``betas``, ...).
+
+    Returns
+    -------
+    History
+        As :func:`~course_lib.train.fit` returns it.
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> x = torch.randn(64, 2); y = (x[:, 0] > 0).long()
+    >>> history = fit_with(nn.Linear(2, 2), (x, y), optimizer="adamw", lr=0.1, epochs=5,
+    ...                    schedule=lambda t: 0.9 ** t, weight_decay=0.01)
+    >>> len(history), history.train_loss[-1] < history.train_loss[0]
+    (5, True)
+    """
+    optimizer = check_choice(optimizer, "optimizer", tuple(OPTIMIZERS))
+    config = TrainConfig(epochs=epochs, lr=lr, batch_size=batch_size, seed=seed, device=device)
+    trainer = Trainer(model, config)
+    trainer.optimizer = make_optimizer(optimizer, model.parameters(), lr=config.lr, **settings)
+    if schedule is not None and not callable(schedule):
+        raise TypeError(f"`schedule` must be callable (step -> factor of lr), or None; got "
+                        f"{_describe(schedule)}.")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"`callback` must be callable, or None; got {_describe(callback)}.")
+    scheduler = (torch.optim.lr_scheduler.LambdaLR(trainer.optimizer, schedule)
+                 if schedule is not None else None)
+
+    def after_step(info: StepInfo) -> None:
+        if scheduler is not None:
+            scheduler.step()  # the learning rate of the next step
+        if callback is not None:
+            callback(info)
+
+    return trainer.fit(train, test, progress=progress, callback=after_step, stop=stop, quiet=quiet)
 
 
 # --- weight decay: L2 in Adam against AdamW --------------------------------------------------

@@ -51,7 +51,7 @@ CHAPTER_WIDGETS = {
 PRESENTER_DEMOS = [
     ".course-kernel-explorer", ".course-gaussian-explorer", ".course-kernel-descent",
     ".course-layer-explorer", ".course-activation-explorer", ".course-depth-explorer",
-    ".course-training-demo",
+    ".course-optimizer-explorer", ".course-training-demo",
 ]
 # Errors Notebook 7's own front end raises on any notebook page, even an empty notebook.
 NOTEBOOK7_NOISE = [

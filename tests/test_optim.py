@@ -131,7 +131,7 @@ def test_closure_is_evaluated_and_its_loss_returned():
         return loss
 
     assert float(optimizer.step(closure).detach()) == 9.0
-    assert float(w) < 3.0
+    assert float(w.detach()) < 3.0
 
 
 def test_they_train_with_the_course_trainer_and_its_checkpoints(tmp_path):
@@ -254,4 +254,62 @@ def test_adam_l2_moves_an_untouched_weight_by_lr_whatever_lambda():
 def test_decay_comparison_bad_arguments(kwargs, message):
     with pytest.raises((ValueError, TypeError)) as caught:
         optim.decay_comparison(**kwargs)
+    assert message in str(caught.value)
+
+
+# --- training with the course's trainer --------------------------------------------------------
+
+
+def flat_data() -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = data()
+    return x.reshape(-1, 6), y.reshape(-1)  # (800, 6), (800,)
+
+
+@pytest.mark.parametrize(("name", "settings"), [("sgd", {"momentum": 0.9}), ("adam", {})])
+def test_fit_with_equals_fit_with_torchs_optimiser(name, settings):
+    from course_lib.train import fit
+
+    ours, theirs = network(), network()
+    ours_history = optim.fit_with(ours, flat_data(), optimizer=name, lr=0.01, epochs=3,
+                                  batch_size=50, seed=4, **settings)
+    theirs_history = fit(theirs, flat_data(), epochs=3, lr=0.01, batch_size=50, seed=4,
+                         optimizer=name, progress=False, **settings)
+    torch.testing.assert_close(ours.state_dict(), theirs.state_dict(), rtol=0, atol=TOLERANCE)
+    np.testing.assert_allclose(ours_history.step_losses, theirs_history.step_losses, atol=1e-5)
+
+
+def test_fit_with_steps_the_schedule_after_every_batch():
+    """A schedule that drops the learning rate to 0 after 5 steps leaves the weights where a run
+    stopped after 5 steps leaves them; the callback sees every step."""
+    import threading
+
+    seen = []
+    scheduled = network()
+    optim.fit_with(scheduled, flat_data(), optimizer="sgd", lr=0.1, epochs=1, batch_size=50,
+                   schedule=lambda t: 1.0 if t < 5 else 0.0, callback=seen.append)
+    assert [info.step for info in seen] == list(range(1, 17))
+    stop, stopped = threading.Event(), network()
+
+    def stop_after_five(info):
+        if info.step == 5:
+            stop.set()
+
+    optim.fit_with(stopped, flat_data(), optimizer="sgd", lr=0.1, epochs=1, batch_size=50,
+                   callback=stop_after_five, stop=stop, quiet=True)
+    torch.testing.assert_close(scheduled.state_dict(), stopped.state_dict(), rtol=0, atol=0)
+    assert not torch.equal(stopped[0].weight, network()[0].weight)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"optimizer": "lbfgs"}, "`optimizer` must be one of 'sgd', 'rmsprop', 'adam', 'adamw'"),
+    ({"schedule": 0.5}, "`schedule` must be callable (step -> factor of lr), or None; got 0.5"),
+    ({"callback": "print"}, "`callback` must be callable, or None"),
+    ({"lr": -1.0}, "`lr` must be positive; got -1.0."),
+    ({"epochs": 0}, "`epochs` must be at least 1; got 0."),
+    ({"momentum": 2.0}, "`momentum` must be at most 1.0; got 2.0."),
+])
+def test_fit_with_bad_arguments_are_named(kwargs, message):
+    options = {"optimizer": "sgd", "lr": 0.1, "epochs": 1, **kwargs}
+    with pytest.raises((ValueError, TypeError)) as caught:
+        optim.fit_with(network(), flat_data(), **options)
     assert message in str(caught.value)
