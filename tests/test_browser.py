@@ -46,7 +46,7 @@ CHAPTER_WIDGETS = {
         ".course-activation-explorer", "img.course-train-plot", ".course-train-progress",
         ".course-training-demo",
     ],
-    "04_training_part_2": [".course-quiz"],
+    "04_training_part_2": [".course-optimizer-explorer", ".course-quiz"],
 }
 PRESENTER_DEMOS = [
     ".course-kernel-explorer", ".course-gaussian-explorer", ".course-kernel-descent",

@@ -29,8 +29,8 @@ EXERCISES = {
     "ch2": [ch2.output_size, ch2.conv_params, ch2.receptive_field, ch2.vgg16_params],
     "ch3": [ch3.sigmoid_grad, ch3.gradient_after_layers, ch3.standardise, ch3.learning_rate,
             ch3.he_std, ch3.batch_norm, ch3.maxout],
-    "ch4": [ch4.group_split, ch4.dropout, ch4.shift, ch4.early_stopping, ch4.momentum_step,
-            ch4.adam_step, ch4.log_uniform],
+    "ch4": [ch4.group_split, ch4.momentum_step, ch4.adam_step, ch4.cosine_schedule, ch4.dropout,
+            ch4.shift, ch4.early_stopping, ch4.log_uniform],
 }
 ALL = [ex for exercises in EXERCISES.values() for ex in exercises]
 IDS = [ex.name for ex in ALL]

@@ -211,6 +211,31 @@ def test_adam_step_catches_each_mistake():
     assert_fails(ch4.adam_step, corrected_state, "new_m")
 
 
+# --------------------------------------------------------------------------- cosine_schedule
+
+
+def test_cosine_reference_is_torch_cosine_annealing_up_to_total():
+    model = nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=12, eta_min=0.5 * 0.1)
+    for t in range(13):
+        assert ch4._cosine_reference(t, 12, 0.1) * 0.5 == pytest.approx(
+            optimizer.param_groups[0]["lr"], rel=1e-9)
+        optimizer.step()
+        scheduler.step()
+    assert ch4._cosine_reference(20, 12, 0.1) == pytest.approx(0.1)  # stays at the bottom
+
+
+def test_cosine_schedule_catches_each_mistake():
+    variant = ch4._cosine_variant
+    assert_fails(ch4.cosine_schedule, lambda t, T, f: variant(t, T, f, shift=False), "(1 + cos(πt/T))")
+    assert_fails(ch4.cosine_schedule, lambda t, T, f: variant(t, T, f, half=False), "quarter")
+    assert_fails(ch4.cosine_schedule, lambda t, T, f: variant(t, T, f, clamp=False), "min(t, total)")
+    assert_fails(ch4.cosine_schedule, lambda t, T, f: variant(t, T, f, scale=False), "1 − min_factor")
+    assert ch4.cosine_schedule.evaluate(
+        lambda t, T, f: f + (1 - f) * (0.5 + 0.5 * np.cos(np.pi * min(t, T) / T)))
+
+
 # --------------------------------------------------------------------------- log_uniform
 
 
@@ -252,8 +277,8 @@ def test_the_notebook_shows_each_exercise_as_the_library_writes_it():
 
     path = Path(__file__).resolve().parents[1] / "notebooks" / "04_training_part_2.ipynb"
     cells = nbformat.read(path, as_version=4).cells
-    exercises = [ch4.group_split, ch4.dropout, ch4.shift, ch4.early_stopping, ch4.momentum_step,
-                 ch4.adam_step, ch4.log_uniform]
+    exercises = [ch4.group_split, ch4.momentum_step, ch4.adam_step, ch4.cosine_schedule, ch4.dropout,
+                 ch4.shift, ch4.early_stopping, ch4.log_uniform]
     for ex in exercises:
         found = [i for i, cell in enumerate(cells)
                  if "exercise-statement" in cell.metadata.get("tags", [])

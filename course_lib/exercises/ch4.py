@@ -1,7 +1,8 @@
 """Chapter 4 exercises (training that generalises).
 
-A split without leakage, inverted dropout, a shift that keeps the label, an early-stopping rule,
-a momentum step, an Adam step, a learning rate drawn on a log scale; and the chapter's quiz.
+A split without leakage, a momentum step, an Adam step, a cosine schedule, inverted dropout, a
+shift that keeps the label, an early-stopping rule, a learning rate drawn on a log scale; and the
+chapter's quiz.
 
 >>> from course_lib.exercises import ch4
 >>> _ = ch4.log_uniform.check(lambda u, low, high: low * (high / low) ** u)
@@ -10,6 +11,7 @@ Correct: <lambda> agrees with low * (high / low) ** u on 5 test cases you had no
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,11 +23,12 @@ from ._core import (
     Mistake,
     compare_arrays,
     compare_ints,
+    compare_numbers,
 )
 from .quiz import Choice, MultipleChoice, NumericQuestion, Quiz, quiz_widget
 
-__all__ = ["QUIZ", "adam_step", "dropout", "early_stopping", "group_split", "log_uniform",
-           "momentum_step", "quiz", "shift"]
+__all__ = ["QUIZ", "adam_step", "cosine_schedule", "dropout", "early_stopping", "group_split",
+           "log_uniform", "momentum_step", "quiz", "shift"]
 
 
 def _compare_pair(names: tuple[str, ...], *, rtol: float = 1e-7, atol: float = 1e-10):
@@ -555,6 +558,69 @@ adam_step = Exercise(
 )
 
 
+# --------------------------------------------------------------------------- cosine_schedule
+
+
+def _cosine_reference(t, total, min_factor):
+    from ..schedules import Cosine
+
+    return Cosine(total, min_factor=min_factor)(t)
+
+
+def _cosine_variant(t, total, min_factor, *, clamp=True, half=True, shift=True, scale=True):
+    t = min(t, total) if clamp else t
+    angle = math.pi * t / total if half else math.pi * t / (2 * total)
+    wave = (1 + math.cos(angle)) / 2 if shift else math.cos(angle)
+    return min_factor + (1 - min_factor) * wave if scale else min_factor + wave
+
+
+cosine_schedule = Exercise(
+    "ch4.cosine_schedule",
+    statement=(
+        "Write `my_cosine(t, total, min_factor)`: the factor of the learning rate at step `t` "
+        "(from 0) of a **cosine schedule**. It falls along half a cosine from 1 at `t = 0` to "
+        "`min_factor` at `t = total`, "
+        "$f(t) = f_{\\min} + (1 - f_{\\min})\\,\\frac{1 + \\cos(\\pi t / T)}{2}$, and stays at "
+        "`min_factor` after `total` steps."),
+    checker=FunctionCheck(
+        _cosine_reference,
+        lambda: [Case((t, total, low)) for t, total, low in
+                 [(0, 10, 0.0), (5, 10, 0.0), (3, 10, 0.1), (10, 10, 0.1), (15, 10, 0.0),
+                  (7, 8, 0.05), (1, 4, 0.0), (40, 30, 0.2)]],
+        arg_names=("t", "total", "min_factor"),
+        compare=lambda e, a: compare_numbers(e, a, rtol=1e-9, atol=1e-12),
+        mistakes=[
+            Mistake(lambda t, T, f: _cosine_variant(t, T, f, shift=False),
+                    "cos(πt/T) itself goes from 1 down to −1: shift and halve it, (1 + cos(πt/T)) "
+                    "/ 2, which goes from 1 to 0."),
+            Mistake(lambda t, T, f: _cosine_variant(t, T, f, half=False),
+                    "that is a quarter of a cosine period: the angle must reach π at t = total, "
+                    "πt/T, not πt/(2T)."),
+            Mistake(lambda t, T, f: _cosine_variant(t, T, f, clamp=False),
+                    "after `total` steps the cosine rises again; the schedule stays at min_factor: "
+                    "use min(t, total)."),
+            Mistake(lambda t, T, f: _cosine_variant(t, T, f, scale=False),
+                    "the cosine part must be scaled by 1 − min_factor, so that f(0) = 1: "
+                    "min_factor + (1 − min_factor) · (1 + cos(πt/T)) / 2."),
+        ],
+        description="half a cosine from 1 to min_factor"),
+    hints=[
+        "(1 + cos(x)) / 2 goes from 1 at x = 0 to 0 at x = π.",
+        "Use x = π · min(t, total) / total.",
+        "return min_factor + (1 - min_factor) * (1 + math.cos(math.pi * min(t, total) / total)) / 2",
+    ],
+    solution=("import math\n\n"
+              "def my_cosine(t, total, min_factor):\n"
+              "    t = min(t, total)                                   # flat after the end\n"
+              "    wave = (1 + math.cos(math.pi * t / total)) / 2      # 1 -> 0\n"
+              "    return min_factor + (1 - min_factor) * wave\n"),
+    answer_name="my_cosine",
+    starter=("def my_cosine(t, total, min_factor):\n"
+             "    ...  # your code here\n\n"
+             "ch4.cosine_schedule.check(my_cosine)"),
+)
+
+
 # --------------------------------------------------------------------------- log_uniform
 
 
@@ -674,6 +740,18 @@ QUIZ = (
                    "Both use the same η; the difference is where the decay enters."),
             Choice("They are the same; AdamW is only a faster implementation.",
                    "They differ for every weight whose gradients are not of size 1."),
+        )),
+    MultipleChoice(
+        "Why start a training run with a few steps of learning-rate **warm-up**?",
+        (
+            Choice("The first gradients come from random weights; full-size steps then can throw "
+                   "the network far off before it has learned anything.",
+                   "Yes: a short linear ramp keeps the first updates small (and gives Adam's "
+                   "averages time to fill).", correct=True),
+            Choice("A small learning rate is always better, so the run should start with one.",
+                   "Then it would stay small; warm-up rises to the full rate after a few steps."),
+            Choice("It replaces the range test.",
+                   "Warm-up shapes the start of a run; the base rate still has to be chosen."),
         )),
     MultipleChoice(
         "With a budget of 9 training runs and two hyperparameters, of which only the learning "
