@@ -9,19 +9,25 @@ example to the next)?
   can tell the classes apart by);
 - :func:`weight_gradient_norms`: the norm of the loss gradient on each layer's weights, for one
   batch;
-- :func:`weight_changes`: how far training moved each layer's weights from where they started.
+- :func:`weight_changes`: how far training moved each layer's weights from where they started;
+- :func:`saturation_statistics`: for each activation layer, the average slope :math:`f'(z)` at
+  its inputs and the share of inputs far out in the tails (``|z| > 3``): is it saturated?
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
+from ._checks import check_real
 from ._devices import to_model_device
+from .activations import ACTIVATION_NAMES, get_activation
 
-__all__ = ["FeatureStatistics", "feature_statistics", "weight_changes", "weight_gradient_norms"]
+__all__ = ["FeatureStatistics", "SaturationStatistics", "feature_statistics", "saturation_statistics",
+           "weight_changes", "weight_gradient_norms"]
 
 
 @dataclass(frozen=True)
@@ -125,3 +131,90 @@ def weight_changes(before: nn.Module, after: nn.Module) -> dict[str, float]:
     with torch.no_grad():
         return {name: round(float((new[name].to(w.device) - w).norm() / w.norm()), 6)
                 for name, w in old.items() if name.endswith("weight") and float(w.norm()) > 0}
+
+
+@dataclass(frozen=True)
+class SaturationStatistics:
+    """How one activation layer's inputs ``z`` sit on its curve, over a batch."""
+
+    activation: str  # the activation's name, e.g. "sigmoid"
+    mean_slope: float  # the average of f'(z) over every input value of the layer
+    max_slope: float  # the largest slope f can have (0.25 for the sigmoid, 1 for tanh and ReLU)
+    tail_share: float  # the share of input values with |z| > threshold
+    threshold: float  # the |z| beyond which an input counts as in the tails
+    values: int  # how many input values were measured (examples x units)
+
+    def __str__(self) -> str:
+        return (f"{self.activation}: mean slope {self.mean_slope:.4f} (at most {self.max_slope:g}), "
+                f"{self.tail_share:.2%} of {self.values:,} inputs with |z| > {self.threshold:g}")
+
+
+_MODULE_NAMES = {get_activation(name).module: name for name in ACTIVATION_NAMES}
+
+
+def saturation_statistics(model: nn.Module, x: torch.Tensor, *,
+                          threshold: float = 3.0) -> dict[str, SaturationStatistics]:
+    """Measure, for each activation layer, how steep its curve is where its inputs fall.
+
+    A layer is saturated when its inputs ``z`` lie in the flat tails of its curve: its slope
+    :math:`f'(z)` there is near zero, so it passes back little gradient and squeezes the
+    differences between examples. An average output near the middle of the range does not tell
+    (half the units stuck at 0 and half at 1 also average 0.5); the slope at each input does.
+    The inputs of every activation of :data:`course_lib.activations.ACTIVATION_NAMES` (as
+    ``nn.Sigmoid``, ``nn.ReLU``, ...) are captured in one forward pass in evaluation mode,
+    without gradients; the model is left as it was.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    x : torch.Tensor
+        A batch of inputs (N, ...), N >= 2.
+    threshold : float
+        An input with ``|z| > threshold`` counts as in the tails (3 by default: there the
+        sigmoid's slope is below 0.046, a fifth of its largest).
+
+    Returns
+    -------
+    dict of str to SaturationStatistics
+        By module name, input side first.
+
+    Examples
+    --------
+    >>> model = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid())
+    >>> with torch.no_grad():
+    ...     _ = model[0].weight.zero_(), model[0].bias.copy_(torch.tensor([0.0, 5.0, -5.0]))
+    >>> stats = saturation_statistics(model, torch.zeros(4, 2))
+    >>> s = stats["1"]
+    >>> round(s.mean_slope, 3), round(s.tail_share, 3), s.max_slope, s.values  # (0.25 + 2 σ'(5)) / 3
+    (0.088, 0.667, 0.25, 12)
+    """
+    (x,) = to_model_device(model, _check_model_and_inputs(model, x))
+    threshold = check_real(threshold, "threshold", positive=True, maximum=1e6)
+    layers = {name: module for name, module in model.named_modules()
+              if type(module) in _MODULE_NAMES}
+    inputs: dict[str, torch.Tensor] = {}
+    hooks = [module.register_forward_hook(
+        lambda _m, args, _out, name=name: inputs.__setitem__(name, args[0].detach()))
+        for name, module in layers.items()]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    result = {}
+    for name, module in layers.items():
+        if name not in inputs:  # an activation the forward pass did not use
+            continue
+        act = get_activation(_MODULE_NAMES[type(module)])
+        z = inputs[name].double().cpu().numpy()  # (N, ...) the layer's inputs
+        slopes = np.asarray(act.derivative(z))
+        result[name] = SaturationStatistics(
+            activation=act.name, mean_slope=float(slopes.mean()),
+            max_slope=float(np.max(act.derivative(np.linspace(-5.0, 5.0, 10_001)))),
+            tail_share=float(np.mean(np.abs(z) > threshold)), threshold=threshold, values=z.size)
+    return result

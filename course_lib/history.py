@@ -131,10 +131,13 @@ class History:
 # --- plots ---------------------------------------------------------------------------------
 
 
-def draw_history(fig: Figure, histories: Mapping[str, History], *, steps: bool = False) -> None:
+def draw_history(fig: Figure, histories: Mapping[str, History], *, steps: bool = False,
+                 held_out: str = "test") -> None:
     """Draw loss and accuracy panels into ``fig``: train solid, test dashed, one colour per run.
 
     ``steps=True`` adds the loss of every step behind the per-epoch loss (the live plot's view).
+    ``held_out`` names the split evaluated after each epoch in the labels (``"validation"``
+    when the history's ``test`` columns were measured on a validation set).
     With no epoch and no step yet, both panels are a clean, labelled frame.
 
     Examples
@@ -158,7 +161,7 @@ def draw_history(fig: Figure, histories: Mapping[str, History], *, steps: bool =
             xs = np.arange(1, len(h.step_losses) + 1) / per_epoch
             ax_loss.plot(xs, h.step_losses, color=colour, alpha=0.25, lw=0.8,
                          label=None if several else "train, each step")
-        train_label, test_label = (name, None) if several else ("train", "test")
+        train_label, test_label = (name, None) if several else ("train", held_out)
         ax_loss.plot(epochs, h.train_loss, "o-", color=colour, ms=4, label=train_label)
         ax_acc.plot(epochs, [100 * a for a in h.train_acc], "o-", color=colour, ms=4,
                     label=train_label)
@@ -166,7 +169,7 @@ def draw_history(fig: Figure, histories: Mapping[str, History], *, steps: bool =
             ax_loss.plot(epochs, h.test_loss, "s--", color=colour, ms=4, label=test_label)
             ax_acc.plot(epochs, [100 * a for a in h.test_acc], "s--", color=colour, ms=4,
                         label=test_label)
-    suffix = " (solid: train, dashed: test)" if several else ""
+    suffix = f" (solid: train, dashed: {held_out})" if several else ""
     ax_loss.set(title="loss (cross-entropy)" + suffix, xlabel="epoch", ylabel="loss")
     ax_acc.set(title="accuracy" + suffix, xlabel="epoch", ylabel="accuracy (%)")
     for ax in (ax_loss, ax_acc):
@@ -194,7 +197,7 @@ def _as_histories(history) -> dict[str, History]:
 
 
 def plot_history(history: History | Mapping[str, History], *,
-                 figsize: tuple[float, float] = (9.0, 3.2)) -> Figure:
+                 figsize: tuple[float, float] = (9.0, 3.2), held_out: str = "test") -> Figure:
     """Plot loss and accuracy per epoch (train solid, test dashed) of one or more runs.
 
     Parameters
@@ -203,6 +206,10 @@ def plot_history(history: History | Mapping[str, History], *,
         One run, or several runs to compare (one colour each).
     figsize : tuple of float
         Width and height of the figure in inches.
+    held_out : str
+        What the labels call the split evaluated after each epoch: ``"test"``, or
+        ``"validation"`` when the runs were evaluated on a validation set (``fit(...,
+        test=validation)``).
 
     Returns
     -------
@@ -214,10 +221,15 @@ def plot_history(history: History | Mapping[str, History], *,
     >>> fig = plot_history({"a": h, "b": h})
     >>> len(fig.axes), len(fig.axes[0].lines)
     (2, 4)
+    >>> plot_history({"a": h, "b": h}, held_out="validation").axes[1].get_title()
+    'accuracy (solid: train, dashed: validation)'
     """
     import matplotlib.pyplot as plt
 
+    if not isinstance(held_out, str) or not held_out.strip():
+        raise TypeError(f"`held_out` must be a name such as 'validation' (a non-empty str); got "
+                        f"{held_out!r}.")
     histories = _as_histories(history)
     fig = plt.figure(figsize=figsize)
-    draw_history(fig, histories)
+    draw_history(fig, histories, held_out=held_out)
     return fig

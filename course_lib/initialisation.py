@@ -21,8 +21,12 @@ value one output sees), as in PyTorch.
 
 - :func:`he_std`, :func:`xavier_std`, :func:`fans`: the numbers;
 - :func:`initialise`: apply a scheme (:data:`INIT_SCHEMES`) to every convolution and linear layer;
-- :func:`deep_mlp`, :func:`activation_statistics`: a deep perceptron and the mean and spread of
-  each layer's activations, to watch a signal vanish or explode through depth.
+- :func:`deep_mlp`, :func:`activation_statistics`, :func:`layer_gradient_norms`: a deep
+  perceptron, the mean and spread of each layer's activations and the size of each layer's
+  gradient, to watch a signal vanish or explode through depth;
+- :func:`signal_and_gradient`: the same forward picture and the gradient on each layer's weights,
+  with the weights scaled by a gain and, optionally, the activation centred (``f(z) - f(0)``):
+  weights sized for the sigmoid's slope of 1/4, and a sigmoid centred on zero.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -37,7 +42,7 @@ from torch import nn
 
 from ._checks import check_choice, check_int, check_real, check_size
 from .activations import get_activation
-from .threads import torch_threads
+from .engine.threads import torch_threads
 
 __all__ = [
     "INIT_SCHEMES",
@@ -48,6 +53,8 @@ __all__ = [
     "he_std",
     "init_std",
     "initialise",
+    "layer_gradient_norms",
+    "signal_and_gradient",
     "xavier_std",
 ]
 
@@ -216,6 +223,38 @@ def deep_mlp(activation: str, *, depth: int, width: int, init: str = "default",
     return nn.Sequential(*layers).double()
 
 
+def layer_gradient_norms(name: str, *, depth: int = 10, width: int = 64, batch: int = 128,
+                         init: str = "default", seed: int = 0) -> np.ndarray:
+    """Norm of the loss gradient on each layer's weights, in a deep MLP of one activation.
+
+    The network is :func:`deep_mlp`: ``depth`` blocks of ``Linear(width, width)`` followed by
+    the activation, fed standard-normal inputs; the loss is the mean of the last layer's
+    outputs. Layer 1 is the one nearest the input. ``init`` is one of :data:`INIT_SCHEMES`:
+    ``"default"`` keeps PyTorch's initialisation (uniform, variance ``1 / (3 fan_in)``); ``"he"``
+    draws normal weights of variance ``2 / fan_in`` and zero biases (He et al., 2015), the
+    initialisation designed for ReLU; ``"xavier"`` variance ``2 / (fan_in + fan_out)``. Shown in
+    notebook 03 (vanishing gradients).
+
+    Examples
+    --------
+    >>> norms = layer_gradient_norms("sigmoid", depth=6, width=16, batch=32)
+    >>> norms.shape, bool(norms[0] < norms[-1])
+    ((6,), True)
+    """
+    batch = check_int(batch, "batch", minimum=1, maximum=100_000)
+    depth, width = check_int(depth, "depth", minimum=1), check_int(width, "width", minimum=1)
+    # float64 weights, their gradients, and each layer's outputs and their gradients
+    check_size(2 * depth * width * (width + 1 + 2 * batch), "depth",
+               f"= {depth} layers of width {width} on a batch of {batch}", what="a network")
+    net = deep_mlp(name, depth=depth, width=width, init=init, seed=seed)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, width, generator=generator, dtype=torch.float64)  # (B, W)
+    with torch_threads(1):  # a small network: threads would only wait for each other
+        net(x).mean().backward()
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    return np.array([float(cast(torch.Tensor, m.weight.grad).norm()) for m in linears])
+
+
 @dataclass(frozen=True)
 class LayerStatistics:
     """The activations of each layer of a deep MLP on one batch, and their summary.
@@ -305,3 +344,81 @@ def activation_statistics(activation: str, *, init: str, depth: int = 10, width:
                 if not isinstance(layer, nn.Linear):
                     outputs.append(h.numpy().copy())  # (B, W) after the activation
     return LayerStatistics(activation=activation, init=init, outputs=np.stack(outputs))
+
+
+def signal_and_gradient(activation: str, *, init: str, gain: float = 1.0, centred: bool = False,
+                        depth: int = 10, width: int = 128, batch: int = 128,
+                        seed: int = 0) -> tuple[LayerStatistics, np.ndarray]:
+    r"""Forward and backward through one deep MLP: each layer's activations and weight gradient.
+
+    The network is :func:`deep_mlp` with every weight multiplied by ``gain``, fed the
+    standard-normal batch of :func:`activation_statistics` (same ``seed``: with ``gain=1`` and
+    ``centred=False`` the activations are the same). With ``centred=True`` every activation's
+    output is shifted by :math:`-f(0)`, so that it is zero at zero: for the sigmoid that is
+    :math:`\sigma(z) - \tfrac12 = \tfrac12\tanh(z/2)`, a **centred sigmoid**; tanh, ReLU and
+    the others already have :math:`f(0) = 0` and do not change. The loss is the mean of the last
+    layer's outputs, as in :func:`course_lib.activations.layer_gradient_norms`.
+
+    Why a gain: Xavier's and He's variances assume a slope of 1 around zero (tanh), or 1 on half
+    the inputs (ReLU). The sigmoid's slope is at most 1/4, so weights four times larger
+    (``init="xavier", gain=4`` for square layers: :math:`\operatorname{Var}(w) = 16/n_\text{in}`)
+    give it the same product of slope and weight.
+
+    Parameters
+    ----------
+    activation : str
+        One of :data:`course_lib.activations.ACTIVATION_NAMES`.
+    init : str
+        One of :data:`INIT_SCHEMES`.
+    gain : float
+        Multiplies every weight after initialisation.
+    centred : bool
+        Subtract :math:`f(0)` after every activation.
+    depth, width, batch, seed : int
+        As in :func:`activation_statistics`.
+
+    Returns
+    -------
+    stats : LayerStatistics
+        Every layer's activations (after the shift, when centred).
+    gradient_norms : numpy.ndarray, shape (depth,)
+        The norm of the loss's gradient on each layer's weights, layer 1 nearest the input.
+
+    Examples
+    --------
+    >>> plain, _ = signal_and_gradient("sigmoid", init="xavier", depth=3, width=8, batch=16)
+    >>> centred, _ = signal_and_gradient("sigmoid", init="xavier", centred=True, depth=3, width=8,
+    ...                                  batch=16)
+    >>> round(float(plain.mean[0] - centred.mean[0]), 6)   # layer 1: the same values, minus 1/2
+    0.5
+    >>> stats, grads = signal_and_gradient("tanh", init="xavier", depth=4, width=8, batch=16)
+    >>> stats.outputs.shape, grads.shape
+    ((4, 16, 8), (4,))
+    """
+    act = get_activation(activation)
+    if not isinstance(centred, bool):
+        raise TypeError(f"`centred` must be True or False; got {centred!r}.")
+    batch = check_int(batch, "batch", minimum=2, maximum=100_000)
+    gain = check_real(gain, "gain", minimum=0.0, maximum=100.0)
+    depth = check_int(depth, "depth", minimum=1, maximum=200)
+    width = check_int(width, "width", minimum=1, maximum=4096)
+    check_size(3 * depth * batch * width, "batch",  # activations, and their gradients
+               f"= {batch} through {depth} layers of width {width}", what="activations")
+    shift = float(act.function(0.0)) if centred else 0.0  # f(0): 0.5 for the sigmoid
+    with torch_threads(1):  # a small network: threads would only wait for each other
+        net = deep_mlp(activation, depth=depth, width=width, init=init, seed=seed)
+        linears = [module for module in net if isinstance(module, nn.Linear)]
+        with torch.no_grad():
+            for linear in linears:
+                linear.weight.mul_(gain)
+        generator = torch.Generator().manual_seed(seed)
+        h = torch.randn(batch, width, generator=generator, dtype=torch.float64)  # (B, W)
+        outputs: list[np.ndarray] = []
+        for module in net:
+            h = module(h)
+            if not isinstance(module, nn.Linear):
+                h = h - shift
+                outputs.append(h.detach().numpy().copy())  # (B, W) after the activation
+        grads = torch.autograd.grad(h.mean(), [linear.weight for linear in linears])
+    stats = LayerStatistics(activation=activation, init=init, outputs=np.stack(outputs))
+    return stats, np.array([float(g.norm()) for g in grads])

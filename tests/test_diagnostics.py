@@ -6,7 +6,12 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.diagnostics import feature_statistics, weight_changes, weight_gradient_norms
+from course_lib.diagnostics import (
+    feature_statistics,
+    saturation_statistics,
+    weight_changes,
+    weight_gradient_norms,
+)
 from course_lib.models import tiny_cnn
 
 
@@ -57,4 +62,46 @@ def test_weight_changes():
 ])
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.parametrize(("module", "max_slope"), [(nn.Sigmoid, 0.25), (nn.Tanh, 1.0), (nn.ReLU, 1.0)])
+def test_saturation_statistics_equal_autograd_slopes(module, max_slope):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 40), module(), nn.Linear(40, 2))
+    x = 2 * torch.randn(64, 3)
+    stats = saturation_statistics(model, x, threshold=2.5)
+    assert list(stats) == ["1"]
+    z = model[0](x).detach().double().requires_grad_(True)   # the activation's inputs, (64, 40)
+    slopes, = torch.autograd.grad(module()(z).sum(), z)       # f'(z), by autograd
+    s = stats["1"]
+    assert s.mean_slope == pytest.approx(float(slopes.mean()), rel=1e-6)
+    assert s.tail_share == pytest.approx(float((z.abs() > 2.5).double().mean()))
+    assert s.max_slope == pytest.approx(max_slope)
+    assert (s.values, s.threshold) == (64 * 40, 2.5)
+    assert model.training
+    assert "mean slope" in str(s)
+
+
+def test_saturation_statistics_of_a_saturated_layer_and_of_the_tiny_cnn():
+    model = nn.Sequential(nn.Linear(1, 2), nn.Sigmoid())
+    with torch.no_grad():
+        model[0].weight.fill_(0.0)
+        model[0].bias.copy_(torch.tensor([10.0, -10.0]))  # every input at |z| = 10
+    s = saturation_statistics(model, torch.zeros(5, 1))["1"]
+    assert s.tail_share == 1.0
+    assert s.mean_slope < 1e-4
+    torch.manual_seed(0)
+    cnn = tiny_cnn(image_size=8, num_classes=10, activation="sigmoid").eval()
+    assert list(saturation_statistics(cnn, torch.rand(4, 1, 8, 8))) == ["features.1", "features.4"]
+    assert not cnn.training
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda: saturation_statistics("net", torch.zeros(2, 2)), "`model`"),
+    (lambda: saturation_statistics(nn.Sigmoid(), torch.zeros(1, 2)), "`x`"),
+    (lambda: saturation_statistics(nn.Sigmoid(), torch.zeros(2, 2), threshold=0), "`threshold`"),
+])
+def test_saturation_statistics_bad_input(call, words):
+    with pytest.raises((TypeError, ValueError), match=words):
         call()

@@ -37,3 +37,14 @@ def test_plot_history_refuses_what_is_not_a_history():
         plot_history([1, 2])
     with pytest.raises(TypeError, match="`history` must be a History"):
         plot_history({})
+
+
+def test_plot_history_names_the_held_out_split():
+    h = History([EpochRecord(1, 0.9, 0.7, 0.8, 0.75, 1.2)])
+    one = plot_history(h, held_out="validation")
+    assert [line.get_label() for line in one.axes[1].lines] == ["train", "validation"]
+    several = plot_history({"a": h, "b": h}, held_out="validation")
+    assert several.axes[0].get_title() == "loss (cross-entropy) (solid: train, dashed: validation)"
+    assert plot_history({"a": h, "b": h}).axes[0].get_title().endswith("dashed: test)")
+    with pytest.raises(TypeError, match="`held_out`"):
+        plot_history(h, held_out="")

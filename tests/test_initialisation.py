@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from course_lib import initialisation as I
-from course_lib.activations import layer_gradient_norms
+from course_lib.initialisation import layer_gradient_norms
 
 
 def sample_std(init, shape, **kwargs) -> float:
@@ -138,13 +138,74 @@ def test_gain_scales_the_weights():
     np.testing.assert_allclose(doubled.outputs, 2 * plain.outputs, rtol=1e-12)  # zero biases
 
 
+def test_layer_gradient_norms_vanish_for_sigmoid_not_for_relu_with_he_init():
+    sig = layer_gradient_norms("sigmoid", depth=8, width=32, batch=64, init="he")
+    assert sig[0] < sig[-1] / 100  # the first layer gets far less gradient than the last
+    again = layer_gradient_norms("sigmoid", depth=8, width=32, batch=64, init="he")
+    np.testing.assert_array_equal(sig, again)  # seeded
+    relu = layer_gradient_norms("relu", depth=8, width=32, batch=64, init="he")
+    assert relu[0] > relu[-1] / 20
+
+
+def test_layer_gradient_norms_match_a_hand_built_network():
+    torch.manual_seed(4)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Tanh(),
+                              torch.nn.Linear(8, 8), torch.nn.Tanh()).double()
+    x = torch.randn(16, 8, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    net(x).mean().backward()
+    expected = [float(net[0].weight.grad.norm()), float(net[2].weight.grad.norm())]
+    ours = layer_gradient_norms("tanh", depth=2, width=8, batch=16, seed=4)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12)
+
+
 def test_layer_gradient_norms_accepts_every_scheme():
     small = layer_gradient_norms("tanh", depth=6, width=16, batch=16, init="small")
     xavier = layer_gradient_norms("tanh", depth=6, width=16, batch=16, init="xavier")
     assert small[0] < xavier[0] / 100
 
 
+def test_signal_and_gradient_plain_is_activation_statistics_and_layer_gradient_norms():
+    stats, grads = I.signal_and_gradient("sigmoid", init="he", depth=5, width=16, batch=32, seed=3)
+    same = I.activation_statistics("sigmoid", init="he", depth=5, width=16, batch=32, seed=3)
+    np.testing.assert_array_equal(stats.outputs, same.outputs)
+    np.testing.assert_allclose(grads, layer_gradient_norms("sigmoid", depth=5, width=16, batch=32,
+                                                           init="he", seed=3), rtol=1e-12)
+
+
+def test_signal_and_gradient_centred_and_scaled_by_hand():
+    stats, grads = I.signal_and_gradient("sigmoid", init="xavier", gain=4.0, centred=True, depth=3,
+                                         width=8, batch=16, seed=1)
+    net = I.deep_mlp("sigmoid", depth=3, width=8, init="xavier", seed=1)
+    weights = [(4.0 * net[2 * k].weight.detach()).requires_grad_(True) for k in range(3)]
+    h = torch.randn(16, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    for k, w in enumerate(weights):   # sigma(z) - 1/2 written as 0.5 tanh(z / 2)
+        h = 0.5 * torch.tanh((h @ w.T + net[2 * k].bias.detach()) / 2)
+        np.testing.assert_allclose(stats.outputs[k], h.detach().numpy(), rtol=1e-10, atol=1e-14)
+    expected = torch.autograd.grad(h.mean(), weights)
+    np.testing.assert_allclose(grads, [float(g.norm()) for g in expected], rtol=1e-10)
+    relu, _ = I.signal_and_gradient("relu", init="he", centred=True, depth=2, width=8, batch=8)
+    plain, _ = I.signal_and_gradient("relu", init="he", depth=2, width=8, batch=8)
+    np.testing.assert_array_equal(relu.outputs, plain.outputs)   # f(0) = 0: nothing to centre
+
+
+def test_the_sigmoid_scaled_for_its_slope_and_centred_keeps_its_signal():
+    def ratios(**kwargs):
+        stats, grads = I.signal_and_gradient("sigmoid", depth=10, width=128, batch=128, **kwargs)
+        return stats.spread[-1] / stats.spread[0], grads[-1] / grads[0]
+
+    he, scaled, centred = (ratios(init="he"), ratios(init="xavier", gain=4.0),
+                           ratios(init="xavier", gain=4.0, centred=True))
+    assert he[0] < 1e-3                           # sized for ReLU: the signal is lost
+    assert he[1] > 1e4
+    assert scaled[0] > 30 * he[0]                  # weights x4 for the slope 1/4 help ...
+    assert centred[0] > 0.1                        # ... and centring keeps it, both ways
+    assert centred[1] < 10
+
+
 @pytest.mark.parametrize(("call", "error", "words"), [
+    (lambda: I.signal_and_gradient("relu", init="he", centred=1), TypeError, "`centred`"),
+    (lambda: I.signal_and_gradient("relu", init="he", gain=1000), ValueError, "`gain`"),
+    (lambda: I.signal_and_gradient("relu", init="glorot"), ValueError, "`init`"),
     (lambda: I.fans((5,)), ValueError, "`shape`"),
     (lambda: I.fans(3), TypeError, "`shape`"),
     (lambda: I.fans((3.5, 2)), TypeError, "`shape`"),
@@ -160,6 +221,9 @@ def test_layer_gradient_norms_accepts_every_scheme():
     (lambda: I.activation_statistics("relu", init="he", batch=1), ValueError, "`batch`"),
     (lambda: I.activation_statistics("relu", init="he", gain=-1), ValueError, "`gain`"),
     (lambda: layer_gradient_norms("relu", init="glorot"), ValueError, "`init`"),
+    (lambda: layer_gradient_norms("relu", depth=200, width=4096, batch=10**5), ValueError,
+     "`depth` = 200 layers of width 4096 on a batch of 100000 would need a network of "
+     "334,392,524,800 numbers"),
     (lambda: I.deep_mlp("relu", depth=200, width=4096), ValueError, "`width`.*limit"),
     (lambda: I.activation_statistics("relu", init="he", depth=200, width=4096, batch=100_000),
      ValueError, "`batch`.*limit"),

@@ -28,7 +28,7 @@ from ..filters import gaussian_kernel, gaussian_kernel_1d, preset_kernels, separ
 from ..images import load_image, sample_image, sample_names, shrink
 from ..plotting import display_range
 from ._common import image_view, message_line, show_message, update_image
-from ._static import App, Panel, panels_png
+from .app import App, Panel, panels_png
 
 __all__ = ["GaussianExplorer", "KernelExplorer", "gaussian_explorer", "kernel_explorer",
            "parse_weight"]
