@@ -285,6 +285,72 @@ def fields_of(kind):
     return receptive_fields(list(net)), receptive_field(list(net))
 
 
+def residual_builder(name, *args, **options):
+    """Build a ResNet on the meta device, or a small residual/plain network for real."""
+    import torch
+
+    from course_lib import models
+
+    if not isinstance(name, str) or name not in ("resnet18", "resnet34", "resnet50", "ResNet",
+                                                 "small_resnet", "SmallResNet"):
+        raise ValueError(f"`name` must name a builder; got {name!r:.40}.")
+    if name.startswith("small") or name == "SmallResNet":
+        return models.count_parameters(getattr(models, name)(*args, **options))
+    with torch.device("meta"):
+        return models.count_parameters(getattr(models, name)(*args, **options))
+
+
+def block_of(name, *args, **options):
+    import torch
+
+    from course_lib.models import count_parameters, resnet
+
+    if not isinstance(name, str) or name not in ("BasicBlock", "Bottleneck"):
+        raise ValueError(f"`name` must name a block; got {name!r:.40}.")
+    with torch.device("meta"):
+        return count_parameters(getattr(resnet, name)(*args, **options))
+
+
+def graph_fields_of(kind, input_shape):
+    from course_lib.models import graph_layer_table, graph_receptive_fields
+
+    net = small_network(kind)
+    return graph_receptive_fields(net, input_shape), graph_layer_table(net, input_shape).title
+
+
+def erf_of(images, **options):
+    from course_lib.models import effective_receptive_field
+
+    return effective_receptive_field(small_network("conv"), images, **options)
+
+
+def gap_head_of(name):
+    import torch
+
+    from course_lib import models
+
+    if not isinstance(name, str) or name not in ("alexnet", "vgg", "tiny_cnn"):
+        raise ValueError(f"`name` must be 'alexnet', 'vgg' or 'tiny_cnn'; got {name!r:.40}.")
+    with torch.device("meta"):
+        net = {"alexnet": models.alexnet, "vgg": lambda: models.vgg(11),
+               "tiny_cnn": models.tiny_cnn}[name]()
+        return models.count_parameters(models.with_gap_head(net))
+
+
+def boxes_of(name, input_shape=None):
+    import torch
+
+    from course_lib import models
+    from course_lib.models.diagram import architecture_boxes
+
+    if not isinstance(name, str) or name not in ("alexnet", "vgg", "resnet18"):
+        raise ValueError(f"`name` must be 'alexnet', 'vgg' or 'resnet18'; got {name!r:.40}.")
+    with torch.device("meta"):
+        net = {"alexnet": models.alexnet, "vgg": lambda: models.vgg(11),
+               "resnet18": models.resnet18}[name]()
+    return [box.label for box in architecture_boxes(net, input_shape)]
+
+
 def png_of(image):
     from course_lib.plotting import to_png
 
@@ -788,6 +854,26 @@ TARGETS = {
     f"{HERE}:search_grid": (call(st.integers(1, 6)), None),
     f"{HERE}:search_random": (call(st.integers(1, 20), seed=st.integers(0, 9)), None),
     f"{HERE}:search_run": (call(arrays(1, 5, ndims=(1,))), None),
+    f"{HERE}:residual_builder": (st.one_of(
+        call(st.sampled_from(["resnet18", "resnet34", "resnet50"]),
+             num_classes=st.integers(1, 2000), in_channels=st.integers(1, 4)),
+        call(st.just("ResNet"), st.sampled_from([18, 34, 50])),
+        call(st.sampled_from(["small_resnet", "SmallResNet"]), st.sampled_from([8, 14]),
+             residual=st.booleans(), width=st.integers(1, 4), num_classes=st.integers(1, 12))),
+        None),
+    f"{HERE}:block_of": (call(st.sampled_from(["BasicBlock", "Bottleneck"]), st.integers(1, 16),
+                              st.integers(1, 16), st.sampled_from([1, 2])), None),
+    f"{HERE}:graph_fields_of": (call(st.sampled_from(["conv", "pooled"]),
+                                     st.tuples(st.just(1), st.just(1), st.integers(6, 12),
+                                               st.integers(6, 12))), None),
+    f"{HERE}:erf_of": (call(arrays(6, 9, ndims=(4,)).map(lambda a: a[:, :1]), layer=st.just("0"),
+                            batch_size=st.integers(1, 4)), f"{HERE}:finite"),
+    f"{M}:effective_size": (call(arrays(1, 8).map(np.abs), mass=st.floats(0.1, 1.0)), None),
+    f"{M}:support_size": (call(arrays(1, 8).map(np.abs)), None),
+    f"{HERE}:gap_head_of": (call(st.sampled_from(["alexnet", "vgg"])), None),
+    f"{HERE}:boxes_of": (call(st.sampled_from(["alexnet", "vgg", "resnet18"]),
+                              st.tuples(st.just(1), st.just(3), st.integers(63, 256),
+                                        st.integers(63, 256))), None),
 }
 
 NOT_FUZZED = {  # public callables left out, and why
@@ -802,6 +888,7 @@ NOT_FUZZED = {  # public callables left out, and why
     "course_lib.models.visualise:show_filters": "draws a figure (covered by test_models)",
     "course_lib.models.visualise:plot_layer_costs": "draws a figure (covered by test_models)",
     "course_lib.models.visualise:random_best_cosines": "samples 2000 random filters; see test_models",
+    "course_lib.models.diagram:plot_architecture": "draws a figure (covered by test_diagram)",
     "course_lib.train:plot_history": "draws a figure (covered by test_train)",
     "course_lib.loss_surfaces:draw_paths": "draws a figure (covered by test_loss_surfaces)",
     "course_lib.loss_surfaces:plot_paths": "draws a figure (covered by test_loss_surfaces)",
@@ -851,12 +938,26 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.schedules:lr_range_test": "range_small",
     "course_lib.optim:fit_with": "fit_with_small",
     "course_lib.schedules:describe_range_test": "range_small",
+    "course_lib.models:resnet18": "residual_builder", "course_lib.models:resnet34": "residual_builder",
+    "course_lib.models:resnet50": "residual_builder", "course_lib.models:ResNet": "residual_builder",
+    "course_lib.models:small_resnet": "residual_builder",
+    "course_lib.models:SmallResNet": "residual_builder",
+    "course_lib.models.resnet:BasicBlock": "block_of", "course_lib.models.resnet:Bottleneck": "block_of",
+    "course_lib.models.resnet:SmallBlock": "residual_builder",
+    **{f"course_lib.models.resnet:{name}": "residual_builder" for name in (
+        "ResNet", "SmallResNet", "resnet18", "resnet34", "resnet50", "small_resnet")},
+    "course_lib.models:graph_receptive_fields": "graph_fields_of",
+    "course_lib.models:graph_layer_table": "graph_fields_of",
+    "course_lib.models:effective_receptive_field": "erf_of",
+    "course_lib.models:with_gap_head": "gap_head_of",
+    "course_lib.models.diagram:architecture_boxes": "boxes_of",
 }
 FUZZED_MODULES = ["course_lib.conv", "course_lib.padding", "course_lib.engine", "course_lib.im2col",
                   "course_lib.filters", "course_lib.activations", "course_lib.data",
                   "course_lib.preprocessing", "course_lib.images", "course_lib.plotting",
                   "course_lib.train", "course_lib.loss_landscape", "course_lib.models",
-                  "course_lib.models.visualise", "course_lib.optim", "course_lib.loss_surfaces",
+                  "course_lib.models.visualise", "course_lib.models.resnet",
+                  "course_lib.models.diagram", "course_lib.optim", "course_lib.loss_surfaces",
                   "course_lib.schedules", "course_lib.augmentation", "course_lib.regularisation",
                   "course_lib.validation", "course_lib.transfer", "course_lib.search"]
 # Errors allowed besides ValueError and TypeError (their messages must name a parameter too).
@@ -868,7 +969,7 @@ MESSAGE_NAMES = {"test_fuzz:layer_shape": r"^layer \S+ \("}
 # records and views the library returns, not entry points
 RECORDS = {"Activation", "LayerRow", "LayerTable", "DigitsSplit", "EpochRecord", "History",
            "StepInfo", "LivePlot", "TrainingView", "ProgressBar", "DecayComparison", "Surface",
-           "RangeTest", "Im2colCost", "ValidatedRun", "SelectionBias", "SearchResult"}
+           "RangeTest", "Im2colCost", "DiagramBox", "ValidatedRun", "SelectionBias", "SearchResult"}
 
 
 def _public_functions(module_name):

@@ -114,8 +114,22 @@ def test_every_model_at_its_own_size():
         assert table.output_shape == (1000,)
 
 
+def test_resnet_in_the_explorer_follows_the_shortcuts(app):
+    """ResNet joins the explorer; its receptive fields are the graph's, not the layer order's."""
+    app.model_choice.value = "ResNet-18"
+    table = app.current_table
+    assert table.total_parameters == 11_689_512
+    assert table["layer4.1.conv2"].receptive_field == 435
+    assert table["layer2.0.downsample.0"].receptive_field == 43      # the shortcut's own field
+    app.layer_slider.value = [r.name for r in table.rows].index("layer2.0.downsample.0")
+    assert "43x43 pixels" in app.details.value
+    app.model_choice.value = "ResNet-50"
+    assert app.current_table.total_parameters == 25_557_032
+    assert app.message.value == ""
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="`model` must be one of"):
-        layer_explorer(model="ResNet-50")
+        layer_explorer(model="GoogLeNet")
     with pytest.raises(ValueError, match="`layer` must be at most"):
         layer_explorer(layer=99)

@@ -1,5 +1,7 @@
 """Chapter 2 exercises (CNN architectures): output sizes, parameter counts, receptive fields.
 
+After VGG (section 2.3): a residual block's parameters, a GAP head, a bottleneck's cost.
+
 >>> from course_lib.exercises import ch2
 >>> _ = ch2.receptive_field.check(7)
 Correct: rf = 7.
@@ -9,11 +11,15 @@ from __future__ import annotations
 
 import itertools
 
+import torch
+
 from ..models import arithmetic as _arithmetic
+from ..models.resnet import BasicBlock
 from ._core import Case, Exercise, FunctionCheck, Mistake, ValueCheck, compare_ints
 from .quiz import Choice, MultipleChoice, NumericQuestion, Quiz, quiz_widget
 
-__all__ = ["QUIZ", "conv_params", "output_size", "quiz", "receptive_field", "vgg16_params"]
+__all__ = ["QUIZ", "block_params", "bottleneck_madds", "conv_params", "gap_head", "output_size",
+           "quiz", "receptive_field", "vgg16_params"]
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -260,6 +266,173 @@ vgg16_params = Exercise(
 )
 
 
+# --------------------------------------------------------------------------- block_params
+# Section 2.3: the parameters of ResNet-18's basic block, counted on the block itself.
+
+
+def _block_params_reference(in_channels: int, out_channels: int, stride: int) -> int:
+    """Learnable parameters of ``BasicBlock(in_channels, out_channels, stride)``, counted.
+
+    >>> _block_params_reference(64, 128, 2)       # ResNet-18's first block of layer2
+    230144
+    """
+    with torch.device("meta"):                     # shapes only: no memory
+        block = BasicBlock(in_channels, out_channels, stride)
+    return sum(p.numel() for p in block.parameters())
+
+
+def _block_params_cases() -> list[Case]:
+    return [Case(args) for args in [(64, 64, 1), (64, 128, 2), (128, 128, 1), (256, 512, 2),
+                                    (3, 8, 1), (16, 16, 2), (512, 512, 1)]]
+
+
+def _needs_projection(i: int, o: int, s: int) -> bool:
+    return s != 1 or i != o
+
+
+block_params = Exercise(
+    "ch2.block_params",
+    statement=(
+        "ResNet-18's basic block is a 3x3 convolution (`in_channels` to `out_channels`, with "
+        "the block's `stride`, padding 1), a batch norm, a ReLU, a second 3x3 convolution "
+        "(`out_channels` to `out_channels`) and a batch norm; its shortcut is the identity "
+        "when `stride` is 1 and the channels do not change, and otherwise a 1x1 convolution "
+        "(`in_channels` to `out_channels`, with the stride) followed by a batch norm. No "
+        "convolution has a bias (the batch norm after it has one), and `BatchNorm2d(c)` "
+        "learns 2c numbers. Write `my_block_params(in_channels, out_channels, stride)` "
+        "returning the number of learnable parameters of the block."),
+    checker=FunctionCheck(
+        _block_params_reference, _block_params_cases,
+        arg_names=("in_channels", "out_channels", "stride"), compare=compare_ints,
+        mistakes=[
+            Mistake(lambda i, o, s: 9 * i * o + 9 * o * o + (i * o if _needs_projection(i, o, s)
+                                                              else 0),
+                    "you left out the batch norms: each BatchNorm2d(c) learns a scale and a "
+                    "shift per channel, 2c parameters."),
+            Mistake(lambda i, o, s: 9 * i * o + 9 * o * o + 6 * o + (
+                i * o + 3 * o if _needs_projection(i, o, s) else 0),
+                    "the convolutions have no bias here: the batch norm after each one adds "
+                    "its own shift, so a bias would be redundant."),
+            Mistake(lambda i, o, _s: 9 * i * o + 9 * o * o + 4 * o,
+                    "when the block changes the size (stride 2) or the channels, the "
+                    "shortcut cannot be the identity: it is a 1x1 convolution (in_channels x "
+                    "out_channels weights) and a batch norm."),
+            Mistake(lambda i, o, _s: 9 * i * o + 9 * o * o + 4 * o + i * o + 2 * o,
+                    "when the stride is 1 and the channels stay the same, the shortcut is the "
+                    "identity: it has no parameters."),
+            Mistake(lambda i, o, s: 9 * i * o + 9 * o * o + 8 * o + (
+                i * o + 4 * o if _needs_projection(i, o, s) else 0),
+                    "a batch norm's running mean and variance are buffers, updated by "
+                    "averaging, not learned: only its scale and shift (2c) are parameters."),
+            Mistake(lambda i, o, s: 9 * i * o + 9 * o * o + 4 * o + (
+                9 * i * o + 2 * o if _needs_projection(i, o, s) else 0),
+                    "the projection shortcut is a 1x1 convolution: in_channels x out_channels "
+                    "weights, not 9 times as many."),
+            Mistake(lambda i, o, s: 2 * 9 * i * o + 4 * o + (
+                i * o + 2 * o if _needs_projection(i, o, s) else 0),
+                    "the second convolution reads the first one's out_channels maps: it has "
+                    "out_channels x out_channels x 3 x 3 weights."),
+        ],
+        description="a BasicBlock built and counted"),
+    hints=[
+        "Count the two convolutions, then the two batch norms, then the shortcut.",
+        "A 3x3 convolution without bias from a to b channels has 9ab weights; BatchNorm2d(c) "
+        "has 2c parameters.",
+        "Add a 1x1 convolution (in_channels x out_channels) and a batch norm (2 x "
+        "out_channels) only when stride != 1 or in_channels != out_channels.",
+    ],
+    solution=("def my_block_params(in_channels, out_channels, stride):\n"
+              "    count = 9 * in_channels * out_channels + 2 * out_channels       # conv1, bn1\n"
+              "    count += 9 * out_channels * out_channels + 2 * out_channels     # conv2, bn2\n"
+              "    if stride != 1 or in_channels != out_channels:                 # projection\n"
+              "        count += in_channels * out_channels + 2 * out_channels\n"
+              "    return count\n"),
+    answer_name="my_block_params",
+    starter=("def my_block_params(in_channels, out_channels, stride):\n"
+             "    ...  # your code here\n\n"
+             "ch2.block_params.check(my_block_params)"),
+)
+
+
+# --------------------------------------------------------------------------- gap_head
+
+_GAP = _arithmetic.linear_parameters(512, 1000)
+_GAP_NO_BIAS = _arithmetic.linear_parameters(512, 1000, bias=False)
+_NO_POOL = _arithmetic.linear_parameters(512 * 7 * 7, 1000)
+
+gap_head = Exercise(
+    "ch2.gap_head",
+    statement=(
+        "VGG-16's fully connected head (fc6, fc7, fc8) holds 123,642,856 parameters. Replace "
+        "it by global average pooling of the last 512x7x7 feature map, followed by one linear "
+        "layer to the 1000 classes (with biases). How many parameters does the new head "
+        "have? Set `gap_params` to that number."),
+    checker=ValueCheck(
+        _GAP, expects="an exact number of parameters", rtol=0, atol=0.5,
+        mistakes={
+            _GAP_NO_BIAS: "almost: the linear layer has one bias per class too.",
+            _NO_POOL: "that is a linear layer on the flattened 512x7x7 map, without pooling: "
+                      "global average pooling first reduces each of the 512 maps to one "
+                      "number.",
+            0: "the pooling has no parameters, but the linear layer after it does.",
+            _arithmetic.linear_parameters(4096, 1000): "that is VGG's own fc8, which reads 4096 "
+                                                    "hidden units; after the pooling there are "
+                                                    "only 512 numbers.",
+            512: "that counts one number per pooled channel; the linear layer has a weight "
+                 "for each (channel, class) pair, plus the biases.",
+        }),
+    hints=[
+        "Global average pooling turns each of the 512 maps into one number: its mean.",
+        "A linear layer from n inputs to m outputs has n * m weights and m biases.",
+    ],
+    solution="gap_params = 512 * 1000 + 1000  # one weight per (channel, class), one bias a class\n",
+    answer_name="gap_params",
+    starter="gap_params = ...  # an exact number\n\nch2.gap_head.check(gap_params)",
+)
+
+
+# --------------------------------------------------------------------------- bottleneck_madds
+
+_SIDE = 56
+_BOTTLENECK = [(256, 64, 1), (64, 64, 3), (64, 256, 1)]         # (in, out, kernel)
+_MADDS = sum(_arithmetic.conv_multiply_adds(i, o, k, _SIDE) for i, o, k in _BOTTLENECK)
+_BOTTLENECK_PARAMS = sum(_arithmetic.conv_parameters(i, o, k, bias=False) for i, o, k in _BOTTLENECK)
+
+bottleneck_madds = Exercise(
+    "ch2.bottleneck_madds",
+    statement=(
+        "A bottleneck block of ResNet-50's first stage works on 56x56 maps: a 1x1 convolution "
+        "from 256 to 64 channels, a 3x3 convolution from 64 to 64 (padding 1, stride 1), and "
+        "a 1x1 convolution from 64 back to 256. How many multiply-adds do these three "
+        "convolutions cost for one image (biases, batch norms and the addition not counted)? "
+        "Set `bottleneck_madds` to that number."),
+    checker=ValueCheck(
+        _MADDS, expects="an exact number of multiply-adds", rtol=0, atol=0.5,
+        mistakes={
+            _BOTTLENECK_PARAMS: "that is the number of weights; each weight is used once at "
+                                "every one of the 56 x 56 output positions.",
+            _arithmetic.conv_multiply_adds(64, 64, 3, _SIDE):
+                "that is the 3x3 convolution alone (or all three without the 3 x 3 of the "
+                "middle kernel); add both 1x1 convolutions, each 256 x 64 per position.",
+            4 * _MADDS: "the maps are 56x56, not 112x112: every output position costs one "
+                        "dot product per output channel.",
+            _arithmetic.conv_multiply_adds(256, 256, 3, _SIDE): "that is one plain 3x3 "
+                                                             "convolution at 256 channels, "
+                                                             "the cost the bottleneck avoids.",
+        }),
+    hints=[
+        "A convolution costs (output positions) x (output channels) x (input channels) x "
+        "(kernel height x width) multiply-adds.",
+        "All three work on 56 x 56 = 3136 positions: 256 x 64 x 1, 64 x 64 x 9 and 64 x 256 "
+        "x 1 multiply-adds per position.",
+    ],
+    solution=("positions = 56 * 56\n"
+              "bottleneck_madds = positions * (256 * 64 * 1 + 64 * 64 * 3 * 3 + 64 * 256 * 1)\n"),
+    answer_name="bottleneck_madds",
+    starter="bottleneck_madds = ...  # an exact number\n\nch2.bottleneck_madds.check(bottleneck_madds)",
+)
+
+
 # --------------------------------------------------------------------------- quiz
 
 _C = 64  # channels used in the 3x3-versus-7x7 question
@@ -316,6 +489,35 @@ QUIZ = (
         explanation="(224 - 2) / 2 + 1 = 112: pooling halves the size.",
         mistakes=((223.0, "That is stride 1. With stride 2 the window jumps 2 pixels."),
                   (111.0, "Don't forget the +1."))),
+    NumericQuestion(
+        "ResNet-50 ends with global average pooling of its 2048 maps and one linear layer to "
+        "the 1000 classes. How many parameters does that head have (with biases)?",
+        answer=_arithmetic.linear_parameters(2048, 1000),
+        explanation="2048 x 1000 weights + 1000 biases = 2,049,000; the pooling has none. "
+                    "VGG-16's three fully connected layers hold 123,642,856.",
+        mistakes=((float(_arithmetic.linear_parameters(2048, 1000, bias=False)),
+                   "Almost: add one bias per class."),
+                  (float(_arithmetic.linear_parameters(2048 * 7 * 7, 1000)),
+                   "That reads the whole 2048x7x7 map; global average pooling first reduces each "
+                   "map to one number."))),
+    MultipleChoice(
+        "On the same budget, a plain 44-layer network ended with a far higher *training* loss "
+        "than a plain 8-layer one, and its residual twin with a lower one (section 2.3). What "
+        "does that rule out?",
+        (
+            Choice("Overfitting as the explanation.",
+                   "Yes: overfitting means doing well on the training data and worse on new "
+                   "data; here the deeper plain network does worse on the training data "
+                   "itself. He et al. called this the degradation problem.", correct=True),
+            Choice("That deeper plain networks are harder to optimise.",
+                   "That is what it suggests, not what it rules out: same data, same budget, "
+                   "more layers, a higher training loss."),
+            Choice("That the residual blocks learn close to the identity.",
+                   "Nothing here rules that out: it is the paper's argument for why shortcuts "
+                   "help (a block only has to learn what to add to its input)."),
+            Choice("Nothing: 44 layers simply have too few parameters.",
+                   "They have more parameters than 8 layers (165,570 against 19,074 here)."),
+        )),
 )
 """The chapter's end-of-chapter quiz questions."""
 

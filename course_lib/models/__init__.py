@@ -6,6 +6,9 @@
 - ``base``     ``TabledModel``, the base of AlexNet and VGG (checked input, printed as a table)
 - ``alexnet``  AlexNet, torchvision layout and the 2012 paper's two-GPU layout
 - ``vgg``      VGG-11/13/16/19 (configurations A, B, D, E), with a width multiplier
+- ``heads``    a global-average-pooling head for AlexNet and VGG (``with_gap_head``)
+- ``resnet``   ResNet-18/34/50, and the paper's small residual and plain networks
+- ``receptive`` receptive fields through a graph (``graph_layer_table``) and effective ones
 """
 
 from .alexnet import AlexNet, alexnet
@@ -20,6 +23,15 @@ from .arithmetic import (
     receptive_field,
     receptive_fields,
 )
+from .heads import with_gap_head
+from .receptive import (
+    effective_receptive_field,
+    effective_size,
+    graph_layer_table,
+    graph_receptive_fields,
+    support_size,
+)
+from .resnet import ResNet, SmallResNet, resnet18, resnet34, resnet50, small_resnet
 from .shapes import check_input_shape, layer_output_shape, min_input_size
 from .summary import LayerRow, LayerTable, layer_table
 from .tiny import TinyCNN, tiny_cnn
@@ -30,6 +42,8 @@ __all__ = [
     "AlexNet",
     "LayerRow",
     "LayerTable",
+    "ResNet",
+    "SmallResNet",
     "TinyCNN",
     "alexnet",
     "check_input_shape",
@@ -37,6 +51,10 @@ __all__ = [
     "conv_output_size",
     "conv_parameters",
     "count_parameters",
+    "effective_receptive_field",
+    "effective_size",
+    "graph_layer_table",
+    "graph_receptive_fields",
     "layer_output_shape",
     "layer_table",
     "linear_multiply_adds",
@@ -45,6 +63,12 @@ __all__ = [
     "pool_output_size",
     "receptive_field",
     "receptive_fields",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "small_resnet",
+    "support_size",
     "tiny_cnn",
     "vgg",
+    "with_gap_head",
 ]

@@ -1,4 +1,4 @@
-"""The layer explorer: step through AlexNet or VGG one layer at a time.
+"""The layer explorer: step through AlexNet, VGG or ResNet one layer at a time.
 
 Pick a model and an input size; a slider walks through the layers and shows, for the chosen
 layer, its output shape, parameters, multiply-adds and the receptive field of one unit, drawn
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .._checks import check_choice, check_int
-from ..models import alexnet, vgg
+from ..models import alexnet, resnet18, resnet34, resnet50, vgg
 from ..models.base import TabledModel
 from ..models.summary import LayerRow, LayerTable
 from ._common import image_view, message_line, show_message, update_image
@@ -39,6 +39,9 @@ _BUILDERS: dict[str, tuple[Callable[..., TabledModel], dict[str, Any]]] = {
     "VGG-13": (vgg, {"depth": 13}),
     "VGG-16": (vgg, {"depth": 16}),
     "VGG-19": (vgg, {"depth": 19}),
+    "ResNet-18": (resnet18, {}),
+    "ResNet-34": (resnet34, {}),
+    "ResNet-50": (resnet50, {}),
 }
 MODEL_NAMES = tuple(_BUILDERS)
 MAX_INPUT_SIZE = 2048
@@ -295,12 +298,13 @@ class LayerExplorer(App):
 
 def layer_explorer(*, model: str = "AlexNet (torchvision)", input_size: int | None = None,
                    layer: int = 0) -> LayerExplorer:
-    """Explore AlexNet's and VGG's layers interactively.
+    """Explore the layers of AlexNet, VGG and ResNet interactively.
 
     Parameters
     ----------
     model : str
-        One of ``MODEL_NAMES``: AlexNet (torchvision), AlexNet (paper, 2012), VGG-11/13/16/19.
+        One of ``MODEL_NAMES``: AlexNet (torchvision), AlexNet (paper, 2012), VGG-11/13/16/19,
+        ResNet-18/34/50 (whose receptive fields follow both branches of each block).
     input_size : int, optional
         Side of the square input image; default the model's own (224, or 227 for the paper).
     layer : int
