@@ -15,6 +15,12 @@ One module per topic:
 - ``normalisation`` batch normalisation written out, train and eval mode
 - ``data``        data sets (digits, generated shapes, IDX files)
 - ``preprocessing`` centring, standardising, PCA and whitening, fitted on the training split
+- ``augmentation`` flips, shifts and crops of a batch of images, drawn anew every epoch
+- ``validation``  choosing on a validation split: few examples per class, training epoch by epoch
+  with validation, early stopping, the optimism of a score used for choosing
+- ``regularisation`` dropout written out, the size of the weights that weight decay shrinks
+- ``search``      choosing hyperparameters on validation: grid search and random search
+- ``transfer``    reusing a network's features on another task: new head, frozen features, linear probe
 - ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
 - ``loss_landscape`` gradient descent on a linear model: the loss bowl and the path down it

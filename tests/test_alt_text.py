@@ -29,7 +29,7 @@ import nbformat
 import pytest
 from browser_servers import ROOT
 
-CHAPTERS = ["01_image_filters", "02_cnn_architectures", "03_training"]
+CHAPTERS = ["01_image_filters", "02_cnn_architectures", "03_training", "04_training_part_2"]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 MIN_ALT_CHARS = 40  # a sentence that says what the figure shows, not a label
 MIN_ALT_WORDS = 6

@@ -46,6 +46,7 @@ CHAPTER_WIDGETS = {
         ".course-activation-explorer", "img.course-train-plot", ".course-train-progress",
         ".course-training-demo",
     ],
+    "04_training_part_2": [".course-optimizer-explorer", ".course-quiz"],
 }
 PRESENTER_DEMOS = [
     ".course-kernel-explorer", ".course-gaussian-explorer", ".course-kernel-descent",
@@ -355,6 +356,19 @@ def test_chapter3_in_jupyterlab_shows_live_training(lab, lab_page):
     assert_widgets_rendered(page, page.evaluate(CODE_CELLS), CHAPTER_WIDGETS[chapter])
     screenshot(page.locator(demo).first, "lab-03-training-demo")
     screenshot(page.locator(".course-activation-explorer").first, "lab-03-activation-explorer")
+    assert not page.js_errors, page.js_errors
+
+
+def test_chapter4_in_jupyterlab_runs_and_its_quiz_answers(lab, lab_page):
+    page, chapter = lab_page, "04_training_part_2"
+    cells = open_and_run_all(page, lab_url(lab, chapter))
+    assert_ran_without_errors(cells)
+    assert_widgets_rendered(page, cells, CHAPTER_WIDGETS[chapter])
+    quiz = page.locator(".course-quiz").first
+    quiz.locator("button", has_text="Check").first.click()
+    quiz.locator(".course-quiz-feedback").first.filter(has_text="Not attempted yet").wait_for(
+        timeout=REACT_TIMEOUT_MS)
+    screenshot(quiz, "lab-04-quiz")
     assert not page.js_errors, page.js_errors
 
 

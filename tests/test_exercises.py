@@ -19,7 +19,7 @@ from scipy.special import expit
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from course_lib.exercises import PLACEHOLDER, Exercise, Feedback, ch1, ch2, ch3
+from course_lib.exercises import PLACEHOLDER, Exercise, Feedback, ch1, ch2, ch3, ch4
 from course_lib.exercises._core import format_value
 
 EXERCISES = {
@@ -30,6 +30,8 @@ EXERCISES = {
             ch2.block_params, ch2.gap_head, ch2.bottleneck_madds],
     "ch3": [ch3.sigmoid_grad, ch3.gradient_after_layers, ch3.standardise, ch3.learning_rate,
             ch3.he_std, ch3.batch_norm, ch3.maxout],
+    "ch4": [ch4.group_split, ch4.momentum_step, ch4.adam_step, ch4.cosine_schedule, ch4.dropout,
+            ch4.shift, ch4.early_stopping, ch4.log_uniform],
 }
 ALL = [ex for exercises in EXERCISES.values() for ex in exercises]
 IDS = [ex.name for ex in ALL]

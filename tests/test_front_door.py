@@ -10,7 +10,8 @@ import urllib.request
 
 from browser_servers import make_lab, make_recipe
 
-CHAPTERS = ["01_image_filters.ipynb", "02_cnn_architectures.ipynb", "03_training.ipynb"]
+CHAPTERS = ["01_image_filters.ipynb", "02_cnn_architectures.ipynb", "03_training.ipynb",
+            "04_training_part_2.ipynb"]
 
 
 def get(url: str) -> tuple[int, str]:

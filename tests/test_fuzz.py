@@ -383,6 +383,111 @@ def visualise(name, filters, *args, **options):
     return function(filters, kernels_dict())
 
 
+def augment_with(images, **options):
+    import torch
+
+    from course_lib.augmentation import Augmentation
+
+    return Augmentation(**options)(images, generator=torch.Generator().manual_seed(0))
+
+
+def dropout_layer(x, p):
+    import torch
+
+    from course_lib.regularisation import Dropout
+
+    return Dropout(p)(torch.as_tensor(np.asarray(x, dtype=float)))
+
+
+def dropout_into(kind, p):
+    from course_lib.regularisation import with_dropout
+
+    return type(with_dropout(small_network(kind), p)).__name__
+
+
+def norm_of(kind):
+    from course_lib.regularisation import weight_norm
+
+    return weight_norm(small_network(kind))
+
+
+def fit_validated_small(epochs, lr, **options):
+    import torch
+    from torch import nn
+
+    from course_lib.validation import fit_validated
+
+    x = torch.randn(48, 4, generator=torch.Generator().manual_seed(0))
+    y = (x[:, 0] > 0).long()
+    return fit_validated(nn.Linear(4, 2), (x[:32], y[:32]), (x[32:], y[32:]), epochs=epochs, lr=lr,
+                         **options)
+
+
+def subset_of(per_class, **options):
+    from course_lib.validation import per_class_subset
+
+    labels = np.arange(30) % 3
+    return per_class_subset((np.arange(60.0).reshape(30, 2), labels), per_class, **options)
+
+
+def new_head_of(num_classes, **options):
+    from course_lib.models import tiny_cnn
+    from course_lib.transfer import with_new_head
+
+    return with_new_head(tiny_cnn(num_classes=4), num_classes, **options).classifier[-1].out_features
+
+
+def features_of(x, **options):
+    from course_lib.models import tiny_cnn
+    from course_lib.transfer import frozen_features
+
+    return frozen_features(tiny_cnn(image_size=4, width=2), x, **options)
+
+
+def frozen_count(kind):
+    from course_lib.transfer import freeze
+
+    return sum(p.requires_grad for p in freeze(small_network(kind)).parameters())
+
+
+def probe_small(epochs, lr, **options):
+    import torch
+
+    from course_lib.models import tiny_cnn
+    from course_lib.transfer import linear_probe
+
+    x = torch.randn(12, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(12) % 2
+    return linear_probe(tiny_cnn(image_size=4, width=2), (x, y), (x, y), num_classes=2, epochs=epochs,
+                        lr=lr, **options)[0]
+
+
+def search_range(low, high, n, **options):
+    from course_lib.search import Range
+
+    space = Range(low, high, **options)
+    return space.grid(n), space.from_unit(np.linspace(0.0, 1.0, 3))
+
+
+def search_grid(per_axis, **options):
+    from course_lib.search import Range, grid_points
+
+    return grid_points({"lr": Range(1e-4, 1e-1, scale="log"), "p": Range(0.0, 0.5)}, per_axis,
+                       **options)
+
+
+def search_random(n, **options):
+    from course_lib.search import Range, random_points
+
+    return random_points({"lr": Range(1e-4, 1e-1, scale="log")}, n, **options)
+
+
+def search_run(values):
+    from course_lib.search import run_search
+
+    return run_search(lambda x: x, [{"x": v} for v in np.asarray(values, dtype=float).ravel()])
+
+
 def same_as_scipy(result, image, kernel, *, mode="same", boundary="fill", fillvalue=0.0,
                   method="auto", flip=False):
     import scipy.signal
@@ -707,6 +812,48 @@ TARGETS = {
     f"{HERE}:visualise": (call(st.sampled_from(["filter_bank", "nearest_kernels", "kernel_cosines",
                                                 "best_matches"]),
                                arrays(3, 3, ndims=(4,)).map(lambda a: a[:, :1, :3, :3])), None),
+    # augmentation, regularisation, validation (chapter 4)
+    "course_lib.augmentation:hflip": (call(arrays(1, 6, ndims=(4,))), f"{HERE}:finite"),
+    "course_lib.augmentation:vflip": (call(arrays(1, 6, ndims=(4,))), f"{HERE}:finite"),
+    "course_lib.augmentation:shift": (call(arrays(1, 6, ndims=(4,)), st.integers(-7, 7),
+                                            st.integers(-7, 7), fill=st.floats(-1, 1)), None),
+    "course_lib.augmentation:random_crop": (call(arrays(3, 6, ndims=(4,)), st.integers(1, 3),
+                                                  padding=st.integers(0, 2), fill=st.floats(-1, 1)),
+                                             None),
+    "course_lib.augmentation:random_shift": (call(arrays(1, 6, ndims=(4,)), st.integers(0, 3),
+                                                   fill=st.floats(-1, 1)), None),
+    "course_lib.augmentation:random_flip": (call(arrays(1, 6, ndims=(4,)), horizontal=st.booleans(),
+                                                  vertical=st.booleans()), None),
+    f"{HERE}:augment_with": (call(arrays(1, 6, ndims=(4,)), hflip=st.booleans(), vflip=st.booleans(),
+                                  max_shift=st.integers(0, 3), fill=st.floats(-1, 1)), None),
+    "course_lib.regularisation:dropout": (call(x_any, st.floats(0, 1), training=st.booleans()), None),
+    "course_lib.regularisation:dropout_mask": (call(x_any, st.floats(0, 1)), None),
+    f"{HERE}:dropout_layer": (call(x_any, st.floats(0, 1)), None),
+    f"{HERE}:dropout_into": (call(st.sampled_from(["conv", "flat", "pooled"]), st.floats(0, 1)), None),
+    f"{HERE}:norm_of": (call(st.sampled_from(["conv", "flat", "pooled"])), None),
+    f"{HERE}:subset_of": (call(st.integers(1, 10), seed=st.integers(0, 9)), None),
+    "course_lib.validation:best_epoch": (call(arrays(1, 9, ndims=(1,)), min_delta=st.floats(0, 1)), None),
+    "course_lib.validation:early_stopping_epoch": (call(arrays(1, 9, ndims=(1,)), patience=st.integers(1, 5),
+                                                        min_delta=st.floats(0, 1)), None),
+    f"{HERE}:fit_validated_small": (call(st.integers(1, 3), st.floats(1e-3, 1), patience=st.integers(1, 3),
+                                         batch_size=st.integers(1, 32), keep_best=st.booleans()), None),
+    "course_lib.validation:selection_bias": (call(st.just(np.arange(20) % 4),
+                                                  st.just(np.arange(12) % 4),
+                                                  candidates=st.integers(1, 50),
+                                                  seed=st.integers(0, 9)), None),
+    "course_lib.transfer:resize": (call(arrays(1, 6, ndims=(4,)), st.integers(1, 12)), f"{HERE}:finite"),
+    f"{HERE}:new_head_of": (call(st.integers(2, 20), freeze_features=st.booleans()), None),
+    f"{HERE}:features_of": (call(arrays(1, 2, ndims=(4,)).map(lambda a: a[:, :1, :1, :1].repeat(4, 2)
+                                                              .repeat(4, 3)),
+                                 batch_size=st.integers(1, 4)), None),
+    f"{HERE}:frozen_count": (call(st.sampled_from(["conv", "flat", "pooled"])), None),
+    f"{HERE}:probe_small": (call(st.integers(1, 3), st.floats(1e-3, 1), batch_size=st.integers(1, 12),
+                                 seed=st.integers(0, 9)), None),
+    f"{HERE}:search_range": (call(st.floats(1e-5, 1.0), st.floats(2.0, 10.0), st.integers(1, 9),
+                                  scale=st.sampled_from(["linear", "log"])), f"{HERE}:finite"),
+    f"{HERE}:search_grid": (call(st.integers(1, 6)), None),
+    f"{HERE}:search_random": (call(st.integers(1, 20), seed=st.integers(0, 9)), None),
+    f"{HERE}:search_run": (call(arrays(1, 5, ndims=(1,))), None),
     f"{HERE}:residual_builder": (st.one_of(
         call(st.sampled_from(["resnet18", "resnet34", "resnet50"]),
              num_classes=st.integers(1, 2000), in_channels=st.integers(1, 4)),
@@ -768,6 +915,20 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.models.visualise:nearest_kernels": "visualise",
     "course_lib.models.visualise:kernel_cosines": "visualise",
     "course_lib.models.visualise:best_matches": "visualise",
+    "course_lib.augmentation:Augmentation": "augment_with",
+    "course_lib.regularisation:Dropout": "dropout_layer",
+    "course_lib.regularisation:with_dropout": "dropout_into",
+    "course_lib.regularisation:weight_norm": "norm_of",
+    "course_lib.validation:fit_validated": "fit_validated_small",
+    "course_lib.validation:per_class_subset": "subset_of",
+    "course_lib.transfer:with_new_head": "new_head_of",
+    "course_lib.transfer:frozen_features": "features_of",
+    "course_lib.transfer:freeze": "frozen_count",
+    "course_lib.transfer:linear_probe": "probe_small",
+    "course_lib.search:Range": "search_range",
+    "course_lib.search:grid_points": "search_grid",
+    "course_lib.search:random_points": "search_random",
+    "course_lib.search:run_search": "search_run",
     "course_lib.optim:make_optimizer": "optimise_small", "course_lib.optim:SGD": "optimise_small",
     "course_lib.optim:RMSprop": "optimise_small", "course_lib.optim:Adam": "optimise_small",
     "course_lib.optim:AdamW": "optimise_small", "course_lib.optim:adam_step": "optimise_small",
@@ -797,7 +958,8 @@ FUZZED_MODULES = ["course_lib.conv", "course_lib.padding", "course_lib.engine", 
                   "course_lib.train", "course_lib.loss_landscape", "course_lib.models",
                   "course_lib.models.visualise", "course_lib.models.resnet",
                   "course_lib.models.diagram", "course_lib.optim", "course_lib.loss_surfaces",
-                  "course_lib.schedules"]
+                  "course_lib.schedules", "course_lib.augmentation", "course_lib.regularisation",
+                  "course_lib.validation", "course_lib.transfer", "course_lib.search"]
 # Errors allowed besides ValueError and TypeError (their messages must name a parameter too).
 ALLOWED_ERRORS = {"ValueError", "TypeError", "FileNotFoundError"}
 # layer_output_shape's errors name the layer (its `name`) whose window does not fit `shape`
@@ -807,7 +969,7 @@ MESSAGE_NAMES = {"test_fuzz:layer_shape": r"^layer \S+ \("}
 # records and views the library returns, not entry points
 RECORDS = {"Activation", "LayerRow", "LayerTable", "DigitsSplit", "EpochRecord", "History",
            "StepInfo", "LivePlot", "TrainingView", "ProgressBar", "DecayComparison", "Surface",
-           "RangeTest", "Im2colCost", "DiagramBox"}
+           "RangeTest", "Im2colCost", "DiagramBox", "ValidatedRun", "SelectionBias", "SearchResult"}
 
 
 def _public_functions(module_name):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy.signal import convolve2d, correlate2d
 
-from course_lib.exercises import ch1, ch2, ch3
+from course_lib.exercises import ch1, ch2, ch3, ch4
 from course_lib.exercises.quiz import (
     Choice,
     MultipleChoice,
@@ -21,7 +21,7 @@ from course_lib.exercises.quiz import (
     quiz_widget,
 )
 
-CHAPTERS = {"ch1": ch1, "ch2": ch2, "ch3": ch3}
+CHAPTERS = {"ch1": ch1, "ch2": ch2, "ch3": ch3, "ch4": ch4}
 
 
 def question(module, kind, text: str):

@@ -31,7 +31,7 @@ import notebook_header  # tools/ is not a package
 
 pytestmark = pytest.mark.browser
 
-CHAPTERS = ["01_image_filters", "02_cnn_architectures", "03_training"]
+CHAPTERS = ["01_image_filters", "02_cnn_architectures", "03_training", "04_training_part_2"]
 BUILD_TIMEOUT_S = 240
 PAGE_TIMEOUT_MS = 30_000
 # Text that only a widget's repr writes (`VBox(children=(...`, `Image(value=b'...`, a layout).
