@@ -28,7 +28,7 @@ BRANCH = "main"
 
 CHAPTERS = {
     "01_image_filters": "Chapter 1 — Image filters",
-    "02_cnn_architectures": "Chapter 2 — CNN architectures: AlexNet and VGG",
+    "02_cnn_architectures": "Chapter 2 — CNN architectures: AlexNet, VGG and ResNet",
     "03_training": "Chapter 3 — Training neural networks",
     "04_training_part_2": "Chapter 4 — Training part 2: training that generalises",
 }
