@@ -21,11 +21,11 @@ One module per topic:
 - ``regularisation`` dropout written out, the size of the weights that weight decay shrinks
 - ``search``      choosing hyperparameters on validation: grid search and random search
 - ``transfer``    reusing a network's features on another task: new head, frozen features, linear probe
-- ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
+- ``models``      AlexNet, VGG, ResNet, the tiny CNN, layer arithmetic and layer tables
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
-- ``loss_landscape`` gradient descent on a linear model: the loss bowl and the path down it
 - ``optim``       optimisers from scratch (SGD, momentum, Nesterov, RMSprop, Adam, AdamW)
-- ``loss_surfaces`` optimisers' paths on 2-D loss surfaces (an ill-conditioned bowl, Rosenbrock)
+- ``loss_surfaces`` losses over two weights and the paths down them: a linear model's bowl
+  (gradient descent, chapter 3), ill-conditioned bowls and Rosenbrock (optimisers, chapter 4)
 - ``schedules``   learning-rate schedules (step, cosine, warm-up) and the learning-rate range test
 - ``train``       the trainer: settings, training loop, evaluation, stopping
 - ``history``     what a training run measured, and its plots

@@ -63,7 +63,7 @@ def response_of_text():
 
 
 def loss_surface_on_a_huge_grid():
-    from course_lib.loss_landscape import linear_loss_surface
+    from course_lib.loss_surfaces import linear_loss_surface
 
     return linear_loss_surface(np.ones((100, 2)), np.ones(100), np.linspace(-1, 1, 10**4),
                                np.linspace(-1, 1, 10**4))
