@@ -1,5 +1,5 @@
 """Every call of issue 15's report, each in its own process under a 4 GiB memory cap and a time
-cap: the exact result, or a clear error naming the parameter, within seconds.
+cap: the exact result, or a clear error naming the parameter, never a blow-up.
 
 The helpers below are module-level functions so that the child process can import them by
 name (see ``sandbox.py``).
@@ -15,7 +15,10 @@ import pytest
 import sandbox
 
 MEMORY = 4 * sandbox.GIB
-SECONDS = 10.0  # "within seconds", with room for a busy machine
+# A call that blows up (a cubic kernel, a search over every size) runs for hours or runs out of
+# memory; these calls take well under a second on an idle machine. The cap catches the blow-up,
+# with room for a machine busy with other work: it is not a speed claim (benchmarks/ has those).
+SECONDS = 60.0
 
 
 # ------------------------------------------------------------------- calls made in the child

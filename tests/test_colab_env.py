@@ -1,7 +1,7 @@
 """Run every notebook and the widget tests in the Colab-like environment (.venv-colab).
 
 The environment holds Google Colab's versions of the key packages (requirements/colab.txt:
-ipywidgets 7.7.1, numpy 2.1, matplotlib 3.10, ...). `make colab-env` builds it; `make test`
+ipywidgets 7.7.1, numpy 2.1.3, matplotlib 3.10.0, ...). `make colab-env` builds it; `make test`
 builds it before running the tests.
 """
 
@@ -31,6 +31,8 @@ MODULES = {
     "ipywidgets": "ipywidgets",
     "ipykernel": "ipykernel",
     "ipython": "IPython",
+    "traitlets": "traitlets",
+    "anywidget": "anywidget",
     "numpy": "numpy",
     "scipy": "scipy",
     "matplotlib": "matplotlib",

@@ -55,6 +55,48 @@ def test_torch_has_a_lower_bound_only():
     assert operators == {">="}, "torch must never be pinned or capped: Colab's own torch must satisfy it"
 
 
+# Colab's runtimes (its public package list, read on 2026-12-04), beyond what requirements/colab.txt
+# pins: the current runtime's Python and torch, which this machine cannot install, and the older
+# runtime users can still pick (Python 3.12, numpy 2.0.2, torch 2.8 to 2.11).
+COLAB_VERSIONS_NOT_PINNED = {"torch": ["2.11.0", "2.8.0"], "numpy": ["2.0.2"]}
+
+
+def _colab_pins() -> dict[str, str]:
+    """The ``name==version`` pins of requirements/colab.txt (``1.6.*`` read as its first release)."""
+    pins = {}
+    for line in (ROOT / "requirements" / "colab.txt").read_text().splitlines():
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)==([0-9][0-9A-Za-z.*+]*)", line.split("#")[0].strip())
+        if match:
+            pins[match[1].lower()] = match[2].removesuffix(".*")
+    return pins
+
+
+def test_colab_pins_are_todays_colab():
+    pins = _colab_pins()
+    expected = {"numpy": "2.1.3", "scipy": "1.16.3", "matplotlib": "3.10.0", "ipywidgets": "7.7.1",
+                "ipython": "7.34.0", "traitlets": "5.7.1", "ipykernel": "6.17.1", "anywidget": "0.9.21"}
+    assert {name: pins.get(name) for name in expected} == expected
+
+
+def test_dependency_ranges_admit_every_colab_version():
+    project = _pyproject()["project"]
+    # What Colab's `pip install course_lib` resolves, and the `lab` extra. The `test` extra is the
+    # course's own test machine (it drives Notebook 7 in a browser), never installed in Colab.
+    requirements = project["dependencies"] + project["optional-dependencies"]["lab"]
+    versions = {name: [version] for name, version in _colab_pins().items()}
+    for name, extra in COLAB_VERSIONS_NOT_PINNED.items():
+        versions.setdefault(name, []).extend(extra)
+    checked = set()
+    for text in requirements:
+        req = Requirement(text)
+        for version in versions.get(req.name.lower(), []):
+            assert req.specifier.contains(version, prereleases=True), (
+                f"pyproject.toml asks for {text!r}, which refuses Colab's {req.name} {version}")
+            checked.add(req.name.lower())
+    # the ranges that matter most in Colab were really compared, not skipped for a missing name
+    assert {"numpy", "scipy", "matplotlib", "ipywidgets", "torch", "ipykernel"} <= checked
+
+
 def test_requires_python_admits_colab_and_this_machine():
     spec = Requirement("x" + _pyproject()["project"]["requires-python"]).specifier
     assert all(v in spec for v in ("3.10", "3.11", "3.12", "3.13"))
