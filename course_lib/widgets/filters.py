@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import anywidget
+import ipywidgets
 import numpy as np
 import traitlets
 from matplotlib import colormaps
@@ -154,8 +155,10 @@ class _Explorer(App, anywidget.AnyWidget):
         black, white = display_range(float(result.min()), float(result.max()))
         return to_uint8(result, vmin=black, vmax=white)
 
-    def _ipython_display_(self, **_kwargs) -> None:  # ipywidgets 7 displays widgets this way
-        display_bundle(self._repr_mimebundle_())
+    if ipywidgets.__version__.startswith("7."):  # ipywidgets 7 displays a widget this way
+
+        def _ipython_display_(self, **_kwargs) -> None:
+            display_bundle(self._repr_mimebundle_())
 
     def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
         data, metadata = App._repr_mimebundle_(self, **kwargs)

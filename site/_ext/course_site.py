@@ -64,9 +64,10 @@ def live_explorer(app_name: str, settings: dict):
     if app_name not in LIVE_NAMES:
         raise RuntimeError(f"unknown live app {app_name!r}; expected one of {sorted(LIVE_NAMES)}")
     app = getattr(filters, app_name)(display_width=settings.get("display_width", 256))
-    for trait, value in settings.items():  # in order: preset, then size and cells
+    first = ["image_name", "preset", "size", "weights"]  # a preset sets the cells: cells last
+    for trait in sorted(settings, key=lambda name: first.index(name) if name in first else len(first)):
         if trait != "display_width":
-            setattr(app, trait, value)
+            setattr(app, trait, settings[trait])
     return app
 
 
@@ -121,16 +122,15 @@ def _make_live(nb: dict, docname: str) -> tuple[list[str], int]:
 
 def live_line(live: list[str], pictures: int) -> str:
     """The line under a chapter's title: what is live on the page, what needs a kernel."""
-    if not live and not pictures:
-        return "Nothing on this page needs a kernel."
-    others = (f"The other {pictures} app{'s are' if pictures != 1 else ' is'} shown as "
-              "pictures: open the notebook in Jupyter or Colab to use them."
-              if pictures else "Everything else is text and pictures.")
+    plural = pictures != 1
+    others = (f"{pictures} interactive output{'s' if plural else ''} need{'' if plural else 's'} a kernel: "
+              f"here {'they are' if plural else 'it is'} shown as {'pictures' if plural else 'a picture'} "
+              f"or text; open the notebook in Jupyter or Colab to use {'them' if plural else 'it'}.")
     if not live:
-        return (f"Nothing on this page is live: its {pictures} app{'s are' if pictures != 1 else ' is'} "
-                "shown as pictures; open the notebook in Jupyter or Colab to use them.")
+        return f"Nothing on this page is live: its {others}" if pictures else "Nothing on this page needs a kernel."
     names = " and ".join(dict.fromkeys(live))
-    return f"**Live on this page**, in your browser with no kernel: {names}. {others}"
+    rest = f"The page's other {others}" if pictures else "Nothing else on this page needs a kernel."
+    return f"**Live on this page**, in your browser with no kernel: {names}. {rest}"
 
 
 def _rewrite_header(_app, docname: str, source: list[str]) -> None:  # a Sphinx event's signature
