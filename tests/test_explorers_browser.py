@@ -198,7 +198,8 @@ def test_bad_input_is_explained_and_keeps_the_last_picture(browser):
     app.preset, app.normalise = "sobel x", True
     assert message(page, K) == app.status()
     assert "sum to 0" in app.status()
-    assert page.locator(f"{K} .course-message").evaluate("m => getComputedStyle(m).color") == "rgb(176, 0, 32)"
+    colour = page.locator(f"{K} .course-message").evaluate("m => getComputedStyle(m).color")
+    assert colour == "rgb(176, 0, 32)", "an error is written in red"
 
 
 def test_the_gaussian_blur_is_the_librarys_picture(browser):

@@ -146,11 +146,11 @@ class _Explorer(App, anywidget.AnyWidget):
         return self._arrays[data]
 
     def filtered(self) -> np.ndarray:  # pragma: no cover - each explorer defines it
-        """The filtered image (floats), computed by course_lib."""
+        """Return the filtered image (floats), computed by course_lib."""
         raise NotImplementedError
 
     def shown(self) -> np.ndarray:
-        """The picture the explorer shows (uint8): :meth:`filtered` with the display scaling."""
+        """Return the picture the explorer shows (uint8): :meth:`filtered` with the display scaling."""
         result = self.filtered()
         black, white = display_range(float(result.min()), float(result.max()))
         return to_uint8(result, vmin=black, vmax=white)
@@ -171,7 +171,7 @@ class _Explorer(App, anywidget.AnyWidget):
         return data, metadata
 
     def live_settings(self) -> dict | None:
-        """The settings from which the course website rebuilds this explorer (a sample image only).
+        """Return the settings from which the course website rebuilds this explorer (sample images only).
 
         None when the image is the reader's own: the website then shows the picture only.
         """
@@ -241,7 +241,7 @@ class _Explorer(App, anywidget.AnyWidget):
         self._say(self.status(), kind="info")
 
     def status(self) -> str:  # pragma: no cover - each explorer defines it
-        """The message line as the explorer shows it for the current settings."""
+        """Return the message line as the explorer shows it for the current settings."""
         raise NotImplementedError
 
     def _say(self, text: str, *, kind: str = "error") -> None:
@@ -300,7 +300,7 @@ class KernelExplorer(_Explorer):
         super().__init__(image, default="camera", colormap="RdBu_r", kind="kernel",
                          presets={name: {"kernel": k.tolist(), "text": _texts(k)}
                                   for name, k in self._presets.items()},
-                         preset=preset, size=kernel.shape[0], weights=sum(_texts(kernel), []),
+                         preset=preset, size=kernel.shape[0], weights=_flat(_texts(kernel)),
                          display_width=display_width)
         self.observe(self._on_preset, names="preset")
         self.observe(self._on_size, names="size")
@@ -348,7 +348,7 @@ class KernelExplorer(_Explorer):
         return operation(image, kernel, mode="same", boundary=self.boundary)
 
     def filtered(self) -> np.ndarray:
-        """The image filtered with the current settings, by course_lib (the browser's reference).
+        """Return the image filtered with the current settings, by course_lib (the browser's reference).
 
         Raises ValueError with the explorer's message when the settings are bad or the result
         overflows.
@@ -360,7 +360,7 @@ class KernelExplorer(_Explorer):
         return result
 
     def status(self) -> str:
-        """The message line for the current settings: the result's range, or what is wrong."""
+        """Return the message line for the current settings: the result's range, or what is wrong."""
         try:
             result = self.filtered()
         except ValueError as exc:
@@ -412,7 +412,7 @@ class KernelExplorer(_Explorer):
         kernel = self._presets[change["new"]]
         with self._quietly():
             self.size = kernel.shape[0]
-            self.weights = sum(_texts(kernel), [])
+            self.weights = _flat(_texts(kernel))
 
     def _on_size(self, change) -> None:
         if self._syncing or len(self.weights) == self.size ** 2:
@@ -429,7 +429,7 @@ class KernelExplorer(_Explorer):
                 self.weights = change["old"]
             raise ValueError(f"`weights` must hold {self.size ** 2} cells for a {self.size}x{self.size} "
                              f"kernel; got {len(change['new'])}.")
-        if self.preset != CUSTOM and self.weights != sum(self.presets[self.preset]["text"], []):
+        if self.preset != CUSTOM and self.weights != _flat(self.presets[self.preset]["text"]):
             with self._quietly():
                 self.preset = CUSTOM
 
@@ -467,12 +467,12 @@ class GaussianExplorer(_Explorer):
         return round(value / step) * step  # on the slider's steps
 
     def filtered(self) -> np.ndarray:
-        """The blurred image, by course_lib (the browser's reference): two 1-D passes, "symm"."""
+        """Return the blurred image, by course_lib (the browser's reference): two 1-D passes, "symm"."""
         taps = gaussian_kernel_1d(self.sigma)
         return separable_filter(self.image_array, taps, taps, boundary="symm")
 
     def status(self) -> str:
-        """The message line: the kernel's size and centre weight."""
+        """Return the message line: the kernel's size and centre weight."""
         taps = gaussian_kernel_1d(self.sigma)
         kernel = np.outer(taps, taps)  # what gaussian_kernel(sigma) returns
         return (f"kernel {kernel.shape[0]}x{kernel.shape[1]} (2*ceil(3 sigma) + 1), "
@@ -540,12 +540,16 @@ def _prepare(image: ArrayLike) -> np.ndarray:
 
 
 def _texts(kernel: np.ndarray) -> list[list[str]]:
-    """A kernel's weights as a grid shows them."""
+    """Write a kernel's weights as the grid shows them."""
     return [[format_weight(value) for value in row] for row in kernel]
 
 
+def _flat(rows: list[list[str]]) -> list[str]:
+    return [text for row in rows for text in row]
+
+
 def _colour_table(name: str) -> bytes:
-    """A colormap's 256 colours as RGB bytes, rounded as :func:`course_lib.plotting.to_uint8` does."""
+    """Return a colormap's 256 colours as RGB bytes, rounded as :func:`course_lib.plotting.to_uint8` does."""
     colours = colormaps[name](np.arange(256))[:, :3] * 255.0  # (256, 3)
     return np.rint(colours).astype(np.uint8).tobytes()
 

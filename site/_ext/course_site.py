@@ -98,8 +98,10 @@ def live_html(app, *, picture: str | None, alt: str, sample_url: str | None) -> 
 
 
 def _make_live(nb: dict, docname: str) -> tuple[list[str], int]:
-    """Replace each live explorer's output by its live HTML; return the live apps' names and the
-    number of other widget outputs (pictures only)."""
+    """Replace each live explorer's output by its live HTML.
+
+    Returns the live apps' names and the number of other widget outputs (pictures only).
+    """
     sample_url = "../" * docname.count("/") + f"_static/{SAMPLES_DIR}/{{name}}.png"
     live, pictures = [], 0
     for cell in nb["cells"]:
@@ -121,21 +123,23 @@ def _make_live(nb: dict, docname: str) -> tuple[list[str], int]:
 
 
 def live_line(live: list[str], pictures: int) -> str:
-    """The line under a chapter's title: what is live on the page, what needs a kernel."""
+    """Write the line under a chapter's title: what is live on the page, what needs a kernel."""
     plural = pictures != 1
     others = (f"{pictures} interactive output{'s' if plural else ''} need{'' if plural else 's'} a kernel: "
               f"here {'they are' if plural else 'it is'} shown as {'pictures' if plural else 'a picture'} "
               f"or text; open the notebook in Jupyter or Colab to use {'them' if plural else 'it'}.")
     if not live:
-        return f"Nothing on this page is live: its {others}" if pictures else "Nothing on this page needs a kernel."
+        return f"Nothing on this page is live: its {others}" if pictures else "Nothing here needs a kernel."
     names = " and ".join(dict.fromkeys(live))
     rest = f"The page's other {others}" if pictures else "Nothing else on this page needs a kernel."
     return f"**Live on this page**, in your browser with no kernel: {names}. {rest}"
 
 
 def _rewrite_header(_app, docname: str, source: list[str]) -> None:  # a Sphinx event's signature
-    """``source-read``: the title cell of a chapter becomes its title, its two links and its
-    live line; the explorers' outputs become live."""
+    """``source-read``: the title cell of a chapter becomes its title, links and live line.
+
+    The explorers' outputs become live.
+    """
     name = Path(docname).name
     if not docname.startswith("notebooks/") or name not in notebook_header.CHAPTERS:
         return
@@ -193,7 +197,7 @@ def _copy_mathjax(app, exception) -> None:
 
 
 def _write_samples(folder: Path) -> None:
-    """The explorers' sample images, as the explorers use them (PNG, shrunk for live filtering)."""
+    """Write the explorers' sample images, as the explorers use them (PNG, shrunk for live filtering)."""
     from course_lib.images import sample_names
     from course_lib.widgets.filters import kernel_explorer
 
