@@ -74,6 +74,8 @@ RUN_ALL = """() => {
         ok => { window.__courseRunAll = ok ? 'ok' : 'a cell failed'; },
         err => { window.__courseRunAll = 'run-all raised ' + err; });
 }"""
+# A widget's view in an output area: ipywidgets' root element has the class jupyter-widgets; an
+# anywidget's (the filter explorers) is a plain Lumino widget.
 CODE_CELLS = """() => {
     const panel = window.jupyterapp.shell.currentWidget;
     return panel.content.widgets.filter(cell => cell.model.type === 'code').map(cell => {
@@ -84,7 +86,7 @@ CODE_CELLS = """() => {
             count: cell.model.executionCount,
             outputs: cell.model.toJSON().outputs,
             renderedWidgets: Array.from(areas).filter(
-                area => area.querySelector(':scope > .jupyter-widgets')).length,
+                area => area.querySelector(':scope > :is(.jupyter-widgets, .lm-Widget)')).length,
         };
     });
 }"""
@@ -94,7 +96,8 @@ WIDGETS_SETTLED = """() => window.jupyterapp.shell.currentWidget.content.widgets
         const views = cell.model.toJSON().outputs.filter(
             output => output.data && output.data['application/vnd.jupyter.widget-view+json']).length;
         const rendered = cell.outputArea.node.querySelectorAll(
-            ':scope > .jp-OutputArea-child > .jp-OutputArea-output > .jupyter-widgets').length;
+            ':scope > .jp-OutputArea-child > .jp-OutputArea-output > '
+            + ':is(.jupyter-widgets, .lm-Widget)').length;
         return rendered === views;
     })"""
 # Count the pictures an Image shows over time (its blob URL changes on each update).
