@@ -282,6 +282,16 @@ def edit_kernel_cell(page, scope: str) -> None:
     cell.press("Enter")
 
 
+def change_image(page, scope: str, name: str) -> None:
+    """Pick a sample image in an explorer: the kernel sends it, the explorer filters it."""
+    filtered = f"{scope} canvas.course-filtered-image"
+    paints = page.evaluate(PAINTS, filtered)
+    page.locator(f"{scope} .course-image-choice select").first.select_option(name)
+    wait_for_new_picture(page, filtered, paints)
+    size = page.locator(f"{scope} canvas.course-original-image").first.evaluate("c => [c.height, c.width]")
+    assert size == [303, 384], f"the {name} image is {size}"
+
+
 def move_slider(page, selector: str, image: str) -> None:
     """Move a slider (``selector`` holds an ``<input type=range>``) with the keyboard; assert that
     the canvas ``image`` changed."""
@@ -313,6 +323,7 @@ def test_chapter1_in_jupyterlab_runs_and_kernel_explorer_reacts(lab, lab_page):
     screenshot(page.locator(explorer).first, "lab-01-kernel-explorer-before")
     change_kernel_preset(page, explorer)
     edit_kernel_cell(page, explorer)
+    change_image(page, explorer, "coins")
     screenshot(page.locator(explorer).first, "lab-01-kernel-explorer-after")
 
     gaussian = ".course-gaussian-explorer"

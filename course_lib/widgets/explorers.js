@@ -518,6 +518,16 @@ function imageSource(model, say, onImage) {
   return { controls, fromModel, listeners };
 }
 
+/**
+ * Keys typed in the explorer are the explorer's: JupyterLab and Notebook 7 would otherwise read
+ * Enter, the arrows or letters as notebook commands (enter a cell, move to the next cell).
+ */
+function keepKeys(root) {
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.addEventListener("keydown", (event) => event.stopPropagation());
+  return root;
+}
+
 /** Attach model listeners; return the function that detaches them. */
 function listen(model, listeners) {
   for (const [event, handler] of Object.entries(listeners)) model.on(event, handler);
@@ -769,7 +779,7 @@ function renderKernelExplorer(model, el) {
     figure("original", original), figure("filtered", filtered), figure("kernel (red > 0, blue < 0)", kernelView)]);
   const root = element("div", { className: "course-explorer course-kernel-explorer", role: "group", "aria-label": "kernel explorer" },
     [controls, message, pictures]);
-  el.append(root);
+  el.append(keepKeys(root));
   syncControls();
   source.fromModel();
   if (model.get("compute") === "kernel" && bytesOf(model.get("result")).length) paintPng(filtered, bytesOf(model.get("result")));
@@ -853,7 +863,7 @@ function renderGaussianExplorer(model, el) {
     message,
     element("div", { className: "course-pictures" }, [figure("kernel", kernelView), figure("blurred", blurred)]),
   ]);
-  el.append(root);
+  el.append(keepKeys(root));
   update();
   source.fromModel();
   if (model.get("compute") === "kernel" && bytesOf(model.get("result")).length) paintPng(blurred, bytesOf(model.get("result")));
