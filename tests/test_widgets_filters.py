@@ -34,11 +34,15 @@ def png_of(array) -> bytes:
     return buffer.getvalue()
 
 
+def from_the_browser(app, **state) -> None:
+    """Apply a state update as the browser's message delivers it (binary values as memoryviews)."""
+    app.set_state({name: memoryview(value) if isinstance(value, bytes) else value
+                   for name, value in state.items()})
+
+
 def upload(app, data: bytes) -> None:
     """What the browser does with a chosen file: it sends the image as PNG, named "uploaded"."""
-    with app.hold_trait_notifications():
-        app.image = data
-        app.image_name = "uploaded"
+    from_the_browser(app, image=data, image_name="uploaded")
 
 
 def decoded(data: bytes) -> np.ndarray:
@@ -145,6 +149,16 @@ def test_boundary_changes_the_border_only(small):
     np.testing.assert_array_equal(zero_filled[1:-1, 1:-1], mirrored[1:-1, 1:-1])
     assert (mirrored[0].astype(int) - zero_filled[0].astype(int)).min() >= 0
     assert np.any(mirrored[0] != zero_filled[0])
+
+
+def test_a_sample_chosen_in_the_browser_is_sent_to_it():
+    app = KernelExplorer()
+    from_the_browser(app, image=b"", image_name="coins")  # the browser asks for the bytes
+    assert app.image_name == "coins"
+    np.testing.assert_array_equal(decoded(app.image), to_uint8(sample_image("coins"), vmin=0.0,
+                                                                vmax=1.0))
+    from_the_browser(app, image_name="camera")  # a name only: its image is sent too
+    assert decoded(app.image).shape == (512, 512)
 
 
 def test_sample_choice_sends_that_image():
