@@ -262,6 +262,12 @@ def test_a_students_own_image_is_filtered_in_the_browser(browser, tmp_path):
     page.locator(f"{K} .course-message", has_text="Upload refused").wait_for()
     assert "not an image" in message(page, K)
     np.testing.assert_array_equal(canvas(page, FILTERED), good)
+    # back to the first image, then to the student's again: each is the one chosen
+    page.select_option(f"{K} .course-image-choice select", "your image")
+    assert_same_picture(canvas(page, f"{K} canvas.course-original-image"),
+                        to_uint8(grey_image(), vmin=0.0, vmax=1.0), "the first image again")
+    page.select_option(f"{K} .course-image-choice select", "uploaded")
+    np.testing.assert_array_equal(canvas(page, f"{K} canvas.course-original-image"), original)
     assert not page.errors, page.errors
     assert not page.requests, f"the page asked the network for {page.requests}"
 

@@ -401,6 +401,11 @@ def test_the_explorers_are_live_on_the_website_with_no_kernel_and_no_network(off
     repainted(page, filtered, painted)
     assert page.locator(f"{KERNEL} canvas.course-original-image").evaluate("c => [c.width, c.height]") \
         == [768, 480]
+    painted = page.evaluate(PAINTS, filtered)
+    page.select_option(f"{KERNEL} .course-image-choice select", "camera")  # and back
+    repainted(page, filtered, painted)
+    assert page.locator(f"{KERNEL} canvas.course-original-image").evaluate("c => [c.width, c.height]") \
+        == [512, 512]
 
     blurred = f"{GAUSSIAN} canvas.course-gaussian-image"
     painted = page.evaluate(PAINTS, blurred)

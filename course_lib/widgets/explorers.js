@@ -480,8 +480,10 @@ function imageSource(model, say, onImage) {
   }
 
   choice.addEventListener("change", () => {
+    // The model's bytes are the last image's: clear them. The new one comes from this view's
+    // cache, from the website's files, or (in a kernel) from Python, which answers the name.
     model.set("image_name", choice.value);
-    if (!model.get("sample_url") && !cache.has(choice.value)) model.set("image", new DataView(new ArrayBuffer(0)));
+    model.set("image", new DataView(new ArrayBuffer(0)));
     model.save_changes();
     if (cache.has(choice.value) || model.get("sample_url")) fromModel();
     else say(`loading ${choice.value}...`, "info");
