@@ -447,6 +447,7 @@ function imageSource(model, say, onImage) {
     labelled("image", choice, "course-image-choice"),
     labelled("your own image", file, "course-upload-field")]);
   let generation = 0; // a slower, older load never replaces a newer one
+  let quiet = false; // this view is setting the image itself: do not react to its own change
 
   async function show(name, source) {
     const mine = ++generation;
@@ -482,8 +483,10 @@ function imageSource(model, say, onImage) {
   choice.addEventListener("change", () => {
     // The model's bytes are the last image's: clear them. The new one comes from this view's
     // cache, from the website's files, or (in a kernel) from Python, which answers the name.
+    quiet = true;
     model.set("image_name", choice.value);
     model.set("image", new DataView(new ArrayBuffer(0)));
+    quiet = false;
     model.save_changes();
     if (cache.has(choice.value) || model.get("sample_url")) fromModel();
     else say(`loading ${choice.value}...`, "info");
@@ -502,18 +505,25 @@ function imageSource(model, say, onImage) {
     }
     if (mine !== generation) return;
     cache.set("uploaded", decoded);
+    quiet = true; // the name first, with no bytes yet: the menu and the model agree at once
+    model.set("image_name", "uploaded");
+    model.set("image", new DataView(new ArrayBuffer(0)));
     const options = model.get("image_options");
     if (!options.includes("uploaded")) model.set("image_options", ["uploaded", ...options]);
+    quiet = false;
     setOptions(choice, model.get("image_options"), "uploaded");
     onImage(decoded);
     // Then tell the kernel (on the website nobody listens: the image stays in the browser).
-    model.set("image", await encodePicture(decoded));
-    model.set("image_name", "uploaded");
+    const png = await encodePicture(decoded);
+    if (mine !== generation) return;
+    quiet = true;
+    model.set("image", png);
+    quiet = false;
     model.save_changes();
   });
 
   const listeners = {
-    "change:image": fromModel,
+    "change:image": () => { if (!quiet) fromModel(); },
     "change:image_options": () => setOptions(choice, model.get("image_options"), model.get("image_name")),
     "change:image_name": () => { choice.value = model.get("image_name"); },
   };
