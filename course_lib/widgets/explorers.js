@@ -633,7 +633,6 @@ function renderKernelExplorer(model, el) {
   const filtered = picture("course-filtered-image", "the filtered image", width);
   const kernelView = picture("course-kernel-image", "the kernel's weights: red positive, blue negative", width >> 1);
   let image = null; // the decoded image
-  let lastKernel = null; // the last kernel painted (the picture stays when the settings are bad)
 
   const presetMenu = select(["custom", ...Object.keys(model.get("presets"))], model.get("preset"));
   const sizeChoice = radios(`${id}-size`, ["3x3", "5x5"], `${model.get("size")}x${model.get("size")}`, "kernel size");
@@ -758,7 +757,6 @@ function renderKernelExplorer(model, el) {
   });
 
   function paintKernel(kernel) {
-    lastKernel = kernel;
     let limit = 0;
     for (const w of kernel.kernel) limit = Math.max(limit, Math.abs(w));
     limit = limit || 1;
@@ -795,7 +793,7 @@ function renderKernelExplorer(model, el) {
   syncControls();
   source.fromModel();
   if (model.get("compute") === "kernel" && bytesOf(model.get("result")).length) paintPng(filtered, bytesOf(model.get("result")));
-  return () => { detach(); root.remove(); lastKernel = null; };
+  return () => { detach(); root.remove(); };
 }
 
 // ---------------------------------------------------------------------- Gaussian explorer
