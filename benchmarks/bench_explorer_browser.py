@@ -171,10 +171,11 @@ def main() -> None:
         print(f"kernel explorer in Chromium: NOT measured, {CHROMIUM} is missing (install "
               "Debian's chromium package)")
         return
+    before = describe()
     with chromium() as browser:
         results = measure_voila(browser, args.updates, args.warm_up)
         results["static site (make site, no kernel)"] = measure_site(browser, args.updates, args.warm_up)
-    print(f"before: {describe()}")
+    print(f"before: {before}")
     print(f"kernel explorer, typing a kernel weight + Enter -> new picture painted, headless Chromium, "
           f"{args.updates} updates per path:")
     for name, (latencies, size) in results.items():
