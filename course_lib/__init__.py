@@ -5,6 +5,7 @@ One module per topic:
 - ``images``      offline sample images and grey/float conversion
 - ``conv``        convolution and correlation from scratch (naive, flip, vectorized, FFT, separable)
 - ``conv_backward`` the gradients of a convolutional layer, for backpropagation
+- ``im2col``      convolution as one matrix multiplication: the patch matrix and its cost
 - ``filters``     kernel builders and edge operators, thin over ``conv``
 - ``learning``    learning a kernel from examples by gradient descent (chapter 1, beyond the notes)
 - ``pooling``     max and average pooling, and max pooling's gradient
@@ -16,6 +17,9 @@ One module per topic:
 - ``models``      AlexNet, VGG, the tiny CNN, layer arithmetic and layer tables
 - ``diagnostics`` inside a network: feature statistics, weight-gradient norms, weight changes
 - ``descent``     gradient descent on a linear model: the loss bowl and the path down it
+- ``optim``       optimisers from scratch (SGD, momentum, Nesterov, RMSprop, Adam, AdamW)
+- ``loss_surfaces`` optimisers' paths on 2-D loss surfaces (an ill-conditioned bowl, Rosenbrock)
+- ``schedules``   learning-rate schedules (step, cosine, warm-up) and the learning-rate range test
 - ``train``       the trainer: settings, training loop, evaluation, stopping
 - ``history``     what a training run measured, and its plots
 - ``checkpoints`` saving and resuming a model, its optimiser and its history
@@ -24,11 +28,16 @@ One module per topic:
 - ``exercises``   self-checking exercises and quizzes
 - ``plotting``    figures and PNG rendering shared by the chapters
 - ``claims``      claims about CPU-dependent results (training), checked in code
+- ``frontend``    which front end and package versions a kernel runs with; ``doctor()``, for
+                  when a widget does not show
 
 Submodules are imported on demand (``from course_lib import conv``), so importing the
-package itself is cheap.
+package itself is cheap. One function is at the top: ``course_lib.doctor()`` says why a widget
+might not show, and what to do.
 """
+
+from .frontend import doctor
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "doctor"]

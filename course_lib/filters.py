@@ -412,6 +412,65 @@ def impulse_response(filter_fn: Callable[[np.ndarray], np.ndarray], *,
                         f"{_describe(result)}: {exc}") from None
 
 
+# ----------------------------------------------------------------- what a 1-D kernel does
+
+
+def kernel_spread(kernel_1d: ArrayLike) -> float:
+    """Measure how far a 1-D blur kernel spreads a pixel: the standard deviation of its weights.
+
+    The weights are read as a distribution over the offsets ``x = -(n - 1)/2, ..., (n - 1)/2``
+    from the centre; the result, in pixels, is its standard deviation around its mean (the
+    centre, for a symmetric kernel).
+
+    >>> round(kernel_spread(np.full(11, 1 / 11)), 6)            # the box: sqrt((11**2 - 1) / 12)
+    3.162278
+    """
+    k = as_float_array(kernel_1d, "kernel_1d", ndim=1)
+    total = float(k.sum())
+    if total <= 0 or np.any(k < 0):
+        raise ValueError(f"`kernel_1d` must hold non-negative weights with a positive sum; got "
+                         f"weights from {k.min():.3g} to {k.max():.3g}, sum {total:.3g}.")
+    x = np.arange(k.size) - (k.size - 1) / 2                     # offsets from the centre
+    mean = float(np.sum(k * x)) / total
+    return float(np.sqrt(np.sum(k * (x - mean) ** 2) / total))
+
+
+def frequency_response(kernel_1d: ArrayLike, frequencies: ArrayLike) -> np.ndarray:
+    """Compute how much a symmetric 1-D kernel multiplies a cosine of each frequency.
+
+    Filtering ``cos(2 pi f n)`` with a kernel that is symmetric about its centre gives
+    ``H(f) cos(2 pi f n)``, with ``H(f) = sum_x kernel[x] cos(2 pi f x)`` (``x`` measured from
+    the centre). A negative ``H(f)`` flips the cosine's sign: bright and dark swap.
+
+    Parameters
+    ----------
+    kernel_1d : array_like, shape (n,)
+        A kernel equal to its own mirror image, ``kernel_1d[::-1]``.
+    frequencies : array_like
+        Frequencies in cycles per pixel (0 to 0.5 covers all that pixels can hold).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``H(f)``, the shape of ``frequencies``.
+
+    Examples
+    --------
+    >>> frequency_response([1 / 3, 1 / 3, 1 / 3], [0.0, 1 / 3, 0.5]).round(6)
+    array([ 1.      ,  0.      , -0.333333])
+    """
+    k = as_float_array(kernel_1d, "kernel_1d", ndim=1)
+    if not np.allclose(k, k[::-1], rtol=1e-12, atol=1e-15 * float(np.abs(k).max())):
+        raise ValueError("`kernel_1d` must be symmetric about its centre (equal to kernel_1d[::-1]) "
+                         "for a real frequency response; got " + np.array2string(k, precision=3,
+                                                                                  threshold=8) + ".")
+    f = as_float_array(frequencies, "frequencies", allow_empty=True)
+    check_size(f.size * k.size, "frequencies", f"of {f.size} values with a {k.size}-tap kernel",
+               what="a table")
+    x = np.arange(k.size) - (k.size - 1) / 2                     # offsets from the centre
+    return (np.cos(2 * np.pi * np.multiply.outer(f, x)) @ k).reshape(f.shape)
+
+
 # ------------------------------------------------------------------------------------ helpers
 
 

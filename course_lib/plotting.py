@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
@@ -335,3 +336,178 @@ def show_images(images: Sequence[ArrayLike], *, titles: Sequence[str] | None = N
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig, axes[:n]
+
+
+# --------------------------------------------------------------------- chapter 1's figures
+
+
+def orientation_colours(orientation: ArrayLike, magnitude: ArrayLike, *,
+                        percentile: float = 99.0) -> np.ndarray:
+    """Colour a gradient field: hue for the direction, brightness for the strength.
+
+    The hue goes once round the colour wheel as the angle goes from -180° to 180° (red at 0°,
+    pointing right), so opposite directions get complementary colours; a pixel is as bright as
+    its magnitude relative to the ``percentile``-th percentile of all magnitudes (brighter ones
+    saturate), so flat areas are black. :func:`draw_orientation_key` draws the key.
+
+    Parameters
+    ----------
+    orientation : array_like, shape (H, W)
+        Angles in radians, ``arctan2(gy, gx)`` (``filters.gradient_orientation``).
+    magnitude : array_like, shape (H, W)
+        Non-negative strengths (``filters.gradient_magnitude``).
+    percentile : float
+        The magnitude shown at full brightness, as a percentile of all magnitudes.
+
+    Returns
+    -------
+    numpy.ndarray, shape (H, W, 3)
+        RGB values in [0, 1].
+
+    Examples
+    --------
+    >>> orientation_colours([[0.0, np.pi / 2]], [[1.0, 0.5]], percentile=100).round(3).tolist()
+    [[[1.0, 0.0, 0.0], [0.25, 0.5, 0.0]]]
+    """
+    from matplotlib.colors import hsv_to_rgb
+
+    angle = as_float_array(orientation, "orientation", ndim=2)
+    strength = as_float_array(magnitude, "magnitude", ndim=2)
+    if angle.shape != strength.shape:
+        raise ValueError(f"`magnitude` must have the shape of `orientation`, {angle.shape}; got "
+                         f"{strength.shape}.")
+    if strength.min() < 0:
+        raise ValueError(f"`magnitude` must not be negative; got a minimum of {strength.min():.3g}.")
+    percentile = check_real(percentile, "percentile", positive=True, maximum=100.0)
+    top = float(np.percentile(strength, percentile)) or 1.0
+    hue = np.mod(angle, 2 * np.pi) / (2 * np.pi)                     # 0 at 0°, 0.5 at ±180°
+    hsv = np.stack([hue, np.ones_like(hue), np.clip(strength / top, 0.0, 1.0)], axis=-1)
+    return hsv_to_rgb(hsv)
+
+
+def draw_orientation_key(ax: Axes, *, size: int = 101) -> None:
+    """Draw the colour wheel of :func:`orientation_colours` on ``ax``, in image coordinates.
+
+    The pixel at offset ``(x, y)`` from the centre (x to the right, y *down* the rows, as in an
+    image) is coloured like a gradient pointing that way, as bright as it is far from the centre:
+    read a colour in a gradient picture by finding it on the wheel. Angles are labelled every 90°.
+    To put the key beside a picture, draw it on an inset: ``ax.inset_axes([1.2, 0, 0.75, 1])``.
+    """
+    size = check_int(size, "size", minimum=11, maximum=1001)
+    radius = (size - 1) / 2
+    y, x = np.mgrid[0:size, 0:size] - radius                         # y grows downwards
+    distance = np.hypot(x, y)
+    wheel = orientation_colours(np.arctan2(y, x), np.minimum(distance / radius, 1.0), percentile=100)
+    wheel = wheel * (distance <= radius)[:, :, None] + (distance > radius)[:, :, None]   # white outside
+    ax.imshow(wheel, extent=(-radius - 0.5, radius + 0.5, radius + 0.5, -radius - 0.5))
+    for degrees, (dx, dy), align in ((0, (1, 0), "left"), (90, (0, 1), "center"),
+                                     (180, (-1, 0), "right"), (-90, (0, -1), "center")):
+        ax.annotate("", xy=(dx * radius * 0.95, dy * radius * 0.95), xytext=(0, 0),
+                    arrowprops={"arrowstyle": "->", "color": "white", "lw": 1.2})
+        ax.text(dx * radius * 1.12, dy * radius * 1.12 + (0.06 * radius if dy > 0 else 0),
+                f"{degrees}°", ha=align, va="center", fontsize=8)
+    ax.set(xlim=(-1.4 * radius, 1.4 * radius), ylim=(1.4 * radius, -1.4 * radius), xticks=[],
+           yticks=[])
+    ax.set_xlabel("x (columns) →", fontsize=8)
+    ax.set_ylabel("y (rows) ↓", fontsize=8)
+    ax.set_title("key: gradient direction", fontsize=9)
+    ax.set_aspect("equal")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
+def show_kernel_over_patch(image: ArrayLike, kernel: ArrayLike, centre: tuple[int, int], *,
+                           cell: float = 0.75) -> tuple[Figure, np.ndarray]:
+    """Draw one output pixel of a convolution: the flipped kernel laid over the patch it multiplies.
+
+    Three panels, with array indices and offsets on the axes: (1) ``kernel`` as an array, each
+    cell labelled with its offset ``[k, l]`` from the centre (for a 3x3 kernel the array index is
+    ``[1 + k, 1 + l]``); (2) the kernel flipped upside down and left to right, each cell labelled
+    with the weight that now sits there, ``g[-k, -l]``; (3) the image, with the flipped kernel
+    over the patch centred at ``centre = (m, n)``: each cell of the patch shows
+    ``pixel x weight``, and the title their sum, the convolution at ``(m, n)``.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+        A small image (at most 12 x 12, so that every value can be written in its cell).
+    kernel : array_like, shape (kh, kw)
+        A kernel with odd sides (it needs a centre).
+    centre : (int, int)
+        The output pixel ``(m, n)``; the patch around it must lie inside the image.
+    cell : float
+        Side of one cell (one pixel or weight) in inches.
+
+    Returns
+    -------
+    fig, axes : the matplotlib figure and its three axes.
+
+    Examples
+    --------
+    >>> image = np.array([[8, 5, 2], [7, 5, 3], [9, 4, 1]])
+    >>> fig, axes = show_kernel_over_patch(image, [[-1, 0, 1]] * 3, (1, 1))
+    >>> axes[2].get_title().splitlines()
+    ['g flipped over the patch at (m, n) = (1, 1)', 'pixel × weight, summed: 18']
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    img = as_float_array(image, "image", ndim=2)
+    g = as_float_array(kernel, "kernel", ndim=2)
+    if img.shape[0] > 12 or img.shape[1] > 12:
+        raise ValueError(f"`image` must be at most 12 x 12 to write every value in its cell; got "
+                         f"shape {img.shape}.")
+    if g.shape[0] % 2 == 0 or g.shape[1] % 2 == 0:
+        raise ValueError(f"`kernel` must have odd sides (a centre pixel); got shape {g.shape}.")
+    if not isinstance(centre, (tuple, list)) or len(centre) != 2:
+        raise ValueError(f"`centre` must be a (row, column) pair; got {centre!r}.")
+    ch, cw = g.shape[0] // 2, g.shape[1] // 2
+    m = check_int(centre[0], "centre", minimum=ch, maximum=img.shape[0] - 1 - ch)
+    n = check_int(centre[1], "centre", minimum=cw, maximum=img.shape[1] - 1 - cw)
+    flipped = g[::-1, ::-1]
+    patch = img[m - ch:m + ch + 1, n - cw:n + cw + 1]
+    total = float(np.sum(patch * flipped))
+    limit = float(np.abs(g).max()) or 1.0
+
+    def number(value: float) -> str:
+        return f"{value:g}" if value == round(value) else f"{value:.2f}"
+
+    cell = check_real(cell, "cell", positive=True, maximum=3.0)
+    width = cell * (2 * g.shape[1] + img.shape[1]) + 4.2          # cells, then room for the labels
+    height = cell * max(g.shape[0], img.shape[0]) + 1.6
+    fig, axes = plt.subplots(1, 3, figsize=(width, height),
+                             gridspec_kw={"width_ratios": [g.shape[1], g.shape[1], img.shape[1]]})
+    for ax, weights, title in ((axes[0], g, "kernel g\n(offset [k, l] in each cell)"),
+                               (axes[1], flipped, "g flipped\n(the weight now at [k, l])")):
+        ax.imshow(weights, cmap="RdBu_r", vmin=-limit, vmax=limit, alpha=0.45)  # pale: text on top
+        for i in range(g.shape[0]):
+            for j in range(g.shape[1]):
+                k, l = i - ch, j - cw  # noqa: E741  (the notes' letters)
+                label = f"[{k:+d}, {l:+d}]" if weights is g else f"g[{-k:+d}, {-l:+d}]"
+                ax.text(j, i - 0.18, number(weights[i, j]), ha="center", va="center", fontsize=12)
+                ax.text(j, i + 0.28, label, ha="center", va="center", fontsize=7)
+        ax.set_xticks(range(g.shape[1]), [f"{j}\n(l = {j - cw:+d})" for j in range(g.shape[1])])
+        ax.set_yticks(range(g.shape[0]), [f"{i} (k = {i - ch:+d})" for i in range(g.shape[0])])
+        ax.set(xlabel="array column (offset l)", ylabel="array row (offset k)")
+        ax.set_title(title, fontsize=9)
+    ax = axes[2]
+    spread = float(np.ptp(img)) or 1.0
+    ax.imshow(img, cmap="gray", vmin=float(img.min()) - 1.5 * spread, vmax=float(img.max()))
+    for i in range(img.shape[0]):
+        for j in range(img.shape[1]):
+            inside = abs(i - m) <= ch and abs(j - n) <= cw
+            weight = flipped[i - m + ch, j - n + cw] if inside else 0.0
+            text = f"{number(img[i, j])} × {weight:+g}" if inside else number(img[i, j])
+            ax.text(j, i, text, ha="center", va="center", fontsize=9,
+                    color="black" if inside else "0.4")
+    ax.add_patch(Rectangle((n - cw - 0.5, m - ch - 0.5), g.shape[1], g.shape[0], fill=False,
+                           edgecolor="C1", linewidth=2.5))
+    ax.set_xticks(range(img.shape[1]), [f"{j}" + ("\n= n" if j == n else "")
+                                        for j in range(img.shape[1])])
+    ax.set_yticks(range(img.shape[0]), [f"{i}" + (" = m" if i == m else "")
+                                        for i in range(img.shape[0])])
+    ax.set(xlabel="image column", ylabel="image row")
+    ax.set_title(f"g flipped over the patch at (m, n) = ({m}, {n})\n"
+                 f"pixel × weight, summed: {number(total)}", fontsize=9)
+    fig.tight_layout()
+    return fig, axes

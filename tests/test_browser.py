@@ -50,7 +50,7 @@ CHAPTER_WIDGETS = {
 PRESENTER_DEMOS = [
     ".course-kernel-explorer", ".course-gaussian-explorer", ".course-kernel-descent",
     ".course-layer-explorer", ".course-activation-explorer", ".course-depth-explorer",
-    ".course-training-demo",
+    ".course-optimizer-explorer", ".course-training-demo",
 ]
 # Errors Notebook 7's own front end raises on any notebook page, even an empty notebook.
 NOTEBOOK7_NOISE = [
@@ -372,6 +372,34 @@ def test_chapter3_in_jupyterlab_shows_live_training(lab, lab_page):
     assert_widgets_rendered(page, page.evaluate(CODE_CELLS), CHAPTER_WIDGETS[chapter])
     screenshot(page.locator(demo).first, "lab-03-training-demo")
     screenshot(page.locator(".course-activation-explorer").first, "lab-03-activation-explorer")
+    assert not page.js_errors, page.js_errors
+
+
+# --- course_lib.doctor() in JupyterLab ------------------------------------------------------
+
+
+def test_doctor_in_jupyterlab_finds_no_problem_and_its_widget_answers(lab, lab_page):
+    import nbformat
+
+    from course_lib.frontend import _Probe
+
+    page = lab_page
+    cell = "import course_lib\nreport = course_lib.doctor()"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nbformat.write(notebook, lab.root / "doctor.ipynb")
+    cells = open_and_run_all(page, f"{lab.url}/lab/tree/doctor.ipynb")
+    assert_ran_without_errors(cells)
+    assert_widgets_rendered(page, cells, [".course-doctor"])
+    text = page.inner_text(".jp-OutputArea")
+    assert "Front end: a Jupyter server" in text
+    assert "No known cause of a missing widget" in text, text
+    probe = page.locator(".course-doctor").first
+    # the front end drew the probe and told the kernel, whose answer changed the text
+    probe.get_by_text(_Probe.DRAWN).wait_for(timeout=REACT_TIMEOUT_MS)
+    probe.get_by_role("button", name="Click me").click()
+    probe.get_by_text(_Probe.ANSWERED).wait_for(timeout=REACT_TIMEOUT_MS)
+    screenshot(probe, "lab-doctor")
     assert not page.js_errors, page.js_errors
 
 

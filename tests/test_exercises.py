@@ -25,7 +25,7 @@ from course_lib.exercises._core import format_value
 EXERCISES = {
     "ch1": [ch1.conv2d, ch1.gaussian_kernel, ch1.vertical_edge_kernel, ch1.predict_pixel,
             ch1.conv_params, ch1.kernel_gradient, ch1.descent_step, ch1.conv_layer, ch1.max_pool,
-            ch1.strided_output_size],
+            ch1.strided_output_size, ch1.im2col],
     "ch2": [ch2.output_size, ch2.conv_params, ch2.receptive_field, ch2.vgg16_params],
     "ch3": [ch3.sigmoid_grad, ch3.gradient_after_layers, ch3.standardise, ch3.learning_rate,
             ch3.he_std, ch3.batch_norm, ch3.maxout],

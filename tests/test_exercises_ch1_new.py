@@ -190,3 +190,67 @@ def test_quiz_numbers():
     assert question.answer == round(fc / conv)
     assert question.check(str(question.answer)).status == "correct"
     assert question.check(str(round(224 * 224 * 3 / 27))).status == "incorrect"
+
+
+# --------------------------------------------------------------------------- derive, then write
+
+
+@pytest.mark.parametrize("ex", [ch1.kernel_gradient, ch1.descent_step], ids=lambda ex: ex.name)
+def test_gradient_exercises_ask_for_the_derivation_and_hint_the_formula(ex):
+    """The statement asks for the derivation; the formula itself is only in the hints."""
+    assert "**Derive**" in ex.statement
+    assert "chain rule" in ex.statement or "ch1.kernel_gradient" in ex.statement
+    formulas = {"ch1.kernel_gradient": "Σ_{i,j} δ[i, j] I[i + a, j + b]",
+                "ch1.descent_step": "(2/N) Σ_i correlate2d(x_i, r_i, mode='valid')"}
+    assert any(formulas[ex.name] in hint for hint in ex.hints)
+    for written in ("\\sum_{i,j} \\delta", "correlate2d(x_i", "2}{N}", "residual"):
+        assert written not in ex.statement, written
+
+
+# --------------------------------------------------------------------------- im2col
+
+
+def loop_im2col(x, k):
+    """A correct answer written differently from the solution: torch's unfold, transposed."""
+    return torch.nn.functional.unfold(torch.tensor(x)[None], k)[0].T.numpy()
+
+
+def test_im2col_reference_is_torch_unfold_and_torch_is_accepted():
+    from course_lib.exercises.ch1 import _im2col_cases, _im2col_reference
+
+    for case in ch1.im2col.checker.cases():
+        x, k = case.args
+        np.testing.assert_array_equal(_im2col_reference(x, k), loop_im2col(x, k))
+    assert len(_im2col_cases()) >= 5
+    assert ch1.im2col.evaluate(loop_im2col)
+
+
+def test_im2col_rows_times_the_weights_are_the_layer():
+    """What the exercise builds is what makes a layer one matrix product (torch conv2d)."""
+    rng = np.random.default_rng(0)
+    x, weight = rng.normal(size=(3, 6, 5)), rng.normal(size=(4, 3, 3, 3))
+    ns: dict = {}
+    exec(ch1.im2col.solution_code, ns)
+    product = ns["my_im2col"](x, 3) @ weight.reshape(4, -1).T                 # (H' W', C_out)
+    expected = torch.nn.functional.conv2d(torch.tensor(x)[None], torch.tensor(weight))[0]
+    np.testing.assert_allclose(product.T.reshape(4, 4, 3), expected.numpy(), atol=1e-12)
+
+
+def _windows(x, k):
+    return np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(1, 2))  # (C, H', W', k, k)
+
+
+@pytest.mark.parametrize(("wrong", "lesson"), [
+    (lambda x, k: loop_im2col(x, k).T, "that is the transpose, one patch per column"),
+    (lambda x, k: _windows(x, k).transpose(1, 2, 0, 3, 4)[..., ::-1, ::-1].reshape(
+        -1, x.shape[0] * k * k), "your patches are flipped"),
+    (lambda x, k: _windows(x, k).transpose(1, 2, 3, 4, 0).reshape(-1, x.shape[0] * k * k),
+     "you put the channels last"),
+    (lambda x, k: _windows(x, k).transpose(2, 1, 0, 3, 4).reshape(-1, x.shape[0] * k * k),
+     "Use reading order"),
+    (lambda x, k: _windows(x, k)[0].reshape(-1, k * k), "the patch of every channel"),
+    (lambda x, k: _windows(x, k)[:, :-1, :-1].transpose(1, 2, 0, 3, 4).reshape(
+        -1, x.shape[0] * k * k), "off by one"),
+])
+def test_im2col_wrong_answers(wrong, lesson):
+    assert_fails(ch1.im2col, wrong, lesson)

@@ -282,3 +282,57 @@ def test_separable_filter_equals_scipy_with_the_outer_product(boundary):
 def test_separable_filter_names_a_bad_vector():
     with pytest.raises(ValueError, match="`row` must be a 1-D array"):
         filters.separable_filter(np.ones((5, 5)), [1, 2, 1], np.ones((3, 3)))
+
+
+# ----------------------------------------------------------------- what a 1-D kernel does
+
+
+@pytest.mark.parametrize("size", [1, 3, 11, 21])
+def test_kernel_spread_of_a_box_and_a_gaussian(size):
+    box = np.full(size, 1.0 / size)
+    assert filters.kernel_spread(box) == pytest.approx(np.sqrt((size**2 - 1) / 12), abs=1e-12)
+    wide = filters.gaussian_kernel_1d(2.0, size=61)                   # hardly truncated
+    assert filters.kernel_spread(wide) == pytest.approx(2.0, abs=1e-6)
+
+
+def test_kernel_spread_is_around_the_mean():
+    assert filters.kernel_spread([0.0, 0.0, 1.0]) == 0.0              # all weight at one offset
+    assert filters.kernel_spread([1.0, 0.0, 1.0]) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kernel", [np.full(11, 1 / 11), [0.25, 0.5, 0.25], [1.0, -2.0, 1.0],
+                                    [0.1, 0.2, 0.4, 0.2, 0.1, 0.0, 0.0][:5]])
+def test_frequency_response_is_the_dft_of_the_centred_kernel(kernel):
+    kernel = np.asarray(kernel, float)
+    n = 64
+    centred = np.zeros(n)                                             # centre at index 0
+    half = (kernel.size - 1) // 2
+    for x in range(-half, half + 1):
+        centred[x % n] = kernel[x + half]
+    dft = np.fft.fft(centred)
+    frequencies = np.arange(n // 2 + 1) / n
+    np.testing.assert_allclose(filters.frequency_response(kernel, frequencies), dft.real[: n // 2 + 1],
+                               atol=1e-12)
+    np.testing.assert_allclose(dft.imag, 0, atol=1e-12)               # symmetric: a real response
+
+
+def test_frequency_response_is_what_the_filter_does_to_a_cosine():
+    f = 0.13
+    kernel = np.full(11, 1 / 11)
+    n = np.arange(400)
+    filtered = np.convolve(np.cos(2 * np.pi * f * n), kernel, mode="same")[20:-20]
+    expected = filters.frequency_response(kernel, f) * np.cos(2 * np.pi * f * n)[20:-20]
+    np.testing.assert_allclose(filtered, expected, atol=1e-12)
+    assert filters.frequency_response(kernel, f) < 0                   # the box flips this one
+
+
+@pytest.mark.parametrize(("call", "words"), [
+    (lambda: filters.frequency_response([1.0, 2.0, 4.0], [0.1]), "`kernel_1d` must be symmetric"),
+    (lambda: filters.frequency_response(np.ones((3, 3)), [0.1]), "`kernel_1d` must be a 1-D array"),
+    (lambda: filters.frequency_response([1.0], [np.nan]), "`frequencies` must not contain NaN"),
+    (lambda: filters.kernel_spread([1.0, -1.0]), "`kernel_1d` must hold non-negative weights"),
+    (lambda: filters.kernel_spread([0.0, 0.0]), "positive sum"),
+])
+def test_kernel_properties_bad_input(call, words):
+    with pytest.raises(ValueError, match=words):
+        call()

@@ -60,6 +60,13 @@ def _array(seed, ndim, rows, cols, integer):
     return rng.integers(-9, 10, shape).astype(float) if integer else rng.normal(size=shape)
 
 
+def _schedule(kind):
+    from course_lib.schedules import Cosine, LinearWarmup, StepDecay, WarmupCosine
+
+    return {"step": StepDecay(3, gamma=0.5), "cosine": Cosine(10), "warmup": LinearWarmup(5),
+            "warmup-cosine": WarmupCosine(3, 12)}[kind]
+
+
 def call(*args, **kwargs):
     return st.tuples(st.tuples(*args), st.fixed_dictionaries(kwargs))
 
@@ -114,6 +121,79 @@ def evaluate_small(batch_size):
 
     x = torch.randn(20, 4, generator=torch.Generator().manual_seed(0))
     return evaluate(nn.Linear(4, 2), (x, (x[:, 0] > 0).long()), batch_size=batch_size)
+
+
+def optimise_small(name, steps, **settings):
+    """Build the course's optimiser ``name`` and take ``steps`` steps on a small linear model."""
+    import torch
+    from torch import nn
+
+    from course_lib._checks import check_int
+    from course_lib.optim import make_optimizer
+
+    steps = check_int(steps, "steps", minimum=0, maximum=50)
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    optimizer = make_optimizer(name, model.parameters(), **settings)
+    x, y = torch.randn(16, 3), torch.randint(0, 2, (16,))
+    for _ in range(steps):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    return [p.detach().numpy() for p in model.parameters()]
+
+
+def fit_with_small(optimizer, lr, epochs, **options):
+    import torch
+    from torch import nn
+
+    from course_lib.optim import fit_with
+    from course_lib.schedules import Cosine
+
+    x = torch.randn(48, 4, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    return fit_with(nn.Linear(4, 2), (x, (x[:, 0] > 0).long()), optimizer=optimizer, lr=lr,
+                    epochs=epochs, schedule=Cosine(10), **options).train_loss
+
+
+def surface_of(kind):
+    from course_lib.loss_surfaces import quadratic, rosenbrock
+
+    if not isinstance(kind, str) or kind not in ("quadratic", "rosenbrock"):
+        raise ValueError(f"`kind` must be 'quadratic' or 'rosenbrock'; got {kind!r:.40}.")
+    return quadratic((1.0, 20.0)) if kind == "quadratic" else rosenbrock()
+
+
+def path_on(kind, optimizer, **settings):
+    from course_lib.loss_surfaces import optimizer_path
+
+    return optimizer_path(surface_of(kind), optimizer, **settings)
+
+
+def outcome_on(kind, path):
+    from course_lib.loss_surfaces import path_outcome
+
+    return path_outcome(surface_of(kind), path)
+
+
+def describe_on(kind, paths):
+    from course_lib.loss_surfaces import describe_paths
+
+    return describe_paths(surface_of(kind), paths)
+
+
+def range_small(**options):
+    """The learning-rate range test on a small network and data set; its alt text."""
+    import torch
+    from torch import nn
+
+    from course_lib.schedules import describe_range_test, lr_range_test
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 4, generator=generator)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+    return describe_range_test(lr_range_test(model, (x, (x[:, 0] > 0).long()), **options))
 
 
 def tiny_forward(shape, **options):
@@ -252,6 +332,28 @@ def correlate_like_scipy(result, image, kernel, **options):
     same_as_scipy(result, image, kernel, flip=True, **options)
 
 
+def like_torch_conv2d(result, x, weight, bias=None, *, stride=1, padding=0):
+    import torch
+
+    x, weight = np.asarray(x, float), np.asarray(weight, float)
+    flat = x.ndim == 2
+    x_t = torch.tensor(x[None] if flat else x)[None]
+    w_t = torch.tensor(weight[None, None] if flat else weight)
+    b_t = None if bias is None else torch.tensor(np.asarray(bias, float))
+    expected = torch.nn.functional.conv2d(x_t, w_t, b_t, stride=stride, padding=padding)[0].numpy()
+    np.testing.assert_allclose(result, expected[0] if flat else expected, rtol=0,
+                               atol=1e-12 * (1 + np.abs(expected).max()))
+
+
+def like_torch_unfold(result, x, kernel_size, *, stride=1, padding=0):
+    import torch
+
+    x = np.asarray(x, float)
+    x_t = torch.tensor(x[None] if x.ndim == 2 else x)[None]
+    expected = torch.nn.functional.unfold(x_t, kernel_size, stride=stride, padding=padding)[0]
+    np.testing.assert_array_equal(result, expected.numpy().T)
+
+
 def outer_or_none(result, kernel, **_options):
     kernel = np.asarray(kernel, float)
     if result is None:
@@ -327,6 +429,19 @@ TARGETS = {
     f"{C}:convolve_fft_same": (call(arrays(5, 9), arrays(1, 3), st.just((1, 1)), st.just((1, 1))),
                                f"{HERE}:finite"),
     "course_lib.conv_backward:correlate2d_backward": (call(arrays(4, 8), arrays(1, 3), arrays(2, 4)), None),
+    # im2col
+    "course_lib.im2col:im2col": (call(arrays(4, 8, ndims=(2, 3)), st.sampled_from([1, 2, 3, (2, 3)]),
+                                      stride=st.sampled_from([1, 2, (1, 2)]),
+                                      padding=st.sampled_from([0, 1, (2, 0)])), f"{HERE}:like_torch_unfold"),
+    "course_lib.im2col:conv2d_im2col": (st.one_of(
+        call(arrays(4, 8), arrays(1, 3), stride=st.integers(1, 3), padding=st.integers(0, 2)),
+        call(st.builds(lambda a: a.reshape(2, -1, a.shape[-1]), arrays(4, 8, ndims=(2,)).map(
+            lambda a: a[: a.shape[0] // 2 * 2])), arrays(1, 3, ndims=(4,)).map(lambda w: w[:, :2]),
+            stride=st.sampled_from([1, 2, (2, 1)]), padding=st.sampled_from([0, 1])),
+    ), f"{HERE}:like_torch_conv2d"),
+    "course_lib.im2col:im2col_cost": (call(st.integers(1, 512), st.integers(1, 512), ODD,
+                                           st.integers(3, 512), stride=st.integers(1, 4),
+                                           padding=st.integers(0, 3)), None),
     # filters: kernels
     f"{F}:identity_kernel": (call(ODD), None),
     f"{F}:shift_kernel": (call(st.integers(-4, 4), st.integers(-4, 4)), None),
@@ -354,6 +469,9 @@ TARGETS = {
                                 f"{HERE}:finite"),
     f"{F}:gradient_orientation": (call(image), f"{HERE}:finite"),
     f"{F}:impulse": (call(st.tuples(SIZES, SIZES)), None),
+    f"{F}:kernel_spread": (call(arrays(1, 9, ndims=(1,)).map(np.abs)), None),
+    f"{F}:frequency_response": (call(arrays(1, 5, ndims=(1,)).map(lambda k: k + k[::-1]),
+                                     arrays(1, 9, ndims=(1,))), f"{HERE}:finite"),
     f"{F}:impulse_response": (call(st.sampled_from([np.negative, np.sqrt, np.abs])), None),
     # activations
     **{f"{A}:{name}": (call(x_any), f"{HERE}:finite")
@@ -404,6 +522,8 @@ TARGETS = {
     "course_lib.plotting:to_uint8": (call(image), None),
     "course_lib.plotting:display_range": (call(st.floats(-10, 10), st.floats(-10, 10)), None),
     "course_lib.plotting:to_png": (call(image, scale=st.integers(1, 4)), None),
+    "course_lib.plotting:orientation_colours": (call(arrays(1, 8), arrays(1, 8).map(np.abs),
+                                                     percentile=st.floats(1, 100)), None),
     "course_lib.plotting:encode_png": (call(st.builds(
         lambda a: np.clip(a * 40 + 128, 0, 255).astype(np.uint8), arrays(1, 8, ndims=(2, 3)))),
         None),
@@ -420,6 +540,55 @@ TARGETS = {
     f"{HERE}:fit_small": (call(st.integers(1, 2), st.floats(1e-3, 1),
                                batch_size=st.integers(1, 64)), None),
     f"{HERE}:evaluate_small": (call(st.integers(1, 64)), None),
+    # optim
+    f"{HERE}:optimise_small": (st.one_of(
+        call(st.just("sgd"), st.integers(0, 20), lr=st.floats(0, 1), momentum=st.floats(0, 1),
+             nesterov=st.just(False), weight_decay=st.floats(0, 1)),
+        call(st.just("sgd"), st.integers(0, 20), lr=st.floats(0, 1), momentum=st.floats(0.1, 1),
+             nesterov=st.just(True)),
+        call(st.just("rmsprop"), st.integers(0, 20), lr=st.floats(0, 0.1), alpha=st.floats(0, 1),
+             eps=st.floats(1e-8, 1), momentum=st.floats(0, 0.9)),
+        call(st.sampled_from(["adam", "adamw"]), st.integers(0, 20), lr=st.floats(0, 0.1),
+             betas=st.tuples(st.floats(0, 0.99), st.floats(0, 0.999)), eps=st.floats(1e-8, 1),
+             weight_decay=st.floats(0, 1))), None),
+    f"{HERE}:fit_with_small": (call(st.sampled_from(["sgd", "rmsprop", "adam", "adamw"]),
+                                    st.floats(1e-4, 1), st.integers(1, 3),
+                                    batch_size=st.integers(1, 64), seed=st.integers(0, 9)), None),
+    "course_lib.loss_surfaces:quadratic": (call(
+        st.tuples(st.floats(0.1, 100), st.floats(0.1, 100)), angle=st.floats(-180, 180),
+        start=st.tuples(st.floats(-9, 9), st.floats(-9, 9))), None),
+    "course_lib.loss_surfaces:rosenbrock": (call(a=st.floats(0.1, 3), b=st.floats(1, 200),
+                                                 start=st.tuples(st.floats(-3, 3),
+                                                                 st.floats(-3, 3))), None),
+    f"{HERE}:path_on": (call(st.sampled_from(["quadratic", "rosenbrock"]),
+                             st.sampled_from(["sgd", "rmsprop", "adam", "adamw"]),
+                             lr=st.floats(1e-4, 1), steps=st.integers(1, 200),
+                             start=st.tuples(st.floats(-3, 3), st.floats(-3, 3))), None),
+    f"{HERE}:outcome_on": (call(st.sampled_from(["quadratic", "rosenbrock"]),
+                                arrays(1, 9, ndims=(2,)).map(lambda a: a[:, :2])), None),
+    f"{HERE}:describe_on": (call(st.sampled_from(["quadratic", "rosenbrock"]),
+                                 st.dictionaries(st.sampled_from(["SGD", "Adam", ""]),
+                                                 arrays(1, 9, ndims=(2,)).map(lambda a: a[:, :2]),
+                                                 min_size=1, max_size=3)), None),
+    "course_lib.schedules:StepDecay": (call(st.integers(1, 20), gamma=st.floats(0.01, 1)), None),
+    "course_lib.schedules:Cosine": (call(st.integers(1, 20), min_factor=st.floats(0, 1)), None),
+    "course_lib.schedules:LinearWarmup": (call(st.integers(1, 20), start_factor=st.floats(0.01, 1)),
+                                          None),
+    "course_lib.schedules:WarmupCosine": (call(st.integers(1, 10), st.integers(11, 30),
+                                               start_factor=st.floats(0.01, 1),
+                                               min_factor=st.floats(0, 1)), None),
+    "course_lib.schedules:schedule_factors": (call(st.one_of(
+        st.builds(_schedule, st.sampled_from(["step", "cosine", "warmup", "warmup-cosine"]))),
+        st.integers(1, 100)), f"{HERE}:finite"),
+    f"{HERE}:range_small": (call(lr_min=st.floats(1e-5, 1e-2), lr_max=st.floats(0.1, 100),
+                                 steps=st.integers(2, 30), batch_size=st.integers(1, 64),
+                                 optimizer=st.sampled_from(["sgd", "rmsprop", "adam", "adamw"]),
+                                 smoothing=st.floats(0, 0.99), divergence=st.floats(1.5, 10),
+                                 rule=st.sampled_from(["minimum/10", "steepest"])), None),
+    "course_lib.optim:decay_comparison": (call(
+        scales=st.lists(st.floats(0, 100), min_size=1, max_size=4), lr=st.floats(1e-3, 0.1),
+        weight_decay=st.floats(0, 1), steps=st.integers(1, 50), seed=st.integers(0, 9)),
+        f"{HERE}:finite"),
     # models
     f"{M}:conv_output_size": (call(st.integers(1, 64), ODD, stride=st.integers(1, 3),
                                    padding=st.integers(0, 2), rounding=st.just("floor")), None),
@@ -463,10 +632,16 @@ NOT_FUZZED = {  # public callables left out, and why
     "course_lib.plotting:show_images": "draws a matplotlib figure (covered by test_plotting)",
     "course_lib.plotting:figure_to_png": "takes a matplotlib figure (covered by test_plotting)",
     "course_lib.plotting:use_course_style": "sets matplotlib's style; no argument to fuzz but dpi",
+    "course_lib.plotting:draw_orientation_key": "draws on matplotlib axes (covered by test_plotting)",
+    "course_lib.plotting:show_kernel_over_patch": "draws a matplotlib figure (covered by test_plotting)",
     "course_lib.models.visualise:show_filters": "draws a figure (covered by test_models)",
     "course_lib.models.visualise:plot_layer_costs": "draws a figure (covered by test_models)",
     "course_lib.models.visualise:random_best_cosines": "samples 2000 random filters; see test_models",
     "course_lib.train:plot_history": "draws a figure (covered by test_train)",
+    "course_lib.loss_surfaces:draw_paths": "draws a figure (covered by test_loss_surfaces)",
+    "course_lib.loss_surfaces:plot_paths": "draws a figure (covered by test_loss_surfaces)",
+    "course_lib.schedules:plot_schedules": "draws a figure (covered by test_schedules)",
+    "course_lib.schedules:plot_range_test": "draws a figure (covered by test_schedules)",
     "course_lib.train:save_checkpoint": "writes files (covered by test_train)",
     "course_lib.train:load_checkpoint": "reads files (covered by test_train)",
 }
@@ -487,19 +662,31 @@ COVERED_THROUGH = {  # public callables fuzzed through a wrapper or a builder ab
     "course_lib.models.visualise:nearest_kernels": "visualise",
     "course_lib.models.visualise:kernel_cosines": "visualise",
     "course_lib.models.visualise:best_matches": "visualise",
+    "course_lib.optim:make_optimizer": "optimise_small", "course_lib.optim:SGD": "optimise_small",
+    "course_lib.optim:RMSprop": "optimise_small", "course_lib.optim:Adam": "optimise_small",
+    "course_lib.optim:AdamW": "optimise_small", "course_lib.optim:adam_step": "optimise_small",
+    "course_lib.loss_surfaces:optimizer_path": "path_on",
+    "course_lib.loss_surfaces:path_outcome": "outcome_on",
+    "course_lib.loss_surfaces:describe_paths": "describe_on",
+    "course_lib.schedules:lr_range_test": "range_small",
+    "course_lib.optim:fit_with": "fit_with_small",
+    "course_lib.schedules:describe_range_test": "range_small",
 }
-FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.filters",
+FUZZED_MODULES = ["course_lib.conv", "course_lib.conv_backward", "course_lib.im2col",
+                  "course_lib.filters",
                   "course_lib.activations", "course_lib.data", "course_lib.preprocessing",
                   "course_lib.images", "course_lib.plotting", "course_lib.train", "course_lib.descent",
-                  "course_lib.models", "course_lib.models.visualise"]
+                  "course_lib.models", "course_lib.models.visualise", "course_lib.optim",
+                  "course_lib.loss_surfaces", "course_lib.schedules"]
 # Errors allowed besides ValueError and TypeError (their messages must name a parameter too).
 ALLOWED_ERRORS = {"ValueError", "TypeError", "FileNotFoundError"}
 # layer_output_shape's errors name the layer (its `name`) whose window does not fit `shape`
 MESSAGE_NAMES = {"test_fuzz:layer_shape": r"^layer \S+ \("}
 
 
+# records and views the library returns, not entry points
 RECORDS = {"Activation", "LayerRow", "LayerTable", "DigitsSplit", "EpochRecord", "History",
-           "StepInfo", "LivePlot"}  # records and views the library returns, not entry points
+           "StepInfo", "LivePlot", "DecayComparison", "Surface", "RangeTest", "Im2colCost"}
 
 
 def _public_functions(module_name):
@@ -609,6 +796,10 @@ def drive(app_name, actions):
             from course_lib.widgets.layers import LayerExplorer
 
             app = LayerExplorer()
+        elif app_name == "optimizers":
+            from course_lib.widgets.optimizers import OptimizerExplorer
+
+            app = OptimizerExplorer(steps=30)
         else:
             from course_lib.widgets.activations import ActivationExplorer
 
@@ -666,6 +857,11 @@ WIDGET_ACTIONS = {
     "layers": st.one_of(st.tuples(st.just("model_choice"), st.integers(0, 10)),
                         st.tuples(st.just("input_size"), st.integers(-10, 10**6)),
                         st.tuples(st.just("layer_slider"), st.integers(0, 30))),
+    "optimizers": st.one_of(st.tuples(st.sampled_from(["optimizer", "surface"]), st.integers(0, 9)),
+                            st.tuples(st.just("lr"), TEXTS),
+                            st.tuples(st.just("momentum"), st.floats(0, 0.99)),
+                            st.tuples(st.just("steps"), st.integers(10, 500)),
+                            st.tuples(st.just("compare"), st.booleans())),
     "activations": st.one_of(st.tuples(st.just("x"), st.floats(-10, 10)),
                              st.tuples(st.just("depth"), st.integers(1, 30)),
                              st.tuples(st.just("functions"), st.lists(ACT, max_size=3)

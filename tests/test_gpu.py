@@ -139,3 +139,25 @@ def test_the_big_models_run_forward_and_backward_on_the_gpu(build, size, paramet
     assert out.shape == (2, 1000)
     out.square().mean().backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("name", ["sgd", "rmsprop", "adam", "adamw"])
+def test_the_course_optimisers_train_on_the_gpu_as_torchs_do(digits, name):
+    """course_lib.optim on CUDA: trains, hands the model back, and ends near torch.optim's run
+    (torch's CUDA optimisers sum in another order: a looser tolerance than on the CPU)."""
+    from course_lib.optim import fit_with
+    from course_lib.schedules import Cosine
+
+    train, _ = digits
+    ours, theirs = fresh_model(), fresh_model()
+    history = fit_with(ours, train, optimizer=name, lr=1e-2, epochs=2, device="cuda",
+                       schedule=Cosine(16))
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert all(p.device.type == "cpu" for p in ours.parameters())
+    reference = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
+                 "adamw": torch.optim.AdamW}[name]
+    trainer = Trainer(theirs, TrainConfig(epochs=2, lr=1e-2, device="cuda"))
+    trainer.optimizer = reference(theirs.parameters(), lr=1e-2)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(trainer.optimizer, Cosine(16))
+    trainer.fit(train, progress=False, callback=lambda _info: scheduler.step())
+    torch.testing.assert_close(ours.state_dict(), theirs.state_dict(), rtol=0, atol=1e-4)

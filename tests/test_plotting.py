@@ -1,6 +1,7 @@
 """PNG rendering for the widgets: checked by decoding with Pillow, an independent PNG reader."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -140,3 +141,99 @@ def test_a_forked_child_encodes_large_pictures_with_its_own_threads():
     with context.Pool(1) as pool:  # the child inherits the pool object, not its threads
         png = pool.apply_async(encode_png, (photo,)).get(timeout=60)
     assert np.array_equal(decode(png), photo)
+
+
+# --------------------------------------------------------------------- chapter 1's figures
+
+
+def test_orientation_colours_hue_follows_the_angle_and_brightness_the_magnitude():
+    from matplotlib.colors import rgb_to_hsv
+
+    from course_lib.plotting import orientation_colours
+
+    angles = np.radians([[0.0, 90.0, 180.0, -90.0, 45.0]])
+    strength = np.array([[1.0, 1.0, 0.5, 2.0, 0.0]])
+    hsv = rgb_to_hsv(orientation_colours(angles, strength, percentile=100))
+    np.testing.assert_allclose(hsv[0, :4, 0], [0.0, 0.25, 0.5, 0.75], atol=1e-12)
+    np.testing.assert_allclose(hsv[0, :, 2], [0.5, 0.5, 0.25, 1.0, 0.0], atol=1e-12)
+    # -180 and 180 degrees are the same direction: the same colour
+    np.testing.assert_allclose(orientation_colours([[np.pi]], [[1.0]]),
+                               orientation_colours([[-np.pi]], [[1.0]]), atol=1e-12)
+
+
+def test_orientation_colours_matches_the_gradient_of_a_ramp():
+    from course_lib.filters import gradient_magnitude, gradient_orientation
+    from course_lib.plotting import orientation_colours
+
+    ramp = np.tile(np.arange(9.0), (9, 1))                  # brighter to the right: 0 degrees, red
+    colours = orientation_colours(gradient_orientation(ramp), gradient_magnitude(ramp))
+    np.testing.assert_allclose(colours[4, 4], [1.0, 0.0, 0.0], atol=1e-9)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (([[0.0]], [[1.0, 2.0]]), "`magnitude` must have the shape"),
+    (([[0.0]], [[-1.0]]), "`magnitude` must not be negative"),
+    (([0.0], [1.0]), "`orientation` must be a 2-D array"),
+])
+def test_orientation_colours_bad_input(args, words):
+    from course_lib.plotting import orientation_colours
+
+    with pytest.raises(ValueError, match=re.escape(words)):
+        orientation_colours(*args)
+
+
+def test_orientation_key_is_the_colour_of_each_direction_in_image_coordinates():
+    import matplotlib.pyplot as plt
+
+    from course_lib.plotting import draw_orientation_key, orientation_colours
+
+    fig, ax = plt.subplots()
+    draw_orientation_key(ax, size=21)
+    wheel = ax.images[0].get_array()
+    assert ax.get_title()
+    assert ax.get_xlabel()
+    assert ax.get_ylabel()
+    # right of the centre: a gradient pointing right (0 degrees); below: pointing down (90)
+    np.testing.assert_allclose(wheel[10, 20], orientation_colours([[0.0]], [[1.0]])[0, 0], atol=1e-9)
+    np.testing.assert_allclose(wheel[20, 10], orientation_colours([[np.pi / 2]], [[1.0]])[0, 0],
+                               atol=1e-9)
+    np.testing.assert_allclose(wheel[0, 0], [1.0, 1.0, 1.0])  # outside the disc: white
+    plt.close(fig)
+
+
+def test_kernel_over_patch_labels_the_flip_and_sums_the_convolution():
+    import matplotlib.pyplot as plt
+    from scipy.signal import convolve2d
+
+    from course_lib.plotting import show_kernel_over_patch
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 9, size=(5, 6)).astype(float)
+    kernel = rng.integers(-3, 4, size=(3, 3)).astype(float)
+    fig, axes = show_kernel_over_patch(image, kernel, (2, 3))
+    expected = convolve2d(image, kernel, mode="valid")[1, 2]         # centre (2, 3) in 'valid'
+    assert axes[2].get_title().endswith(f"summed: {expected:g}")
+    texts = [t.get_text() for t in axes[1].texts]
+    assert "g[+1, +1]" in texts[:2]                                  # top-left of the flipped kernel
+    cell = [t.get_text() for t in axes[2].texts if "×" in t.get_text()]
+    assert len(cell) == 9
+    assert cell[0] == f"{image[1, 2]:g} × {kernel[2, 2]:+g}"          # top-left pixel meets g[+1, +1]
+    for ax in axes:
+        assert ax.get_title()
+        assert ax.get_xlabel()
+        assert ax.get_ylabel()
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    ((np.ones((3, 3)), np.ones((2, 2)), (1, 1)), "`kernel` must have odd sides"),
+    ((np.ones((3, 3)), np.ones((3, 3)), (0, 1)), "`centre` must be at least 1"),
+    ((np.ones((3, 3)), np.ones((3, 3)), (1, 2)), "`centre` must be at most 1"),
+    ((np.ones((3, 3)), np.ones((3, 3)), 1), "`centre` must be a (row, column) pair"),
+    ((np.ones((13, 3)), np.ones((3, 3)), (1, 1)), "`image` must be at most 12 x 12"),
+])
+def test_kernel_over_patch_bad_input(args, words):
+    from course_lib.plotting import show_kernel_over_patch
+
+    with pytest.raises(ValueError, match=re.escape(words)):
+        show_kernel_over_patch(*args)

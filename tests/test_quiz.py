@@ -143,9 +143,19 @@ def test_ch1_impulse_leaves_the_image_unchanged():
 
 def test_ch1_zero_sum_kernel_gives_zero_on_flat_image():
     q = question(ch1, MultipleChoice, "sum to 0")
-    assert q.choices[q.correct_index].text.startswith("0 everywhere")
+    assert q.choices[q.correct_index].text.startswith("0 wherever the whole kernel lies over")
     kernel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
     assert np.all(convolve2d(np.full((5, 5), 7.0), kernel, "valid") == 0)
+    assert np.all(convolve2d(np.full((5, 5), 7.0), kernel, "same", boundary="symm") == 0)
+    # with zero padding, not 0 at the border: the numbers the wrong choice's explanation quotes
+    same = convolve2d(np.full((5, 5), 7.0), kernel, "same")
+    assert np.all(same[:, 1:-1] == 0)
+    assert same[1:-1, 0].tolist() == [-28.0] * 3
+    assert same[1:-1, -1].tolist() == [28.0] * 3
+    assert [same[0, 0], same[-1, -1]] == [-21.0, 21.0]
+    wrong = next(c for c in q.choices if c.text.startswith("0 everywhere"))
+    assert "28 in size" in wrong.feedback
+    assert "(21 at the corners)" in wrong.feedback
 
 
 def test_ch1_homogeneity():

@@ -52,11 +52,13 @@ def _apps():
     from course_lib.widgets.activations import activation_explorer
     from course_lib.widgets.filters import gaussian_explorer, kernel_explorer
     from course_lib.widgets.layers import layer_explorer
+    from course_lib.widgets.optimizers import optimizer_explorer
     from course_lib.widgets.training import training_demo
 
     return {"kernel explorer": kernel_explorer, "Gaussian explorer": gaussian_explorer,
             "layer explorer": layer_explorer, "activation explorer": activation_explorer,
-            "training demo": training_demo, "quiz": ch1.quiz}
+            "optimizer explorer": optimizer_explorer, "training demo": training_demo,
+            "quiz": ch1.quiz}
 
 
 @pytest.mark.parametrize("name", list(_apps()))

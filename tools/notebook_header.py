@@ -59,6 +59,7 @@ def setup_source() -> str:
     return (
         "# Set-up. In Google Colab, install course_lib from the course's repository; Colab's own\n"
         "# torch is kept, since course_lib only asks for torch>=2.2. Locally `make lab` did this.\n"
+        "# A widget does not show? Run `import course_lib; course_lib.doctor()`: it says why.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'

@@ -90,12 +90,14 @@ def _kernel_grad_shape_lesson(case: Case, expected, actual) -> str | None:
 kernel_gradient = Exercise(
     "ch1.kernel_gradient",
     statement=(
-        "A layer computes `out = correlate2d(image, kernel, mode='valid')`. Write "
-        "`my_kernel_grad(image, grad_output)` returning the gradient of the loss with respect "
-        "to the kernel, given `grad_output` (the gradient with respect to `out`): "
-        "$\\partial L / \\partial g[a, b] = \\sum_{i,j} \\delta[i, j]\\, I[i + a, j + b]$ "
-        "($\\delta$: `grad_output`, $I$: `image`). "
-        "Its shape is the kernel's, $(H - H' + 1, W - W' + 1)$. Use numpy loops or slicing."),
+        "A layer computes `out = correlate2d(image, kernel, mode='valid')`, "
+        "$y[i, j] = \\sum_{a,b} I[i + a, j + b]\\, g[a, b]$, and backpropagation hands it "
+        "`grad_output`, $\\delta = \\partial L / \\partial y$. **Derive** "
+        "$\\partial L / \\partial g[a, b]$ with the chain rule (in which outputs did the weight "
+        "$g[a, b]$ take part, and which pixel did it multiply there?), then write "
+        "`my_kernel_grad(image, grad_output)` returning it. It has the kernel's shape, "
+        "$(H - H' + 1, W - W' + 1)$ for an image of shape $(H, W)$ and a `grad_output` of shape "
+        "$(H', W')$. Use numpy loops or slicing."),
     checker=FunctionCheck(
         _kernel_grad_reference, _kernel_grad_cases, arg_names=("image", "grad_output"),
         compare=compare_arrays,
@@ -108,12 +110,14 @@ kernel_gradient = Exercise(
         diagnose=_kernel_grad_shape_lesson,
         description="the chain rule (a 'valid' correlation of the image with grad_output)"),
     hints=[
-        "Each weight g[a, b] multiplied the pixels image[i + a, j + b], one for each output "
-        "[i, j]; each of those outputs passes back grad_output[i, j].",
-        "So grad[a, b] = sum over i, j of grad_output[i, j] * image[i + a, j + b]: the patch "
-        "of the image under grad_output, placed at offset (a, b).",
+        "Chain rule: ∂L/∂g[a, b] = Σ_{i,j} ∂L/∂y[i, j] · ∂y[i, j]/∂g[a, b] = Σ_{i,j} δ[i, j] · "
+        "∂y[i, j]/∂g[a, b]. Every output [i, j] used the weight g[a, b] once.",
+        "In y[i, j] = Σ_{a,b} I[i + a, j + b] g[a, b] the weight g[a, b] multiplies "
+        "I[i + a, j + b], so ∂y[i, j]/∂g[a, b] = I[i + a, j + b] and ∂L/∂g[a, b] = "
+        "Σ_{i,j} δ[i, j] I[i + a, j + b].",
+        "That sum is the patch of the image under grad_output, placed at offset (a, b): "
         "grad[a, b] = (image[a:a + H', b:b + W'] * grad_output).sum() with (H', W') = "
-        "grad_output.shape.",
+        "grad_output.shape (the 'valid' correlation of the image with grad_output).",
     ],
     solution=(
         "import numpy as np\n\n"
@@ -160,13 +164,14 @@ def _descent_cases() -> list[Case]:
 descent_step = Exercise(
     "ch1.descent_step",
     statement=(
-        "Write `my_descent_step(kernel, images, targets, lr)` returning the kernel after one "
-        "step of gradient descent on the mean squared error "
-        "$L = \\frac{1}{N} \\sum_i \\| X_i \\star g - T_i \\|^2$ ($N$: the number of output "
-        "pixels of all images together; $\\star$: `correlate2d(x, kernel, mode='valid')` from "
-        "`course_lib.conv`). Its gradient is "
-        "$\\frac{2}{N} \\sum_i$ `correlate2d(x_i, residual_i, mode='valid')`, with "
-        "residual$_i = X_i \\star g - T_i$."),
+        "Section 1.2.2's loss is the mean squared error "
+        "$L(g) = \\frac{1}{N} \\sum_i \\| X_i \\star g - T_i \\|^2$ ($N$: the number of output "
+        "pixels of all images together; $X_i \\star g$: `correlate2d(x, kernel, mode='valid')` "
+        "from `course_lib.conv`). **Derive** its gradient $\\partial L / \\partial g$: first the "
+        "gradient with respect to each output, $\\delta_i = \\partial L / \\partial (X_i \\star "
+        "g)$, then the kernel gradient of the correlation (`ch1.kernel_gradient`, above). Then "
+        "write `my_descent_step(kernel, images, targets, lr)` returning the kernel after one "
+        "step of gradient descent with learning rate `lr`."),
     checker=FunctionCheck(
         _descent_reference, _descent_cases, arg_names=("kernel", "images", "targets", "lr"),
         compare=lambda e, a: compare_arrays(e, a, rtol=1e-6, atol=1e-9),
@@ -185,10 +190,12 @@ descent_step = Exercise(
         ],
         description="one step of gradient descent on the mean squared error"),
     hints=[
-        "For each image: residual = correlate2d(x, kernel, mode='valid') - t.",
-        "The gradient is the sum over images of correlate2d(x, 2 * residual, mode='valid'), "
-        "divided by N = sum of t.size.",
-        "Return kernel - lr * gradient.",
+        "With the residual r_i = X_i ⋆ g - T_i, L = (1/N) Σ_i Σ_{p,q} r_i[p, q]², and the "
+        "derivative of r² is 2r: δ_i = ∂L/∂(X_i ⋆ g) = 2 r_i / N.",
+        "The kernel gradient of a 'valid' correlation is the 'valid' correlation of its input "
+        "with the output's gradient (ch1.kernel_gradient): ∂L/∂g = (2/N) Σ_i "
+        "correlate2d(x_i, r_i, mode='valid'), with N = sum of t.size.",
+        "Gradient descent goes downhill: return kernel - lr * gradient.",
     ],
     solution=(
         "from course_lib.conv import correlate2d\n\n"

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.signal import convolve2d, correlate2d
 
+from ..im2col import im2col as _im2col
 from ._ch1_beyond import (
     conv_layer,
     conv_layer_params,
@@ -38,7 +39,7 @@ from ._core import (
 from .quiz import Choice, MultipleChoice, NumericQuestion, Quiz, quiz_widget
 
 __all__ = ["QUIZ", "conv2d", "conv_layer", "conv_params", "descent_step", "gaussian_kernel",
-           "kernel_gradient", "max_pool", "predict_pixel", "quiz", "strided_output_size",
+           "im2col", "kernel_gradient", "max_pool", "predict_pixel", "quiz", "strided_output_size",
            "vertical_edge_kernel"]
 
 
@@ -331,7 +332,8 @@ vertical_edge_kernel = Exercise(
     hints=[
         "A vertical edge is a difference between the pixels on the left and those on the "
         "right.",
-        "Weights that sum to 0 give 0 on a flat image.",
+        "Weights that sum to 0 give 0 on a flat image, wherever the whole kernel lies over it "
+        "(the check uses 'valid' mode, so no zero padding).",
         "Use the same row [-1, 0, 1] three times (Prewitt), or weight the middle row twice "
         "(Sobel).",
     ],
@@ -398,6 +400,104 @@ predict_pixel = Exercise(
 )
 
 
+# --------------------------------------------------------------------------- im2col
+
+
+def _im2col_reference(x, k):
+    return _im2col(x, k)  # (H' W', C k k)
+
+
+def _im2col_cases() -> list[Case]:
+    rng = np.random.default_rng(15)
+    cases = []
+    for channels, height, width, k in [(1, 4, 4, 3), (2, 4, 5, 2), (3, 5, 4, 3), (2, 3, 3, 1),
+                                       (1, 5, 6, 2), (2, 6, 5, 3)]:
+        x = rng.integers(0, 10, size=(channels, height, width)).astype(float)  # (C, H, W)
+        cases.append(Case((x, k)))
+    return cases
+
+
+def _patches(x, k) -> np.ndarray:
+    """Return the patches of ``x``, shape (H', W', C, k, k), for building the wrong answers."""
+    x = np.asarray(x, dtype=float)
+    out_h, out_w = x.shape[1] - k + 1, x.shape[2] - k + 1
+    return np.array([[x[:, i:i + k, j:j + k] for j in range(out_w)] for i in range(out_h)])
+
+
+def _im2col_lesson(case: Case, expected, actual) -> str | None:
+    arr = as_array(actual)
+    if arr is None or arr.shape == expected.shape:
+        return None
+    x, k = case.args
+    (channels, height, width), got = x.shape, f"expected shape {expected.shape}, got {arr.shape}"
+    if arr.shape == expected.shape[::-1]:
+        return (f"{got}: that is the transpose, one patch per column (the layout of PyTorch's "
+                "unfold). Here each patch is a row: (H' W', C k k).")
+    if arr.shape == (expected.shape[0], k * k) and channels > 1:
+        return (f"{got}: each row must hold the patch of every channel, C x k x k = "
+                f"{channels * k * k} numbers, not one channel's k x k.")
+    if arr.ndim == 2 and arr.shape[0] == (height - k) * (width - k):
+        return (f"{got}: off by one. A k-wide kernel fits in W - k + 1 positions along a row "
+                "(count them on a 5-wide image with a 3-wide kernel: 3).")
+    return f"{got}: one row per output position, H' W' = (H - k + 1)(W - k + 1) rows."
+
+
+im2col = Exercise(
+    "ch1.im2col",
+    statement=(
+        "Write `my_im2col(x, k)` returning the patch matrix of an input `x` of shape "
+        "`(C, H, W)` for a `k` x `k` kernel (stride 1, no padding). It has one row per output "
+        "position, $H' W'$ rows with $H' = H - k + 1$ and $W' = W - k + 1$, in reading order "
+        "(row `i * W' + j` holds the patch whose top-left corner is `x[:, i, j]`), and $C k^2$ "
+        "columns: the patch `x[:, i:i + k, j:j + k]` flattened channel by channel, then row by "
+        "row (`.ravel()`, the order of `weight.reshape(C_out, -1)`). No flip: a CNN layer "
+        "correlates."),
+    checker=FunctionCheck(
+        _im2col_reference, _im2col_cases, arg_names=("x", "k"), compare=compare_arrays,
+        mistakes=[
+            Mistake(lambda x, k: _patches(x, k)[:, :, :, ::-1, ::-1].reshape(
+                        -1, np.shape(x)[0] * k * k),
+                    "your patches are flipped (a convolution's order); a CNN layer correlates, so "
+                    "each row is the patch as it lies in the image: x[:, i:i + k, j:j + k].ravel()."),
+            Mistake(lambda x, k: _patches(x, k).transpose(0, 1, 3, 4, 2).reshape(
+                        -1, np.shape(x)[0] * k * k),
+                    "the numbers of each patch are in the wrong order: you put the channels last "
+                    "(pixel by pixel). List channel 0's k x k patch first, then channel 1's, ...: "
+                    "x[:, i:i + k, j:j + k].ravel(), the order of weight.reshape(C_out, -1)."),
+            Mistake(lambda x, k: _patches(x, k).transpose(1, 0, 2, 3, 4).reshape(
+                        -1, np.shape(x)[0] * k * k),
+                    "your rows go down the columns of the output first. Use reading order, row "
+                    "after row: the patch at (i, j) is row i * W' + j, so that a column of the "
+                    "product reshapes into the (H', W') output map."),
+        ],
+        diagnose=_im2col_lesson,
+        description="course_lib.im2col.im2col (the transpose of torch.nn.functional.unfold)"),
+    hints=[
+        "The output has (H - k + 1) * (W - k + 1) rows and C * k * k columns: create it with "
+        "np.zeros, then fill one row per output position (i, j).",
+        "The patch at (i, j) is x[:, i:i + k, j:j + k], of shape (C, k, k); .ravel() flattens it "
+        "channel by channel, then row by row.",
+        "rows[i * W_out + j] = x[:, i:i + k, j:j + k].ravel(), for i in range(H_out) and j in "
+        "range(W_out).",
+    ],
+    solution=(
+        "import numpy as np\n\n"
+        "def my_im2col(x, k):\n"
+        "    x = np.asarray(x, dtype=float)                  # (C, H, W)\n"
+        "    c, h, w = x.shape\n"
+        "    out_h, out_w = h - k + 1, w - k + 1\n"
+        "    rows = np.zeros((out_h * out_w, c * k * k))    # (H' W', C k k)\n"
+        "    for i in range(out_h):\n"
+        "        for j in range(out_w):\n"
+        "            rows[i * out_w + j] = x[:, i:i + k, j:j + k].ravel()  # (C, k, k) -> C k k\n"
+        "    return rows\n"),
+    answer_name="my_im2col",
+    starter=("def my_im2col(x, k):\n"
+             "    ...  # your code here\n\n"
+             "ch1.im2col.check(my_im2col)"),
+)
+
+
 # --------------------------------------------------------------------------- quiz
 
 
@@ -448,14 +548,24 @@ QUIZ = (
             Choice("[-1, 0, 1]", "That is a derivative: it keeps only the edges."),
         )),
     MultipleChoice(
-        "The entries of a kernel sum to 0. What does it give on a flat (constant) image?",
+        "The entries of a kernel sum to 0. What does it give on a flat (constant) image, "
+        "filtered in 'same' mode with zero padding (boundary='fill')?",
         (
-            Choice("0 everywhere.", "Yes: c · Σ g = 0. Edge detectors are built this way.",
-                   correct=True),
+            Choice("0 wherever the whole kernel lies over the image; near the borders, where the "
+                   "padding brings in zeros, in general not 0.",
+                   "Yes: where every weight meets the constant c, the output is c · Σ g = 0 (edge "
+                   "detectors are built this way). At a border some weights meet the padded "
+                   "zeros instead, and c times the sum of the other weights is left: the spike "
+                   "at the last column in 1.1.3. In 'valid' mode, or with a mirrored border "
+                   "('symm'), it is 0 everywhere.", correct=True),
+            Choice("0 everywhere, the borders included.",
+                   "Only where every weight meets the constant. Near a zero-padded border part "
+                   "of the window sees zeros: Sobel x on a 5x5 image of 7s gives 28 in size "
+                   "down the first and last columns (21 at the corners), 0 elsewhere."),
             Choice("The same flat image.", "That happens when the entries sum to 1, as for a "
                                            "blur."),
-            Choice("A brighter image.", "The output is the constant times the sum of the "
-                                        "entries: here 0."),
+            Choice("A brighter image.", "Inside the image the output is the constant times the "
+                                        "sum of the entries: here 0."),
         )),
     MultipleChoice(
         "Convolution is linear. If you double the brightness of an image and then blur it, "
