@@ -99,16 +99,17 @@ class _Explorer(App, anywidget.AnyWidget):
     kind = traitlets.Unicode().tag(sync=True)  # which explorer the browser module draws
     image_name = traitlets.Unicode().tag(sync=True)  # a sample's name, "your image" or "uploaded"
     image_options = traitlets.List(traitlets.Unicode()).tag(sync=True)  # the image menu
-    image = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)  # the image as PNG (uint8): what both sides filter
+    # the image as PNG (uint8): what both sides filter
+    image = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)
     sample_url = traitlets.Unicode("").tag(sync=True)  # website only: where the samples are
     max_side = traitlets.Int(LIVE_SIDE).tag(sync=True)  # a larger image is scaled down to this
     max_pixels = traitlets.Int(MAX_UPLOAD_PIXELS).tag(sync=True)  # a larger upload is refused
     display_width = traitlets.Int(256).tag(sync=True)  # the pictures' width on screen, in px
     compute = traitlets.Enum(("browser", "kernel"), "browser").tag(sync=True)  # who filters
-    result = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)  # compute="kernel": the picture as PNG
+    result = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)  # compute="kernel": the PNG
     message = traitlets.Unicode("").tag(sync=True)  # what the kernel has to say, if anything
     message_kind = traitlets.Unicode("info").tag(sync=True)  # "error" or "info"
-    kernel_colours = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)  # the kernel picture's colour table
+    kernel_colours = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)  # the kernel's colours
 
     _FACTORY: ClassVar[str] = ""  # the public function that builds it (for the website)
 
