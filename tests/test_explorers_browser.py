@@ -78,7 +78,7 @@ def open_page(browser, *apps):
     page.wait_for_function("() => document.documentElement.dataset.courseWidgets === 'ready'")
     for selector in (FILTERED, BLURRED):
         if page.locator(selector).count():
-            page.wait_for_function(f"() => {PAINTS}('{selector}') > 0")
+            page.wait_for_function(f"() => ({PAINTS})('{selector}') > 0")
     return page
 
 
@@ -245,7 +245,7 @@ def test_a_students_own_image_is_filtered_in_the_browser(browser, tmp_path):
     photo.write_bytes(png_bytes(big))
     paints = page.evaluate(PAINTS, FILTERED)
     page.set_input_files(f"{K} input[type=file]", str(photo))
-    page.wait_for_function(f"() => {PAINTS}('{FILTERED}') > {paints}")
+    page.wait_for_function(f"() => ({PAINTS})('{FILTERED}') > {paints}")
     assert page.locator(f"{K} .course-image-choice select").input_value() == "uploaded"
     original = canvas(page, f"{K} canvas.course-original-image")
     assert original.shape == (768, 576, 3), "a large image is scaled to fit 768 pixels"

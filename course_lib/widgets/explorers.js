@@ -208,6 +208,19 @@ async function encodePicture(picture) {
   return new DataView(await blob.arrayBuffer());
 }
 
+// Work arrays reused from one update to the next (a 512x512 update would otherwise allocate and
+// zero megabytes, and the garbage collector would pause some later update). An update runs to its
+// end before the next starts, and nothing keeps these arrays past it.
+const scratchArrays = new Map();
+function scratch(name, length) {
+  let array = scratchArrays.get(name);
+  if (!array || array.length !== length) {
+    array = new Float64Array(length);
+    scratchArrays.set(name, array);
+  }
+  return array;
+}
+
 /** Index of row/column i (may lie outside 0..n-1) under a boundary: numpy's pad modes. */
 function boundaryIndex(i, n, boundary) {
   if (i >= 0 && i < n) return i;
@@ -220,10 +233,15 @@ function boundaryIndex(i, n, boundary) {
 /** A plane padded by `radius` on every side, as conv.pad_image does for an odd kernel. */
 function padPlane(plane, height, width, radius, boundary) {
   const paddedWidth = width + 2 * radius;
-  const padded = new Float64Array((height + 2 * radius) * paddedWidth);
+  const padded = scratch("padded", (height + 2 * radius) * paddedWidth);
   if (boundary === "fill") {
+    padded.fill(0, 0, radius * paddedWidth); // the zero rows above and below, the zero columns
+    padded.fill(0, (height + radius) * paddedWidth);
     for (let y = 0; y < height; y++) {
-      padded.set(plane.subarray(y * width, (y + 1) * width), (y + radius) * paddedWidth + radius);
+      const row = (y + radius) * paddedWidth;
+      padded.fill(0, row, row + radius);
+      padded.set(plane.subarray(y * width, (y + 1) * width), row + radius);
+      padded.fill(0, row + radius + width, row + paddedWidth);
     }
     return padded;
   }
@@ -246,9 +264,10 @@ function filterPlanes(picture, kernel, side, boundary, convolution) {
   const { height, width } = picture;
   const radius = (side - 1) >> 1;
   const paddedWidth = width + 2 * radius;
-  return picture.planes.map((plane) => {
+  return picture.planes.map((plane, channel) => {
     const padded = padPlane(plane, height, width, radius, boundary);
-    const out = new Float64Array(height * width);
+    const out = scratch(`out${channel}`, height * width);
+    out.fill(0);
     for (let i = 0; i < side; i++) {
       for (let j = 0; j < side; j++) {
         const weight = convolution ? kernel[(side - 1 - i) * side + (side - 1 - j)] : kernel[i * side + j];
@@ -269,11 +288,12 @@ function separablePlanes(picture, taps, boundary) {
   const { height, width } = picture;
   const side = taps.length;
   const radius = (side - 1) >> 1;
-  return picture.planes.map((plane) => {
+  return picture.planes.map((plane, channel) => {
     // columns first (a vertical pass), then rows; both passes see the boundary
     const padded = padPlane(plane, height, width, radius, boundary);
     const paddedWidth = width + 2 * radius;
-    const vertical = new Float64Array(height * paddedWidth);
+    const vertical = scratch("vertical", height * paddedWidth);
+    vertical.fill(0);
     for (let i = 0; i < side; i++) {
       const weight = taps[side - 1 - i];
       for (let y = 0; y < height; y++) {
@@ -282,7 +302,8 @@ function separablePlanes(picture, taps, boundary) {
         for (let x = 0; x < paddedWidth; x++) vertical[to + x] += weight * padded[from + x];
       }
     }
-    const out = new Float64Array(height * width);
+    const out = scratch(`out${channel}`, height * width);
+    out.fill(0);
     for (let j = 0; j < side; j++) {
       const weight = taps[side - 1 - j];
       for (let y = 0; y < height; y++) {
@@ -321,20 +342,36 @@ function paintPlanes(canvas, picture, vmin, vmax) {
     canvas.height = height;
   }
   const context = canvas.getContext("2d");
-  const image = context.createImageData(width, height);
+  if (!canvas.courseImage || canvas.courseImage.width !== width || canvas.courseImage.height !== height) {
+    canvas.courseImage = context.createImageData(width, height); // kept: one per canvas and size
+  }
+  const image = canvas.courseImage;
   const data = image.data;
   const halfSpan = vmax > vmin ? vmax / 2 - vmin / 2 : 0.5;
   const offset = vmin / 2;
   const n = width * height;
-  for (let c = 0; c < 3; c++) {
-    const plane = planes[planes.length === 1 ? 0 : c];
-    for (let i = 0; i < n; i++) {
+  if (planes.length === 1) { // grey: one value, three channels
+    const plane = planes[0];
+    for (let i = 0, k = 0; i < n; i++, k += 4) {
       let s = (plane[i] / 2 - offset) / halfSpan;
       s = s < 0 ? 0 : s > 1 ? 1 : s;
-      data[4 * i + c] = s * 255;
+      const v = s * 255;
+      data[k] = v;
+      data[k + 1] = v;
+      data[k + 2] = v;
+      data[k + 3] = 255;
     }
+  } else {
+    for (let c = 0; c < 3; c++) {
+      const plane = planes[c];
+      for (let i = 0, k = c; i < n; i++, k += 4) {
+        let s = (plane[i] / 2 - offset) / halfSpan;
+        s = s < 0 ? 0 : s > 1 ? 1 : s;
+        data[k] = s * 255;
+      }
+    }
+    for (let k = 3; k < 4 * n; k += 4) data[k] = 255;
   }
-  for (let i = 0; i < n; i++) data[4 * i + 3] = 255;
   context.putImageData(image, 0, 0);
   canvas.dataset.paints = String(Number(canvas.dataset.paints || 0) + 1);
 }
