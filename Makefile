@@ -20,7 +20,7 @@ SUBMISSIONS ?=
 GRADE_ARGS ?=
 SITE_DIR ?= _site
 
-.PHONY: setup browser lab test test-fast test-other-cpu lint notebooks sync bench student grade present site colab-env clean help
+.PHONY: setup browser sandbox lab test test-fast test-other-cpu lint notebooks sync bench student grade present site colab-env clean help
 
 help:
 	@echo "Start here:"
@@ -31,7 +31,8 @@ help:
 	@echo "  make test-fast   the library's tests and doctests only (no notebooks, browsers, Colab env)"
 	@echo "  make setup       only set up .venv/ (runs again when pyproject.toml changes)"
 	@echo "  make notebooks   re-execute every notebook in place (refresh committed outputs)"
-	@echo "  make sync        rewrite each notebook's title, Colab badge and set-up cell from pyproject.toml"
+	@echo "  make sync        rewrite each notebook's title, Colab link and set-up cell from pyproject.toml,"
+	@echo "                   and its exercise statements and starters from course_lib/exercises"
 	@echo "  make lint        ruff"
 	@echo "  make bench       run the speed and accuracy benchmarks (on an idle machine)"
 	@echo "  make colab-env   build .venv-colab/, the Colab-like test environment (make test does it)"
@@ -40,7 +41,8 @@ help:
 	@echo "  make present     classroom mode: the interactive demos without code (Voila)"
 	@echo "  make student     student copies of the notebooks, solutions removed, in student/"
 	@echo "  make site        the course website, built offline from the committed notebooks, in _site/"
-	@echo "  make grade SUBMISSIONS=folder   run the students' notebooks offline, write folder/gradebook.csv"
+	@echo "  make grade SUBMISSIONS=folder   grade the students' notebooks in a sandbox, write folder/gradebook.csv"
+	@echo "  make sandbox     install bubblewrap, the grader's sandbox (as root with apt-get)"
 	@echo "Variables: PORT=8866 (present), LAB_ARGS=... (extra jupyter lab options), VOILA_ARGS=...,"
 	@echo "  PYTEST_ARGS=... (extra pytest options), TORCH_SPEC / TORCH_INDEX (which PyTorch to install)"
 
@@ -73,13 +75,23 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "note: Chromium is not installed; the browser tests need /usr/bin/chromium"; fi; }
 
+# Debian's bubblewrap, the grader's sandbox (a private view of the files, no network, its own
+# processes), installed when we can (root with apt-get), as for Chromium. `make grade` uses it
+# when it is there and says in its summary what is missing when it is not.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "==> installing Debian's bubblewrap for the grader's sandbox (apt-get, first time only)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null; \
+	else echo "note: bubblewrap is not installed; make grade falls back to unshare (see its summary)"; fi; }
+
 # Jupyter refuses to start as root (containers, CI images) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/ $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: setup browser colab-env
+test: setup browser sandbox colab-env
 	@echo "==> pytest: library tests and doctests, every notebook (strict nbval), browsers, Colab-like env"
 	$(BIN)/python -m pytest -n 2 --dist loadscope $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory test-other-cpu
@@ -103,6 +115,7 @@ notebooks: setup
 
 sync: setup
 	$(BIN)/python tools/notebook_header.py
+	$(BIN)/python tools/sync_exercises.py
 
 bench: setup
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
@@ -110,9 +123,10 @@ bench: setup
 student: setup
 	$(BIN)/python tools/student_copy.py --out student
 
-# The gradebook: every notebook in SUBMISSIONS run offline, each in its own kernel, with time
-# limits -> SUBMISSIONS/gradebook.csv. GRADE_ARGS: --cell-timeout S, --notebook-timeout S, --jobs N,
-# --chart FILE.png. Not a sandbox for hostile code.
+# The gradebook: every notebook in SUBMISSIONS run in a sandbox of its own (bubblewrap when it is
+# installed: make sandbox), each answer judged outside it -> SUBMISSIONS/gradebook.csv and
+# gradebook.txt (the summary, with what the sandbox did). GRADE_ARGS: --cell-timeout S,
+# --notebook-timeout S, --jobs N, --chart FILE.png, --seed N, --sandbox auto|bubblewrap|unshare|none.
 grade: setup
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder [GRADE_ARGS=...]"; exit 2; }
 	$(BIN)/python tools/grade.py "$(SUBMISSIONS)" $(GRADE_ARGS)

@@ -4,7 +4,7 @@ It lives at the root so that ``pytest notebooks`` alone is covered too.
 
 Every process the tests start (nbval's notebook kernels, the Jupyter server of the browser tests,
 the Colab-like environment's run) inherits an environment that blocks the network: see
-``tests/offline/sitecustomize.py``. So running the notebooks under nbval *is* the offline test.
+``course_lib/grading/offline/sitecustomize.py``. So running the notebooks under nbval *is* the offline test.
 """
 
 import os
@@ -12,10 +12,13 @@ from pathlib import Path
 
 import matplotlib
 
+from course_lib.grading import OFFLINE_DIR
+
 matplotlib.use("Agg")
 
-OFFLINE_DIR = Path(__file__).resolve().parent / "tests" / "offline"
-collect_ignore = ["tests/offline"]  # sitecustomize.py is for child processes, not a test module
+# sitecustomize.py is for child processes, not a module to import here (for its doctests);
+# tests/hostile/ holds hostile submissions for the grader's tests, never to run under nbval.
+collect_ignore = [str(OFFLINE_DIR.relative_to(Path(__file__).resolve().parent)), "tests/hostile"]
 
 
 def _block_network_for_child_processes() -> None:

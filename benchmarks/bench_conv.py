@@ -170,13 +170,14 @@ def png_timing(*, repeats: int) -> None:
 
     from PIL import Image
 
+    from course_lib.engine.png import encode_png, up_filtered, usable_cores  # the same PNG rows
     from course_lib.images import sample_image
-    from course_lib.plotting import _up_filtered, encode_png, to_uint8  # the same PNG rows
+    from course_lib.plotting import to_uint8
 
     def one_thread(strategy: int) -> Callable[[np.ndarray], bytes]:
         def encode(pixels: np.ndarray) -> bytes:  # the IDAT payload only
             deflate = zlib.compressobj(1, zlib.DEFLATED, 15, 9, strategy)
-            return deflate.compress(_up_filtered(pixels).tobytes()) + deflate.flush()
+            return deflate.compress(up_filtered(pixels).tobytes()) + deflate.flush()
         return encode
 
     def pillow(pixels: np.ndarray) -> bytes:
@@ -184,8 +185,7 @@ def png_timing(*, repeats: int) -> None:
         Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
         return buffer.getvalue()
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    encoders = {f"encode_png ({min(cores or 1, 4)} threads)": encode_png,
+    encoders = {f"encode_png ({min(usable_cores(), 4)} threads)": encode_png,
                 "RLE, 1 thread": one_thread(zlib.Z_RLE),
                 "default, 1 thread": one_thread(zlib.Z_DEFAULT_STRATEGY),
                 "Pillow, level 1": pillow}

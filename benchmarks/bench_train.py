@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from course_lib.data import load_digits_split, make_shapes
+from course_lib.engine.threads import torch_threads
 from course_lib.models import tiny_cnn
 from course_lib.preprocessing import Standardizer
-from course_lib.threads import torch_threads
 from course_lib.train import evaluate, fit
 
 

@@ -8,7 +8,7 @@ A real JupyterHub, configured for a throwaway test and nothing else:
   (``allowed_users``) with one random password made for the run; every other login is refused;
 - ``SimpleLocalProcessSpawner`` (part of JupyterHub) starts each student's Jupyter server as a
   local process, with a home folder inside the run's state folder, the network blocked for its
-  Python processes (``tests/offline/sitecustomize.py``: only loopback works);
+  Python processes (``course_lib/grading/offline/sitecustomize.py``: only loopback works);
 - the proxy is ``configurable-http-proxy``: JupyterHub's own (npm) when it is on ``PATH``, else
   its pure-Python port (PyPI ``configurable-http-proxy``), which the course's test set-up installs;
 - state (database, cookie secret, pid files, homes) lives in the run's own folder.
@@ -33,6 +33,8 @@ import os
 import shutil
 import sys
 from pathlib import Path
+
+from course_lib.grading import OFFLINE_DIR
 
 c = get_config()  # noqa: F821  (JupyterHub's config loader provides get_config)
 
@@ -74,7 +76,7 @@ c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 300  # a busy 2-core machine starting 20 servers at once
 c.Spawner.http_timeout = 300
 c.Spawner.environment = {
-    "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "offline"), str(ROOT)]),
+    "PYTHONPATH": os.pathsep.join([str(OFFLINE_DIR), str(ROOT)]),
     "COURSE_BLOCK_NETWORK": "1",
     "MPLBACKEND": "Agg",
 }

@@ -114,6 +114,26 @@ def check_int(value, name: str, *, minimum: int | None = None, maximum: int | No
     return value
 
 
+def check_int_pair(value, name: str, *, minimum: int = 1) -> tuple[int, int]:
+    """Return ``value``, a pair of integers such as a kernel's ``(rows, cols)``, as two ``int``.
+
+    >>> check_int_pair((3, 5), "kernel_shape")
+    (3, 5)
+    >>> check_int_pair((3, 0), "kernel_shape")
+    Traceback (most recent call last):
+    ...
+    ValueError: `kernel_shape` must be a pair of integers of at least 1; got (3, 0).
+    """
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(isinstance(v, Integral) and not isinstance(v, bool) for v in value)):
+        raise ValueError(f"`{name}` must be a pair of integers (rows, cols); got "
+                         f"{_describe(value)}.")
+    if min(value) < minimum:
+        raise ValueError(f"`{name}` must be a pair of integers of at least {minimum}; got "
+                         f"{tuple(int(v) for v in value)}.")
+    return int(value[0]), int(value[1])
+
+
 def check_real(value, name: str, *, minimum: float | None = None, positive: bool = False,
                maximum: float | None = None) -> float:
     """Return ``value`` as a finite ``float`` within bounds.

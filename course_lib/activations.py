@@ -30,15 +30,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
-import torch
 from numpy.typing import ArrayLike
 from scipy import special
 from torch import nn
 
-from ._checks import as_float_array, check_choice, check_int, check_real, check_size
+from ._checks import as_float_array, check_choice, check_int, check_real
 
 __all__ = [
     "ACTIVATION_NAMES",
@@ -51,7 +49,6 @@ __all__ = [
     "gelu",
     "gelu_grad",
     "get_activation",
-    "layer_gradient_norms",
     "leaky_relu",
     "leaky_relu_grad",
     "maxout",
@@ -456,39 +453,6 @@ def chain_gradient(name: str, x: ArrayLike, *, depth: int) -> tuple[np.ndarray, 
         values.append(h)
         grads.append(grad)
     return np.stack(values), np.stack(grads)
-
-
-def layer_gradient_norms(name: str, *, depth: int = 10, width: int = 64, batch: int = 128,
-                         init: str = "default", seed: int = 0) -> np.ndarray:
-    """Norm of the loss gradient on each layer's weights, in a deep MLP of one activation.
-
-    The network is :func:`course_lib.initialisation.deep_mlp`: ``depth`` blocks of
-    ``Linear(width, width)`` followed by the activation, fed standard-normal inputs; the loss is
-    the mean of the last layer's outputs. Layer 1 is the one nearest the input. ``init`` is one
-    of :data:`course_lib.initialisation.INIT_SCHEMES`: ``"default"`` keeps PyTorch's
-    initialisation (uniform, variance ``1 / (3 fan_in)``); ``"he"`` draws normal weights of
-    variance ``2 / fan_in`` and zero biases (He et al., 2015), the initialisation designed for
-    ReLU; ``"xavier"`` variance ``2 / (fan_in + fan_out)``.
-
-    Examples
-    --------
-    >>> norms = layer_gradient_norms("sigmoid", depth=6, width=16, batch=32)
-    >>> norms.shape, bool(norms[0] < norms[-1])
-    ((6,), True)
-    """
-    from .initialisation import deep_mlp  # that module builds on this one
-
-    batch = check_int(batch, "batch", minimum=1, maximum=100_000)
-    depth, width = check_int(depth, "depth", minimum=1), check_int(width, "width", minimum=1)
-    # float64 weights, their gradients, and each layer's outputs and their gradients
-    check_size(2 * depth * width * (width + 1 + 2 * batch), "depth",
-               f"= {depth} layers of width {width} on a batch of {batch}", what="a network")
-    net = deep_mlp(name, depth=depth, width=width, init=init, seed=seed)
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, width, generator=generator, dtype=torch.float64)  # (B, W)
-    net(x).mean().backward()
-    linears = [m for m in net if isinstance(m, nn.Linear)]
-    return np.array([float(cast(torch.Tensor, m.weight.grad).norm()) for m in linears])
 
 
 def dead_relu_fraction(pre_activations: ArrayLike) -> float:

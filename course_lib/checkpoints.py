@@ -17,9 +17,8 @@ History(no epochs yet)
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import torch
 from torch import nn
@@ -27,16 +26,13 @@ from torch import nn
 from ._types import PathLike
 from .history import History
 
-if TYPE_CHECKING:  # pragma: no cover - only for the type hints
-    from .train import TrainConfig
-
 __all__ = ["load_checkpoint", "save_checkpoint"]
 
 FORMAT = 1  # the layout of the stored dictionary; a file of another format is refused
 
 
 def save_checkpoint(path: PathLike, model: nn.Module, *, optimizer: torch.optim.Optimizer | None = None,
-                    history: History | None = None, config: TrainConfig | None = None) -> Path:
+                    history: History | None = None, settings: dict[str, Any] | None = None) -> Path:
     """Save model (and optimiser, history, settings) to ``path`` with ``torch.save``.
 
     Parameters
@@ -49,8 +45,8 @@ def save_checkpoint(path: PathLike, model: nn.Module, *, optimizer: torch.optim.
         Its state (Adam's moments, SGD's momentum) is stored, so training resumes exactly.
     history : History, optional
         The finished epochs.
-    config : TrainConfig, optional
-        The settings of the run, stored as a plain dictionary.
+    settings : dict, optional
+        The settings of the run (a ``TrainConfig`` as a dictionary).
 
     Returns
     -------
@@ -63,7 +59,7 @@ def save_checkpoint(path: PathLike, model: nn.Module, *, optimizer: torch.optim.
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "history": (history or History()).to_dict(),
-        "config": asdict(config) if config is not None else None,
+        "config": dict(settings) if settings is not None else None,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")

@@ -23,11 +23,13 @@ from ._checks import (
     as_float_array,
     check_choice,
     check_int,
+    check_int_pair,
     check_real,
     check_size,
     count_text,
 )
-from .conv import BOUNDARIES, BOUNDARY_NAMES, convolve2d
+from .conv import convolve2d
+from .padding import BOUNDARIES, Padding
 
 # median_filter refuses more than this many window entries in total (pixels x size**2): about
 # three seconds. A 31x31 median of a 512x512 grey image is 252 million.
@@ -87,7 +89,10 @@ def box_kernel(size: int | tuple[int, int] = 3) -> np.ndarray:
     >>> box_kernel((1, 3))
     array([[0.33333333, 0.33333333, 0.33333333]])
     """
-    rows, cols = _check_shape(size if isinstance(size, (tuple, list)) else (size, size), "size")
+    if isinstance(size, (tuple, list)):
+        rows, cols = _check_shape(size, "size")
+    else:
+        rows = cols = _check_odd(size, "size")
     check_size(rows * cols, "size", size, what=f"a {rows}x{cols} kernel")
     return np.full((rows, cols), 1.0 / (rows * cols))
 
@@ -313,7 +318,7 @@ def median_filter(image: ArrayLike, size: int = 3, *, boundary: str = "symm") ->
                          f"{MEDIAN_MAX_WORK:,}: use a smaller size, or shrink the image.")
     # SciPy's median filter reads each window in place (no copy of the windows); its border
     # modes "constant" (zeros), "grid-wrap" and "reflect" are our "fill", "wrap" and "symm".
-    mode = BOUNDARY_NAMES[boundary]["ndimage"]
+    mode = Padding(boundary=boundary).ndimage_mode
     return scipy.ndimage.median_filter(arr, size=(size, size, 1)[:arr.ndim], mode=mode, cval=0.0)
 
 
@@ -382,11 +387,11 @@ def impulse(shape: tuple[int, int] = (7, 7), *, position: tuple[int, int] | None
            [0., 1., 0.],
            [0., 0., 0.]])
     """
-    rows, cols = _check_positive_pair(shape, "shape")
+    rows, cols = check_int_pair(shape, "shape")
     check_size(rows * cols, "shape", shape, what=f"a {rows}x{cols} image")
     if position is None:
         position = (rows // 2, cols // 2)
-    r, c = _check_positive_pair(position, "position", minimum=0)
+    r, c = check_int_pair(position, "position", minimum=0)
     if r >= rows or c >= cols:
         raise ValueError(f"`position` {position} lies outside an image of shape {(rows, cols)}.")
     image = np.zeros((rows, cols))
@@ -507,15 +512,8 @@ def _check_odd(size, name: str) -> int:
 
 
 def _check_shape(shape, name: str) -> tuple[int, int]:
-    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
-        raise ValueError(f"`{name}` must be a (rows, cols) pair; got {shape!r}.")
-    return _check_odd(shape[0], name), _check_odd(shape[1], name)
-
-
-def _check_positive_pair(pair, name: str, *, minimum: int = 1) -> tuple[int, int]:
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-        raise ValueError(f"`{name}` must be a pair of integers; got {pair!r}.")
-    return check_int(pair[0], name, minimum=minimum), check_int(pair[1], name, minimum=minimum)
+    rows, cols = check_int_pair(shape, name)
+    return _check_odd(rows, name), _check_odd(cols, name)
 
 
 def _check_axis(axis) -> int:

@@ -25,7 +25,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
-from ._checks import as_float_array, check_int, check_size
+from ._checks import as_float_array, check_int, check_int_pair, check_size
+from .models.arithmetic import conv_output_size
 
 __all__ = ["Im2colCost", "conv2d_im2col", "im2col", "im2col_cost"]
 
@@ -38,7 +39,7 @@ def _pair(value: object, name: str, *, minimum: int) -> tuple[int, int]:
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"`{name}` must be an integer or a pair of integers; got {value!r}.")
-        return check_int(value[0], name, minimum=minimum), check_int(value[1], name, minimum=minimum)
+        return check_int_pair(value, name, minimum=minimum)
     number = check_int(value, name, minimum=minimum)
     return number, number
 
@@ -49,12 +50,11 @@ def _output_side(size: int, kernel: int, stride: int, padding: int, axis: str,
 
     Rounded down, as ``nn.Conv2d`` does; a clear error when the kernel does not fit.
     """
-    free = size + 2 * padding - kernel
-    if free < 0:
+    if size + 2 * padding < kernel:
         raise ValueError(
             f"`{kernel_name}` must fit inside the padded input: the kernel has {kernel} {axis}, the "
             f"input {size} {axis} + 2 x {padding} padding = {size + 2 * padding}.")
-    return free // stride + 1
+    return conv_output_size(size, kernel, stride=stride, padding=padding, rounding="floor")
 
 
 @dataclass(frozen=True)

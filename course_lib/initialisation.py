@@ -21,8 +21,9 @@ value one output sees), as in PyTorch.
 
 - :func:`he_std`, :func:`xavier_std`, :func:`fans`: the numbers;
 - :func:`initialise`: apply a scheme (:data:`INIT_SCHEMES`) to every convolution and linear layer;
-- :func:`deep_mlp`, :func:`activation_statistics`: a deep perceptron and the mean and spread of
-  each layer's activations, to watch a signal vanish or explode through depth.
+- :func:`deep_mlp`, :func:`activation_statistics`, :func:`layer_gradient_norms`: a deep
+  perceptron, the mean and spread of each layer's activations and the size of each layer's
+  gradient, to watch a signal vanish or explode through depth.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -37,7 +39,7 @@ from torch import nn
 
 from ._checks import check_choice, check_int, check_real, check_size
 from .activations import get_activation
-from .threads import torch_threads
+from .engine.threads import torch_threads
 
 __all__ = [
     "INIT_SCHEMES",
@@ -48,6 +50,7 @@ __all__ = [
     "he_std",
     "init_std",
     "initialise",
+    "layer_gradient_norms",
     "xavier_std",
 ]
 
@@ -214,6 +217,37 @@ def deep_mlp(activation: str, *, depth: int, width: int, init: str = "default",
                     _initialise_layer(linear, init)
             layers += [linear, act.module()]
     return nn.Sequential(*layers).double()
+
+
+def layer_gradient_norms(name: str, *, depth: int = 10, width: int = 64, batch: int = 128,
+                         init: str = "default", seed: int = 0) -> np.ndarray:
+    """Norm of the loss gradient on each layer's weights, in a deep MLP of one activation.
+
+    The network is :func:`deep_mlp`: ``depth`` blocks of ``Linear(width, width)`` followed by
+    the activation, fed standard-normal inputs; the loss is the mean of the last layer's
+    outputs. Layer 1 is the one nearest the input. ``init`` is one of :data:`INIT_SCHEMES`:
+    ``"default"`` keeps PyTorch's initialisation (uniform, variance ``1 / (3 fan_in)``); ``"he"``
+    draws normal weights of variance ``2 / fan_in`` and zero biases (He et al., 2015), the
+    initialisation designed for ReLU; ``"xavier"`` variance ``2 / (fan_in + fan_out)``. Shown in
+    notebook 03 (vanishing gradients).
+
+    Examples
+    --------
+    >>> norms = layer_gradient_norms("sigmoid", depth=6, width=16, batch=32)
+    >>> norms.shape, bool(norms[0] < norms[-1])
+    ((6,), True)
+    """
+    batch = check_int(batch, "batch", minimum=1, maximum=100_000)
+    depth, width = check_int(depth, "depth", minimum=1), check_int(width, "width", minimum=1)
+    # float64 weights, their gradients, and each layer's outputs and their gradients
+    check_size(2 * depth * width * (width + 1 + 2 * batch), "depth",
+               f"= {depth} layers of width {width} on a batch of {batch}", what="a network")
+    net = deep_mlp(name, depth=depth, width=width, init=init, seed=seed)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, width, generator=generator, dtype=torch.float64)  # (B, W)
+    net(x).mean().backward()
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    return np.array([float(cast(torch.Tensor, m.weight.grad).norm()) for m in linears])
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,14 @@
 """Figures and PNG rendering shared by the chapters.
 
 Widgets show images as PNG bytes in an ``ipywidgets.Image``: encoding a 512x512 image
-(:func:`encode_png`) takes a few milliseconds, far less than redrawing a matplotlib figure,
-and it renders the same in JupyterLab, Notebook 7, VS Code and Colab.
+(:func:`to_png`, with the engine's :func:`course_lib.engine.png.encode_png`) takes a few
+milliseconds, far less than redrawing a matplotlib figure, and it renders the same in
+JupyterLab, Notebook 7, VS Code and Colab.
 """
 
 from __future__ import annotations
 
-import os
-import struct
-import threading
-import zlib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from matplotlib import colormaps
@@ -21,6 +17,7 @@ from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
 from ._checks import as_float_array, check_int, check_real
+from .engine.png import encode_png
 
 
 def to_uint8(image: ArrayLike, *, vmin: float | None = None, vmax: float | None = None,
@@ -86,105 +83,6 @@ def to_png(image: ArrayLike, *, vmin: float | None = None, vmax: float | None = 
     if scale > 1:
         pixels = np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1)
     return encode_png(pixels)
-
-
-_PNG_COLOUR_TYPES = {1: 0, 3: 2, 4: 6}  # channels -> PNG colour type (grey, RGB, RGBA)
-
-
-def encode_png(pixels: np.ndarray) -> bytes:
-    """PNG bytes of a ``uint8`` image (H, W), (H, W, 3) or (H, W, 4), built for speed.
-
-    Each row is stored as its difference from the row above (PNG's "Up" filter, exact in uint8
-    arithmetic), which natural images compress well, then deflated at zlib's fastest level with
-    run-length matching only. Widgets re-render on every slider move, so this speed matters:
-    ``benchmarks/bench_conv.py`` times it against zlib's default strategy and Pillow's encoder.
-
-    >>> import io
-    >>> from PIL import Image
-    >>> pixels = np.arange(24, dtype=np.uint8).reshape(2, 4, 3)
-    >>> np.array_equal(np.asarray(Image.open(io.BytesIO(encode_png(pixels)))), pixels)
-    True
-    """
-    if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8:
-        raise TypeError(f"`pixels` must be a uint8 numpy array; got "
-                        f"{getattr(pixels, 'dtype', type(pixels).__name__)}.")
-    channels = 1 if pixels.ndim == 2 else pixels.shape[-1] if pixels.ndim == 3 else 0
-    if channels not in _PNG_COLOUR_TYPES or pixels.size == 0:
-        raise ValueError(f"`pixels` must have shape (H, W), (H, W, 3) or (H, W, 4) with H, W > 0; "
-                         f"got {pixels.shape}.")
-    height, width = pixels.shape[:2]
-    filtered = _up_filtered(pixels)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(
-            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, _PNG_COLOUR_TYPES[channels], 0, 0, 0)
-    data = _deflate(filtered.reshape(-1).data)  # a memoryview: the pieces are not copied
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
-            + chunk(b"IEND", b""))
-
-
-def _up_filtered(pixels: np.ndarray) -> np.ndarray:
-    """PNG's scanlines of a checked ``uint8`` image, each row stored as its "Up" difference.
-
-    Shape ``(H, W * channels + 1)``: a filter-type byte (2, "Up") then the row minus the row
-    above, modulo 256 (the first row's "above" is zeros).
-    """
-    rows = np.ascontiguousarray(pixels).reshape(pixels.shape[0], -1)
-    filtered = np.empty((rows.shape[0], rows.shape[1] + 1), dtype=np.uint8)
-    filtered[:, 0] = 2
-    filtered[0, 1:] = rows[0]
-    np.subtract(rows[1:], rows[:-1], out=filtered[1:, 1:])  # wraps modulo 256, as PNG wants
-    return filtered
-
-
-# Deflate in parallel when there is this much to compress (bytes), in pieces of at least half.
-_PARALLEL_DEFLATE_FROM = 256 * 1024
-_POOL_LOCK = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-_pool_pid = 0
-
-
-def _deflate(data: memoryview) -> bytes:
-    """Compress ``data`` into a zlib stream, in up to 4 pieces at once on a multi-core CPU.
-
-    zlib's fastest level with its run-length strategy: after PNG's "Up" filter, flat regions are
-    runs of zeros (``benchmarks/bench_conv.py`` compares it with the default strategy). A large
-    picture is cut into pieces compressed side by side in threads (zlib lets go of Python's lock
-    while it works), the way ``pigz`` does: each piece is a raw deflate stream ended by a sync
-    flush, the last one by the final block, and the zlib header and the Adler-32 checksum of the
-    whole wrap them. The pieces share no history, which costs under 0.1% of the size here.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    pieces = min(4, cores or 1, len(data) // (_PARALLEL_DEFLATE_FROM // 2))
-    if pieces < 2:
-        deflate = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
-        return deflate.compress(data) + deflate.flush()
-    cuts = [len(data) * i // pieces for i in range(pieces + 1)]
-    jobs = [_thread_pool().submit(_raw_deflate, data[cuts[i]:cuts[i + 1]], i == pieces - 1)
-            for i in range(pieces)]
-    body = b"".join(job.result() for job in jobs)
-    return b"\x78\x01" + body + struct.pack(">I", zlib.adler32(data))  # 0x7801: fastest level
-
-
-def _raw_deflate(piece: memoryview, last: bool) -> bytes:
-    deflate = zlib.compressobj(1, zlib.DEFLATED, -15, 9, zlib.Z_RLE)  # raw: no header, no checksum
-    return deflate.compress(piece) + deflate.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
-
-
-def _thread_pool() -> ThreadPoolExecutor:
-    """Return this process's pool of PNG threads, made on first use.
-
-    A child made with ``fork`` inherits the parent's pool object but none of its threads, so
-    its work would wait forever: each process makes its own.
-    """
-    global _pool, _pool_pid
-    with _POOL_LOCK:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="course-png")
-            _pool_pid = os.getpid()
-        return _pool
 
 
 def figure_to_png(fig: Figure, *, dpi: float | None = None) -> bytes:

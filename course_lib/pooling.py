@@ -7,8 +7,8 @@ by a pixel inside its window gives the same output: a little translation invaria
 gradient flows back only to the pixel that won each window (the arg-max).
 
 Conventions are PyTorch's (``torch.nn.functional.max_pool2d`` and ``avg_pool2d`` with no
-padding): the output has ``(H - size) // stride + 1`` rows, and pixels that no window covers are
-left out.
+padding): the output has ``(H - size) // stride + 1`` rows
+(:func:`course_lib.models.pool_output_size`), and pixels that no window covers are left out.
 """
 
 from __future__ import annotations
@@ -19,21 +19,7 @@ from numpy.typing import ArrayLike
 
 from ._checks import as_float_array, check_int
 
-__all__ = ["avg_pool2d", "max_pool2d", "max_pool2d_backward", "pool_output_size"]
-
-
-def pool_output_size(size_in: int, window: int, stride: int) -> int:
-    """Pixels along one axis after pooling (or a 'valid' strided convolution) with no padding.
-
-    >>> pool_output_size(224, 2, 2), pool_output_size(55, 3, 2)
-    (112, 27)
-    """
-    size_in = check_int(size_in, "size_in", minimum=1)
-    window = check_int(window, "window", minimum=1)
-    stride = check_int(stride, "stride", minimum=1)
-    if window > size_in:
-        raise ValueError(f"`window` ({window}) must not be larger than the input ({size_in}).")
-    return (size_in - window) // stride + 1
+__all__ = ["avg_pool2d", "max_pool2d", "max_pool2d_backward"]
 
 
 def _windows(image: ArrayLike, size: int, stride: int | None) -> tuple[np.ndarray, int, int]:

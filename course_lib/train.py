@@ -5,9 +5,9 @@ returns a :class:`~course_lib.history.History` of per-epoch loss, accuracy and t
 training split and, if given, the test split. Along the way it
 
 - shows a ``tqdm`` progress bar (a widget in a notebook, text in a terminal);
-- draws the curves live (``live_plot=True``): a PNG rendered into an ``ipywidgets.Image``, so
-  the picture is replaced in place without flicker in JupyterLab, Notebook, VS Code and Colab
-  (:mod:`course_lib.widgets.live_plot`);
+- tells a :class:`TrainingView` how it goes, so that a view attaches from above without the
+  trainer knowing it: the live curves of :class:`course_lib.widgets.live_plot.LivePlot`
+  (``fit(..., view=LivePlot())``), for one;
 - saves a checkpoint after every epoch and resumes from it (``checkpoint=..., resume=True``;
   :mod:`course_lib.checkpoints`);
 - stops cleanly on Ctrl-C (``KeyboardInterrupt``) or when asked to (``stop``, a
@@ -17,7 +17,7 @@ training split and, if given, the test split. Along the way it
   came from, so that code written for the CPU keeps working after training;
 - is deterministic: the shuffling of every epoch comes from ``seed`` and the epoch number, and
   on a GPU cuDNN is held to its deterministic algorithms while training;
-- picks the CPU threads for the model's size (:mod:`course_lib.threads`).
+- picks the CPU threads for the model's size (:mod:`course_lib.engine.threads`).
 
 Settings live in :class:`TrainConfig`, the one place that names and checks them; :func:`fit`
 takes them as keywords (``fit(model, data, epochs=3, lr=0.01)``) or as a ``TrainConfig``.
@@ -30,34 +30,39 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
+from tqdm.notebook import tqdm as notebook_tqdm
 
 from ._checks import check_choice, check_int, check_real
 from ._devices import deterministic_cudnn, model_device, move_optimizer_state
 from ._types import DataPair, PathLike
 from .checkpoints import load_checkpoint, save_checkpoint
+from .engine.threads import choose_threads, torch_threads
 from .history import EpochRecord, History
-from .threads import choose_threads, torch_threads
-
-if TYPE_CHECKING:  # pragma: no cover - the widgets sit above the trainer
-    from .widgets.live_plot import LivePlot, TrainingDisplay
 
 __all__ = [
     "MAX_LR",
+    "PROGRESS_CLASS",
+    "ProgressBar",
     "StepInfo",
     "TrainConfig",
     "Trainer",
     "TrainingDiverged",
+    "TrainingView",
     "evaluate",
     "fit",
 ]
+
+PROGRESS_CLASS = "course-train-progress"
+"""The CSS class of the progress bar in a notebook (browser tests and style sheets find it)."""
 
 
 class TrainingDiverged(FloatingPointError):
@@ -222,6 +227,133 @@ class StepInfo:
     correct: int  # how many of them the model classified right before this step's update
 
 
+# --- what watches a run --------------------------------------------------------------------
+
+
+class TrainingView:
+    """Something that watches a training run; the trainer calls these methods as it goes.
+
+    The trainer draws nothing and imports no widget: a view attaches from above, through
+    ``fit(..., view=...)``, and overrides the methods it needs (here they do nothing). The
+    progress bar (:class:`ProgressBar`) is one; the live curves of
+    :class:`course_lib.widgets.live_plot.LivePlot` are another. A view that shows a progress
+    bar of its own sets :attr:`shows_progress`, and the trainer then shows none.
+
+    Examples
+    --------
+    >>> class Count(TrainingView):
+    ...     steps = 0
+    ...     def step(self, info):
+    ...         self.steps += 1
+    >>> counter = Count()
+    >>> x = torch.randn(8, 2); y = (x[:, 0] > 0).long()
+    >>> _ = fit(nn.Linear(2, 2), (x, y), epochs=2, lr=0.1, batch_size=4, progress=False,
+    ...         view=counter)
+    >>> counter.steps
+    4
+    """
+
+    shows_progress = False  # whether this view shows a progress bar of its own
+
+    def start(self, total_steps: int) -> None:
+        """Get ready: training begins, with ``total_steps`` optimisation steps to go."""
+
+    def start_epoch(self, epoch: int, epochs: int) -> None:
+        """Get ready for epoch ``epoch`` of ``epochs``."""
+
+    def step(self, info: StepInfo) -> None:
+        """Take in an optimisation step, just done (``info`` says which and how it went)."""
+
+    def end_epoch(self, history: History, record: EpochRecord) -> None:
+        """Take in an epoch, just done and evaluated (``record`` is its line of ``history``)."""
+
+    def close(self) -> None:
+        """Let go of what :meth:`start` made: training ended, perhaps by an error."""
+
+    def finish(self, history: History) -> None:
+        """Show the end: training ended after its last epoch, or early (``history.interrupted``)."""
+
+
+class ProgressBar(TrainingView):
+    """A ``tqdm`` bar counting the steps: a widget in a notebook, text in a terminal.
+
+    In a notebook the bar is a widget with the CSS class ``course-train-progress``
+    (:data:`PROGRESS_CLASS`); with ``display=False`` it is not displayed, and its owner places
+    :attr:`widget` itself.
+    """
+
+    shows_progress = True
+
+    def __init__(self, *, display: bool = True) -> None:
+        self.display = display
+        self.bar: Any = None
+
+    @property
+    def widget(self) -> Any:
+        """The bar's widget in a notebook, once started (None in a terminal)."""
+        return getattr(self.bar, "container", None)
+
+    def start(self, total_steps: int) -> None:
+        """Show a bar of ``total_steps`` steps."""
+        in_notebook = issubclass(tqdm, notebook_tqdm)  # tqdm.auto's choice
+        options = {} if self.display or not in_notebook else {"display": False}
+        self.bar = tqdm(total=total_steps, unit="step", **options)
+        if self.widget is not None:
+            self.widget.add_class(PROGRESS_CLASS)
+
+    def start_epoch(self, epoch: int, epochs: int) -> None:
+        """Name the epoch on the bar."""
+        if self.bar is not None:
+            self.bar.set_description(f"epoch {epoch}/{epochs}")
+
+    def step(self, _info: StepInfo) -> None:
+        """Count a step."""
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def end_epoch(self, _history: History, record: EpochRecord) -> None:
+        """Show the epoch's loss and accuracy on the bar."""
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{record.train_loss:.4f}",
+                                 acc=f"{100 * (record.test_acc or record.train_acc):.1f}%")
+
+    def close(self) -> None:
+        """Close the bar."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+class _Views(TrainingView):
+    """Several views watching one run, told in turn."""
+
+    def __init__(self, views: list[TrainingView]) -> None:
+        self.views = views
+
+    def start(self, total_steps: int) -> None:
+        for view in self.views:
+            view.start(total_steps)
+
+    def start_epoch(self, epoch: int, epochs: int) -> None:
+        for view in self.views:
+            view.start_epoch(epoch, epochs)
+
+    def step(self, info: StepInfo) -> None:
+        for view in self.views:
+            view.step(info)
+
+    def end_epoch(self, history: History, record: EpochRecord) -> None:
+        for view in self.views:
+            view.end_epoch(history, record)
+
+    def close(self) -> None:
+        for view in self.views:
+            view.close()
+
+    def finish(self, history: History) -> None:
+        for view in self.views:
+            view.finish(history)
+
+
 # --- the trainer ---------------------------------------------------------------------------
 
 
@@ -270,7 +402,7 @@ class Trainer:
     def save(self, path: PathLike) -> Path:
         """Save model, optimiser state, history and settings."""
         return save_checkpoint(path, self.model, optimizer=self.optimizer, history=self.history,
-                               config=self.config)
+                               settings=asdict(self.config))
 
     def load(self, path: PathLike) -> History:
         """Restore model, optimiser and history from a checkpoint made by :meth:`save`."""
@@ -279,7 +411,7 @@ class Trainer:
         return self.history
 
     def fit(self, train: DataPair, test: DataPair | None = None, *, progress: bool = True,
-            live_plot: bool | LivePlot = False, checkpoint: PathLike | None = None, resume: bool = False,
+            view: TrainingView | None = None, checkpoint: PathLike | None = None, resume: bool = False,
             callback: Callable[[StepInfo], None] | None = None,
             stop: threading.Event | None = None, quiet: bool = False) -> History:
         """Train until ``config.epochs`` epochs are done; see :func:`fit` for the options.
@@ -290,6 +422,9 @@ class Trainer:
         test = _as_split(test, "test") if test is not None else None
         if callback is not None and not callable(callback):
             raise TypeError(f"`callback` must be callable; got {type(callback).__name__}.")
+        if view is not None and not isinstance(view, TrainingView):
+            raise TypeError(f"`view` must be a TrainingView (e.g. course_lib.widgets.live_plot."
+                            f"LivePlot()) or None; got {type(view).__name__}.")
         if stop is not None and not callable(getattr(stop, "is_set", None)):
             raise TypeError(f"`stop` must be a threading.Event (or None); got "
                             f"{type(stop).__name__}.")
@@ -299,40 +434,39 @@ class Trainer:
         self.model.to(self.device)
         try:
             with deterministic_cudnn(self.device):
-                return self._fit(x, y, test, progress=progress, live_plot=live_plot,
+                own_bar = view is not None and view.shows_progress
+                views = [ProgressBar()] if progress and not own_bar else []
+                return self._fit(x, y, test, view=_Views(views + ([view] if view else [])),
                                  checkpoint=checkpoint, resume=resume, callback=callback,
                                  stop=stop, quiet=quiet)
         finally:
             self.model.to(home)
 
-    def _fit(self, x, y, test, *, progress, live_plot, checkpoint, resume, callback, stop,
+    def _fit(self, x, y, test, *, view: TrainingView, checkpoint, resume, callback, stop,
              quiet) -> History:
         """Train on ``self.device``, where the model and the data already are."""
         if resume and Path(checkpoint).is_file():
             self.load(checkpoint)
         move_optimizer_state(self.optimizer, self.device)  # e.g. after load() on the CPU
-        from .widgets.live_plot import TrainingDisplay  # the view sits above the trainer
-
         steps_per_epoch = math.ceil(len(x) / self.config.batch_size)
         remaining = max(self.config.epochs - len(self.history), 0)
-        display = TrainingDisplay(progress=progress, live_plot=live_plot,
-                                  total=remaining * steps_per_epoch)
+        view.start(remaining * steps_per_epoch)
         was_training = self.model.training
         self.history.interrupted = False
         epoch, first_step = len(self.history) + 1, len(self.history.step_losses)
         with torch_threads(self.config.threads or choose_threads(self.model)):
             try:
                 for epoch in range(len(self.history) + 1, self.config.epochs + 1):
-                    display.start_epoch(epoch, self.config.epochs)
+                    view.start_epoch(epoch, self.config.epochs)
                     first_step = len(self.history.step_losses)
-                    record = self._epoch(x, y, test, epoch, display=display, callback=callback,
+                    record = self._epoch(x, y, test, epoch, view=view, callback=callback,
                                          stop=stop)
                     if record is None:  # `stop` was set
                         self._stopped("stopped", epoch, len(self.history.step_losses) - first_step,
                                       steps_per_epoch, quiet=quiet)
                         break
                     self.history.append(record)
-                    display.end_epoch(self.history, record)
+                    view.end_epoch(self.history, record)
                     if checkpoint is not None:
                         self.save(checkpoint)
             except KeyboardInterrupt:  # Ctrl-C
@@ -340,20 +474,20 @@ class Trainer:
                               steps_per_epoch, quiet=quiet)
             finally:
                 self.model.train(was_training)
-                display.close()
-        display.finish(self.history)  # the output keeps a picture of the final curves
+                view.close()
+        view.finish(self.history)
         return self.history
 
-    def _epoch(self, x, y, test, epoch: int, *, display: TrainingDisplay,
+    def _epoch(self, x, y, test, epoch: int, *, view: TrainingView,
                callback: Callable[[StepInfo], None] | None,
                stop: threading.Event | None) -> EpochRecord | None:
         """Train one epoch, then evaluate on ``test``; None when ``stop`` was set meanwhile."""
         start = time.perf_counter()
         loss_sum, correct = 0.0, 0
-        for info in self._train_epoch(x, y, epoch):
+        for info in self.train_epoch(x, y, epoch):
             loss_sum += info.loss * info.samples
             correct += info.correct
-            display.step(self.history)
+            view.step(info)
             if callback is not None:
                 callback(info)
             if stop is not None and stop.is_set():
@@ -364,8 +498,12 @@ class Trainer:
         return EpochRecord(epoch, loss_sum / len(x), correct / len(x), test_loss, test_acc,
                            time.perf_counter() - start)
 
-    def _train_epoch(self, x, y, epoch: int):
-        """Run one epoch, yielding a :class:`StepInfo` after every optimisation step."""
+    def train_epoch(self, x: torch.Tensor, y: torch.Tensor, epoch: int) -> Iterator[StepInfo]:
+        """Run one epoch, yielding a :class:`StepInfo` after every optimisation step.
+
+        ``x`` and ``y`` are the training split, already on ``self.device``; ``epoch`` (from 1)
+        seeds the shuffle. Shown in notebook 03 (training a tiny CNN).
+        """
         self.model.train()
         generator = torch.Generator().manual_seed(_epoch_seed(self.config.seed, epoch))
         order = torch.randperm(len(x), generator=generator).to(self.device)  # (N,)
@@ -425,7 +563,7 @@ def _config(config: TrainConfig | None, settings: dict) -> TrainConfig:
 
 
 def fit(model: nn.Module, train: DataPair, config: TrainConfig | None = None, *,
-        test: DataPair | None = None, progress: bool = True, live_plot: bool | LivePlot = False,
+        test: DataPair | None = None, progress: bool = True, view: TrainingView | None = None,
         checkpoint: PathLike | None = None,
         resume: bool = False, callback: Callable[[StepInfo], None] | None = None,
         stop: threading.Event | None = None, quiet: bool = False, **settings: Any) -> History:
@@ -452,13 +590,13 @@ def fit(model: nn.Module, train: DataPair, config: TrainConfig | None = None, *,
         - ``device`` (str or None): where to train; None picks CUDA when available. The model
           goes back to the device it was on once training ends;
         - ``threads`` (int or None): CPU threads; None: one for a small model (see
-          :mod:`course_lib.threads`); the caller's setting is restored afterwards.
+          :mod:`course_lib.engine.threads`); the caller's setting is restored afterwards.
     progress : bool
-        Show a tqdm progress bar (CSS class ``course-train-progress`` in a notebook).
-    live_plot : bool or LivePlot
-        ``True`` displays live curves under the bar; a
-        :class:`~course_lib.widgets.live_plot.LivePlot` is updated instead of displaying a new
-        one (the training widget passes its own).
+        Show a tqdm progress bar (:class:`ProgressBar`; CSS class ``course-train-progress`` in a
+        notebook), unless ``view`` shows its own.
+    view : TrainingView, optional
+        Told of every step and epoch: ``LivePlot()`` from :mod:`course_lib.widgets.live_plot`
+        shows the progress bar and the loss and accuracy curves live, in one box.
     checkpoint : str or pathlib.Path, optional
         Save model, optimiser and history there after every epoch.
     resume : bool
@@ -500,5 +638,5 @@ def fit(model: nn.Module, train: DataPair, config: TrainConfig | None = None, *,
     3
     """
     return Trainer(model, _config(config, settings)).fit(
-        train, test, progress=progress, live_plot=live_plot, checkpoint=checkpoint,
+        train, test, progress=progress, view=view, checkpoint=checkpoint,
         resume=resume, callback=callback, stop=stop, quiet=quiet)

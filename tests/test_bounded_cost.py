@@ -63,7 +63,7 @@ def response_of_text():
 
 
 def loss_surface_on_a_huge_grid():
-    from course_lib.descent import linear_loss_surface
+    from course_lib.loss_landscape import linear_loss_surface
 
     return linear_loss_surface(np.ones((100, 2)), np.ones(100), np.linspace(-1, 1, 10**4),
                                np.linspace(-1, 1, 10**4))
@@ -353,7 +353,7 @@ TABLE = [
     (f"{HERE}:median_camera", (101,), {}, raises("ValueError", r"`size` = 101 on an image")),
     ("course_lib.data:make_shapes", (10**6,), {"size": 512},
      raises("ValueError", r"`n` = 1000000 images of 512x512 would need")),
-    ("course_lib.activations:layer_gradient_norms", ("relu",),
+    ("course_lib.initialisation:layer_gradient_norms", ("relu",),
      {"depth": 200, "width": 4096, "batch": 10**5},
      raises("ValueError", r"`depth` = 200 layers of width 4096 on a batch of 100000 would")),
     (f"{HERE}:loss_surface_on_a_huge_grid", (), {},

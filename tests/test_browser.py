@@ -350,7 +350,7 @@ def assert_progress_moved(progress) -> None:
 
 def test_chapter3_in_jupyterlab_shows_live_training(lab, lab_page):
     page, chapter = lab_page, "03_training"
-    fit_plot = "img.course-train-plot:not(.course-training-demo *)"  # fit(..., live_plot=True)
+    fit_plot = "img.course-train-plot:not(.course-training-demo *)"  # fit(..., view=LivePlot())
     demo = ".course-training-demo"
     cells = open_and_run_all(
         page, lab_url(lab, chapter),

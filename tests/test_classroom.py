@@ -78,8 +78,8 @@ def test_classroom_docs_name_this_repository_and_measured_requests():
         import tomli as tomllib
     repository = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
     assert f"course_lib @ git+{repository}" in (ROOT / "classroom" / "Dockerfile").read_text()
-    readme = (ROOT / "README.md").read_text()
-    assert f"'repo': '{repository}'" in readme, "the nbgitpuller command names another repository"
+    guide = (ROOT / "site" / "teachers.md").read_text()  # the teachers' guide, on the website
+    assert f"'repo': '{repository}'" in guide, "the nbgitpuller command names another repository"
     values = yaml.safe_load((ROOT / "classroom" / "values.yaml").read_text())["singleuser"]
     # The guarantee stays above the measured peak of a student's server and kernel (0.55 GB).
     assert values["memory"]["guarantee"] == "1G"

@@ -60,7 +60,7 @@ def pinned_versions() -> dict[str, str]:
 
 
 def run(args: list[str], *, timeout: float) -> subprocess.CompletedProcess:
-    # The inherited environment keeps conftest's network block (tests/offline on PYTHONPATH).
+    # The inherited environment keeps conftest's network block (course_lib/grading/offline on PYTHONPATH).
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
     return subprocess.run([str(colab_python()), *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)

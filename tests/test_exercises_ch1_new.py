@@ -9,9 +9,9 @@ import pytest
 import torch
 from scipy.signal import convolve2d, correlate2d
 
-from course_lib.conv_backward import correlate2d_backward
-from course_lib.exercises import _ch1_beyond, ch1
-from course_lib.learning import kernel_loss
+from course_lib.conv import correlate2d_backward
+from course_lib.exercises import ch1
+from course_lib.kernel_learning import kernel_loss
 
 
 def assert_fails(ex, answer, *fragments):
@@ -48,9 +48,9 @@ def torch_kernel_grad(image, grad_output):
 
 
 def test_kernel_gradient_reference_is_autograd_and_the_library():
-    for case in _ch1_beyond._kernel_grad_cases():
+    for case in ch1._kernel_grad_cases():
         image, grad_output = case.args
-        expected = _ch1_beyond._kernel_grad_reference(image, grad_output)
+        expected = ch1._kernel_grad_reference(image, grad_output)
         np.testing.assert_allclose(expected, torch_kernel_grad(image, grad_output), atol=1e-12)
         kernel = np.zeros(expected.shape)
         np.testing.assert_allclose(expected, correlate2d_backward(image, kernel, grad_output)[1], atol=1e-12)
@@ -70,10 +70,10 @@ def test_kernel_gradient_catches_the_flip_and_the_wrong_shape():
 
 
 def test_descent_step_reference_matches_the_library_gradient():
-    for case in _ch1_beyond._descent_cases():
+    for case in ch1._descent_cases():
         kernel, images, targets, lr = case.args
         _, grad = kernel_loss(images, targets, kernel)
-        np.testing.assert_allclose(_ch1_beyond._descent_reference(kernel, images, targets, lr),
+        np.testing.assert_allclose(ch1._descent_reference(kernel, images, targets, lr),
                                    kernel - lr * grad, rtol=1e-12, atol=1e-12)
 
 
@@ -90,10 +90,10 @@ def test_descent_step_accepts_torch_autograd():
 
 
 @pytest.mark.parametrize(("wrong", "lesson"), [
-    (lambda k, xs, ts, lr: k + lr * _ch1_beyond._mse_grad(k, xs, ts), "uphill"),
-    (lambda k, xs, ts, lr: k - lr * _ch1_beyond._mse_grad(k, xs, ts) / 2, "factor 2"),
-    (lambda k, xs, ts, lr: k - lr * _ch1_beyond._mse_grad(k, xs, ts) * sum(t.size for t in ts), "summed"),
-    (lambda k, xs, ts, lr: -lr * _ch1_beyond._mse_grad(k, xs, ts), "not the new kernel"),
+    (lambda k, xs, ts, lr: k + lr * ch1._mse_grad(k, xs, ts), "uphill"),
+    (lambda k, xs, ts, lr: k - lr * ch1._mse_grad(k, xs, ts) / 2, "factor 2"),
+    (lambda k, xs, ts, lr: k - lr * ch1._mse_grad(k, xs, ts) * sum(t.size for t in ts), "summed"),
+    (lambda k, xs, ts, lr: -lr * ch1._mse_grad(k, xs, ts), "not the new kernel"),
 ])
 def test_descent_step_wrong_answers(wrong, lesson):
     assert_fails(ch1.descent_step, wrong, lesson)
@@ -116,8 +116,8 @@ def test_conv_layer_reference_is_torch_conv2d_and_torch_is_accepted():
     def with_torch(x, weight):
         return torch.nn.functional.conv2d(torch.tensor(x)[None], torch.tensor(weight))[0].numpy()
 
-    for case in _ch1_beyond._conv_layer_cases():
-        np.testing.assert_allclose(_ch1_beyond._conv_layer_reference(*case.args), with_torch(*case.args),
+    for case in ch1._conv_layer_cases():
+        np.testing.assert_allclose(ch1._conv_layer_reference(*case.args), with_torch(*case.args),
                                    atol=1e-12)
     assert ch1.conv_layer.evaluate(with_torch)
 
@@ -160,8 +160,8 @@ def test_max_pool_reference_is_torch_and_torch_is_accepted():
     def with_torch(image):
         return torch.nn.functional.max_pool2d(torch.tensor(image)[None, None], 2)[0, 0].numpy()
 
-    for case in _ch1_beyond._max_pool_cases():
-        np.testing.assert_array_equal(_ch1_beyond._max_pool_reference(*case.args), with_torch(*case.args))
+    for case in ch1._max_pool_cases():
+        np.testing.assert_array_equal(ch1._max_pool_reference(*case.args), with_torch(*case.args))
     assert ch1.max_pool.evaluate(with_torch)
 
 
@@ -175,7 +175,7 @@ def test_max_pool_wrong_answers():
         full[:image.shape[0], :image.shape[1]] = image
         return full.reshape(h // 2, 2, w // 2, 2).max(axis=(1, 3))
 
-    assert_fails(ch1.max_pool, _ch1_beyond._avg_pool, "average pooling")
+    assert_fails(ch1.max_pool, ch1._avg_pool, "average pooling")
     assert_fails(ch1.max_pool, overlapping, "overlap")
     assert_fails(ch1.max_pool, padded, "left out")
 

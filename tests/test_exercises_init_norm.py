@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.exercises import _ch3_beyond, ch3
+from course_lib.exercises import ch3
 
 
 def assert_fails(ex, answer, *fragments: str):
@@ -31,7 +31,7 @@ def test_he_std_reference_is_what_pytorch_draws(in_channels, kernel_size):
     weight = torch.empty(2000, in_channels, kernel_size, kernel_size, dtype=torch.float64)
     torch.manual_seed(0)
     nn.init.kaiming_normal_(weight, nonlinearity="relu")
-    assert _ch3_beyond._he_std_reference(in_channels, kernel_size) == pytest.approx(
+    assert ch3._he_std_reference(in_channels, kernel_size) == pytest.approx(
         float(weight.std()), rel=0.02)
 
 
@@ -52,17 +52,17 @@ def test_he_std_accepts_a_numpy_or_torch_answer():
 
 
 def test_batch_norm_reference_is_torch_in_training_mode():
-    for case in _ch3_beyond._batch_norm_cases():
+    for case in ch3._batch_norm_cases():
         x, gamma, beta = case.args
         expected = nn.functional.batch_norm(torch.from_numpy(x), None, None,
                                             torch.from_numpy(gamma), torch.from_numpy(beta),
                                             training=True, eps=ch3.BN_EPS)
-        np.testing.assert_allclose(_ch3_beyond._batch_norm_reference(x, gamma, beta), expected.numpy(),
+        np.testing.assert_allclose(ch3._batch_norm_reference(x, gamma, beta), expected.numpy(),
                                    rtol=1e-10, atol=1e-12)
 
 
 def test_batch_norm_cases_make_epsilon_matter():
-    x = _ch3_beyond._batch_norm_cases()[0].args[0]
+    x = ch3._batch_norm_cases()[0].args[0]
     assert x[:, 0].var() < 1e-3  # a small-variance channel: leaving out eps shows there
 
 
@@ -117,10 +117,10 @@ def test_batch_norm_accepts_torch_answer():
 def test_maxout_reference_is_the_library_and_torch():
     from course_lib.activations import maxout
 
-    for case in _ch3_beyond._maxout_cases():
+    for case in ch3._maxout_cases():
         z, pieces = case.args
         expected = torch.from_numpy(z).unflatten(1, (-1, pieces)).amax(dim=2).numpy()
-        np.testing.assert_array_equal(_ch3_beyond._maxout_reference(z, pieces), expected)
+        np.testing.assert_array_equal(ch3._maxout_reference(z, pieces), expected)
         np.testing.assert_array_equal(maxout(z, pieces=pieces), expected)
 
 

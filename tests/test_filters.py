@@ -240,7 +240,7 @@ def test_gaussian_is_separable_two_passes():
     (lambda: filters.median_filter(np.zeros((4, 4)), 4), ValueError, "`size` must be odd"),
     (lambda: filters.box_blur(np.zeros((4, 4)), boundary="mirror"), ValueError, "`boundary`"),
     (lambda: filters.impulse((3, 3), position=(3, 0)), ValueError, "lies outside"),
-    (lambda: filters.impulse((0, 3)), ValueError, "`shape` must be at least 1"),
+    (lambda: filters.impulse((0, 3)), ValueError, "`shape` must be a pair of integers of at least 1"),
     (lambda: filters.impulse_response("blur"), TypeError, "`filter_fn` must be callable"),
     (lambda: filters.impulse_response(lambda _im: "abc"), TypeError,
      "`filter_fn` must return a numeric array"),

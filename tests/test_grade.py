@@ -25,7 +25,7 @@ CHAPTER1 = ROOT / "notebooks" / "01_image_filters.ipynb"
 sys.path.insert(0, str(ROOT / "tools"))
 import grade  # noqa: E402
 
-CELL_TIMEOUT_S = 5
+CELL_TIMEOUT_S = 20  # catches the endless loop; generous for a busy 2-core machine
 
 
 def exercise_cells() -> list[str]:
@@ -161,8 +161,8 @@ def test_summary_and_chart(graded):
 @pytest.mark.slow
 def test_grading_is_bounded_and_leaves_no_process(graded):
     folder, _, _, seconds = graded
-    # Eight hand-ins, two at a time; the loop costs one cell limit. Generous for a busy machine.
-    assert seconds < 240, seconds
+    # Eight hand-ins, two at a time; the loop costs one cell limit. Only a hang fails this.
+    assert seconds < 900, seconds
     assert not processes_touching(folder)
 
 

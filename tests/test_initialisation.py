@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from course_lib import initialisation as I
-from course_lib.activations import layer_gradient_norms
+from course_lib.initialisation import layer_gradient_norms
 
 
 def sample_std(init, shape, **kwargs) -> float:
@@ -138,6 +138,26 @@ def test_gain_scales_the_weights():
     np.testing.assert_allclose(doubled.outputs, 2 * plain.outputs, rtol=1e-12)  # zero biases
 
 
+def test_layer_gradient_norms_vanish_for_sigmoid_not_for_relu_with_he_init():
+    sig = layer_gradient_norms("sigmoid", depth=8, width=32, batch=64, init="he")
+    assert sig[0] < sig[-1] / 100  # the first layer gets far less gradient than the last
+    again = layer_gradient_norms("sigmoid", depth=8, width=32, batch=64, init="he")
+    np.testing.assert_array_equal(sig, again)  # seeded
+    relu = layer_gradient_norms("relu", depth=8, width=32, batch=64, init="he")
+    assert relu[0] > relu[-1] / 20
+
+
+def test_layer_gradient_norms_match_a_hand_built_network():
+    torch.manual_seed(4)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Tanh(),
+                              torch.nn.Linear(8, 8), torch.nn.Tanh()).double()
+    x = torch.randn(16, 8, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    net(x).mean().backward()
+    expected = [float(net[0].weight.grad.norm()), float(net[2].weight.grad.norm())]
+    ours = layer_gradient_norms("tanh", depth=2, width=8, batch=16, seed=4)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12)
+
+
 def test_layer_gradient_norms_accepts_every_scheme():
     small = layer_gradient_norms("tanh", depth=6, width=16, batch=16, init="small")
     xavier = layer_gradient_norms("tanh", depth=6, width=16, batch=16, init="xavier")
@@ -160,6 +180,9 @@ def test_layer_gradient_norms_accepts_every_scheme():
     (lambda: I.activation_statistics("relu", init="he", batch=1), ValueError, "`batch`"),
     (lambda: I.activation_statistics("relu", init="he", gain=-1), ValueError, "`gain`"),
     (lambda: layer_gradient_norms("relu", init="glorot"), ValueError, "`init`"),
+    (lambda: layer_gradient_norms("relu", depth=200, width=4096, batch=10**5), ValueError,
+     "`depth` = 200 layers of width 4096 on a batch of 100000 would need a network of "
+     "334,392,524,800 numbers"),
     (lambda: I.deep_mlp("relu", depth=200, width=4096), ValueError, "`width`.*limit"),
     (lambda: I.activation_statistics("relu", init="he", depth=200, width=4096, batch=100_000),
      ValueError, "`batch`.*limit"),

@@ -1,4 +1,4 @@
-"""The live view of a training run (curves and progress bar) and the one figure-to-PNG helper."""
+"""The views of a training run (live curves, progress bar) and the one figure-to-PNG helper."""
 
 import io
 
@@ -9,8 +9,9 @@ from PIL import Image
 
 from course_lib.history import EpochRecord, History
 from course_lib.plotting import figure_to_png
+from course_lib.train import ProgressBar, StepInfo
 from course_lib.widgets.activations import explorer_figure
-from course_lib.widgets.live_plot import LivePlot, TrainingDisplay
+from course_lib.widgets.live_plot import LivePlot
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -49,56 +50,81 @@ def test_live_plot_redraws_from_a_history():
     assert bytes(plot.image.value) != empty
 
 
-def test_display_redraws_within_an_epoch_at_most_every_interval():
-    plot = LivePlot()
-    shown = TrainingDisplay(progress=False, live_plot=plot, total=10, interval=3600.0)
-    assert shown.bar is None
-    assert shown.plot is plot
+def step_of(history):
+    return StepInfo(epoch=1, step=1, steps_per_epoch=4, loss=0.5, history=history, samples=8,
+                    correct=4)
+
+
+def test_live_plot_redraws_within_an_epoch_at_most_every_interval():
+    plot = LivePlot(interval=3600.0, show=False, progress=False)
+    plot.start(10)
     history = one_epoch()
     for _ in range(5):
-        shown.step(history)
+        plot.step(step_of(history))
     assert plot.updates == 0  # an hour has not passed
-    shown.end_epoch(history, history[-1])
+    plot.end_epoch(history, history[-1])
     assert plot.updates == 1  # after every epoch
-    every_step = TrainingDisplay(progress=False, live_plot=plot, total=10, interval=0.0)
-    every_step.step(history)
-    every_step.step(history)
-    assert plot.updates == 3
+    every_step = LivePlot(interval=0.0, show=False, progress=False)
+    every_step.start(10)
+    every_step.step(step_of(history))
+    every_step.step(step_of(history))
+    assert every_step.updates == 2
 
 
-def test_display_of_a_run_stopped_early_draws_its_last_steps():
-    plot = LivePlot()
-    shown = TrainingDisplay(progress=False, live_plot=plot, total=10, interval=3600.0)
+def test_live_plot_of_a_run_stopped_early_draws_its_last_steps():
+    plot = LivePlot(interval=3600.0, show=False, progress=False)
     history = one_epoch()
-    shown.finish(history)
+    plot.finish(history)
     assert plot.updates == 0  # a finished run was drawn after its last epoch
     history.interrupted = True
-    shown.finish(history)
+    plot.finish(history)
     assert plot.updates == 1
 
 
-def test_display_without_bar_or_plot_does_nothing_and_refuses_bad_plots():
-    shown = TrainingDisplay(progress=False, live_plot=False, total=10)
-    history = one_epoch()
-    shown.start_epoch(1, 2)
-    shown.step(history)
-    shown.end_epoch(history, history[-1])
-    shown.close()
-    shown.finish(history)
-    assert shown.bar is None
-    assert shown.plot is None
-    with pytest.raises(TypeError, match="`live_plot` must be True, False or a LivePlot"):
-        TrainingDisplay(progress=False, live_plot="yes", total=10)
+def test_live_plot_refuses_bad_settings():
+    with pytest.raises(TypeError, match="`show` must be True or False"):
+        LivePlot(show="yes")
+    with pytest.raises(ValueError, match="`interval` must be at least 0"):
+        LivePlot(interval=-1.0)
+    with pytest.raises(TypeError, match="`progress` must be True or False"):
+        LivePlot(progress=1)
+
+
+def test_live_plot_shows_the_bar_and_the_trainer_then_none(monkeypatch):
+    """A view with a bar of its own: fit shows that one bar, not a second."""
+    import torch
+    from torch import nn
+    from tqdm import tqdm
+
+    from course_lib import train as train_module
+
+    bars = []
+
+    class Bar(tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.setattr(train_module, "tqdm", Bar)
+    x = torch.randn(8, 2)
+    plot = LivePlot(show=False)
+    train_module.fit(nn.Linear(2, 2), (x, (x[:, 0] > 0).long()), epochs=1, lr=0.1,
+                     batch_size=4, view=plot)
+    assert len(bars) == 1
+    assert plot.bar is not None
+    assert plot.bar.bar is bars[0]
+    assert bars[0].n == 2  # both steps counted
 
 
 def test_text_progress_bar_counts_steps_and_names_the_epoch(capsys):
-    shown = TrainingDisplay(progress=True, live_plot=False, total=3)
+    bar = ProgressBar()
     history = one_epoch()
-    shown.start_epoch(1, 1)
+    bar.start(3)
+    bar.start_epoch(1, 1)
     for _ in range(3):
-        shown.step(history)
-    shown.end_epoch(history, history[-1])
-    shown.close()
+        bar.step(step_of(history))
+    bar.end_epoch(history, history[-1])
+    bar.close()
     err = capsys.readouterr().err
     assert "epoch 1/1" in err
     assert "3/3" in err

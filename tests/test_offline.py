@@ -22,7 +22,7 @@ PROBE = textwrap.dedent("""
             attempt()
             outcomes.append("connected")
         except OSError as exc:
-            outcomes.append("blocked" if "offline tests" in str(exc) else f"other: {exc}")
+            outcomes.append("blocked" if "network access is blocked" in str(exc) else f"other: {exc}")
     print(outcomes)
 """)
 
@@ -64,7 +64,7 @@ def test_notebook_kernels_start_offline():
             "    urllib.request.urlopen('https://github.com', timeout=5)\n"
             "    print('ONLINE')\n"
             "except OSError as exc:\n"
-            "    print('OFFLINE' if 'offline tests' in str(exc) else f'OTHER {exc}')\n",
+            "    print('OFFLINE' if 'network access is blocked' in str(exc) else f'OTHER {exc}')\n",
             timeout=60, output_hook=collect)
         assert reply["content"]["status"] == "ok"
     finally:

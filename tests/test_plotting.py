@@ -5,46 +5,13 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 from PIL import Image
 
-from course_lib.plotting import encode_png, to_png, to_uint8
+from course_lib.plotting import to_png, to_uint8
 
 
 def decode(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)))
-
-
-@settings(max_examples=60, deadline=None)
-@given(arrays(np.uint8, st.tuples(st.integers(1, 40), st.integers(1, 40), st.sampled_from([1, 3, 4]))))
-def test_encode_png_round_trips_through_pillow(pixels):
-    if pixels.shape[2] == 1:
-        pixels = pixels[:, :, 0]
-    assert np.array_equal(decode(encode_png(pixels)), pixels)
-
-
-def test_encode_png_on_a_photo_and_a_strided_view():
-    from course_lib.images import sample_image
-
-    photo = to_uint8(sample_image("astronaut"))
-    assert np.array_equal(decode(encode_png(photo)), photo)
-    view = photo[::3, ::2, ::-1]  # not contiguous
-    assert np.array_equal(decode(encode_png(view)), view)
-
-
-@pytest.mark.parametrize(("bad", "error", "words"), [
-    (np.zeros((4, 4)), TypeError, "uint8"),
-    ([[1, 2]], TypeError, "uint8"),
-    (np.zeros((4, 4, 2), np.uint8), ValueError, "(H, W, 3)"),
-    (np.zeros((0, 4), np.uint8), ValueError, "H, W > 0"),
-    (np.zeros(4, np.uint8), ValueError, "got (4,)"),
-])
-def test_encode_png_bad_input(bad, error, words):
-    with pytest.raises(error, match="pixels") as info:
-        encode_png(bad)
-    assert words in str(info.value)
 
 
 def test_to_uint8_scales_clips_and_colours():
@@ -97,50 +64,6 @@ def test_show_images_bad_input(kwargs, match):
 
     with pytest.raises(ValueError, match=match):
         show_images(**kwargs)
-
-
-def idat_payload(png: bytes) -> bytes:
-    """The zlib stream of a PNG with one IDAT chunk."""
-    start = png.index(b"IDAT")
-    length = int.from_bytes(png[start - 4:start], "big")
-    return png[start + 4:start + 4 + length]
-
-
-def test_a_large_picture_is_deflated_in_pieces_into_one_valid_stream():
-    import zlib
-
-    rng = np.random.default_rng(0)
-    photo = rng.integers(0, 256, size=(600, 700, 3), dtype=np.uint8)
-    photo[200:400] = 7  # a flat band: runs of zeros after the Up filter
-    png = encode_png(photo)
-    assert np.array_equal(decode(png), photo)
-    rows = zlib.decompress(idat_payload(png))  # Python's zlib checks the Adler-32 checksum
-    assert len(rows) == 600 * (700 * 3 + 1)
-
-
-@pytest.mark.parametrize("cores", [1, 2, 3, 4, 16])
-@pytest.mark.parametrize("size", [0, 1, 300_000, 1_000_003])
-def test_deflate_pieces_rejoin_for_any_core_count(monkeypatch, cores, size):
-    import zlib
-
-    from course_lib import plotting
-
-    monkeypatch.setattr(plotting.os, "sched_getaffinity", lambda _pid: set(range(cores)),
-                        raising=False)
-    data = np.random.default_rng(size).integers(0, 4, size=size, dtype=np.uint8)  # compressible
-    assert zlib.decompress(plotting._deflate(data.data)) == data.tobytes()
-
-
-@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork is POSIX only")
-def test_a_forked_child_encodes_large_pictures_with_its_own_threads():
-    import multiprocessing
-
-    photo = np.random.default_rng(1).integers(0, 256, size=(512, 512, 3), dtype=np.uint8)
-    encode_png(photo)  # the parent's pool now exists
-    context = multiprocessing.get_context("fork")
-    with context.Pool(1) as pool:  # the child inherits the pool object, not its threads
-        png = pool.apply_async(encode_png, (photo,)).get(timeout=60)
-    assert np.array_equal(decode(png), photo)
 
 
 # --------------------------------------------------------------------- chapter 1's figures

@@ -95,10 +95,10 @@ def test_the_picture_follows_the_state():
 
 
 def test_a_display_that_changes_is_updated_with_its_last_picture():
-    """fit(live_plot=True) shows its plot with a handle and updates it with the final curves."""
+    """fit(view=LivePlot()) shows its plot with a handle and updates it with the final curves."""
     import ipywidgets as widgets
 
-    from course_lib.widgets._static import Pictured
+    from course_lib.widgets.app import Pictured
 
     frames = iter([b"first", b"last"])
     view = Pictured(widgets.Label("x"), text="Live", snapshot=lambda: next(frames), alt="curves")
@@ -114,7 +114,7 @@ def test_every_widget_control_has_a_name():
     which is what a screen reader reads for it; every picture has a text alternative."""
     import ipywidgets as widgets
 
-    from course_lib.widgets._static import NamedImage
+    from course_lib.widgets.app import NamedImage
 
     controls = (widgets.Text, widgets.Dropdown, widgets.FloatSlider, widgets.IntSlider,
                 widgets.SelectionSlider, widgets.SelectMultiple, widgets.IntText, widgets.Checkbox,

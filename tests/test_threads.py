@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
+from course_lib.engine.threads import SMALL_MODEL_PARAMETERS, choose_threads, torch_threads
 from course_lib.models import tiny_cnn
-from course_lib.threads import SMALL_MODEL_PARAMETERS, choose_threads, torch_threads
 from course_lib.train import fit
 
 

@@ -208,8 +208,8 @@ def test_progress_bar_runs_outside_a_notebook(digits, capsys):
 
 def test_live_plot_is_updated_and_carries_its_css_class(digits):
     train, test = digits
-    plot = LivePlot()
-    fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, progress=False, live_plot=plot)
+    plot = LivePlot(show=False)
+    fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, progress=False, view=plot)
     assert plot.updates >= 2
     assert plot.image.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert "course-train-plot" in css_classes(plot.image)
@@ -223,7 +223,7 @@ def test_live_plot_is_updated_and_carries_its_css_class(digits):
     ({"optimizer": "rmsprop"}, ValueError, "optimizer"),
     ({"momentum": 0.5}, ValueError, "momentum"),  # with Adam
     ({"device": "cuda:7"}, ValueError, "device"),
-    ({"live_plot": "yes"}, TypeError, "live_plot"),
+    ({"view": "yes"}, TypeError, "view"),
     ({"resume": True}, ValueError, "resume"),
     ({"callback": 3}, TypeError, "callback"),
 ])
@@ -246,23 +246,45 @@ def test_bad_data(train, match):
 
 
 def test_notebook_mode_shows_one_box_with_bar_and_plot(digits, monkeypatch):
-    """In a notebook, fit(live_plot=True) displays the tqdm widget bar above the live plot."""
+    """In a notebook, fit(view=LivePlot()) shows tqdm's widget bar above the live plot, in one
+    box with a picture of the plot, which the display keeps once training is over."""
     import ipywidgets as widgets
     from tqdm.notebook import tqdm as notebook_tqdm
 
+    from course_lib import train as train_module
+    from course_lib.widgets.app import Pictured
+
+    made = []
+
+    class Bar(notebook_tqdm):  # the widget bar tqdm.auto picks inside a kernel
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    class Handle:
+        updates = 0
+
+        def update(self, _view):
+            Handle.updates += 1
+
     shown = []
-    monkeypatch.setattr(live_plot_module, "_notebook_tqdm", lambda: notebook_tqdm)
-    monkeypatch.setattr(live_plot_module, "_display", shown.append)
+    monkeypatch.setattr(train_module, "tqdm", Bar)
+    monkeypatch.setattr(live_plot_module, "_display", lambda view: shown.append(view) or Handle())
     train, test = digits
-    history = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, live_plot=True)
+    history = fit(fresh_model(), train, test=test, epochs=2, lr=1e-2, view=LivePlot())
     assert len(history) == 2
-    (view,) = shown  # the live widget, displayed with a picture of the plot
+    (bar,) = made  # the view's bar; the trainer shows none of its own
+    (view,) = shown
+    assert isinstance(view, Pictured)
     box = view.widget
     assert isinstance(box, widgets.VBox)
-    bar, image = box.children
-    assert "course-train-progress" in css_classes(bar)
+    assert box.children[0] is bar.container
+    assert "course-train-progress" in css_classes(bar.container)
+    image = box.children[1]
     assert "course-train-plot" in css_classes(image)
     assert image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Handle.updates == 1  # the picture of the final curves
 
 
 # --- the stop event ------------------------------------------------------------------------
@@ -373,13 +395,15 @@ def test_fit_documents_every_setting_of_train_config():
         assert f"``{name}``" in settings, name
 
 
-def test_train_epoch_returns_its_totals_and_keeps_no_state_on_the_trainer(digits):
-    """The students read Trainer._train_epoch: it stays one short loop that sets nothing on self."""
-    source = inspect.getsource(Trainer._train_epoch)
-    assert len(source.splitlines()) <= 30
-    assert "self._" not in source.replace("self._train_epoch", "")
+def test_train_epoch_yields_each_step_and_keeps_no_totals_on_the_trainer(digits):
+    """The students read Trainer.train_epoch: each step comes back as a StepInfo, with the
+    batch's size and its correct answers, and nothing is left behind on the trainer."""
     train, _ = digits
-    trainer = Trainer(fresh_model(), TrainConfig(epochs=1, lr=1e-2, batch_size=100))
-    history = trainer.fit(train, progress=False)
-    assert not {"_loss_sum", "_correct", "_seen"} & set(vars(trainer))
-    assert len(history.step_losses) == 3  # 256 = 100 + 100 + 56
+    trainer = Trainer(fresh_model(), TrainConfig(epochs=1, lr=1e-2, batch_size=100, device="cpu"))
+    before = set(vars(trainer))
+    steps = list(trainer.train_epoch(*train, epoch=1))
+    assert [info.samples for info in steps] == [100, 100, 56]  # 256 = 100 + 100 + 56
+    assert [info.step for info in steps] == [1, 2, 3]
+    assert all(0 <= info.correct <= info.samples for info in steps)
+    assert trainer.history.step_losses == [info.loss for info in steps]
+    assert set(vars(trainer)) == before

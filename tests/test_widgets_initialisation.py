@@ -92,7 +92,7 @@ def test_dpi_and_bad_options():
 
 
 def test_picture_is_named_for_screen_readers():
-    from course_lib.widgets._static import NamedImage
+    from course_lib.widgets.app import NamedImage
 
     app = depth_explorer(depth=3)
     assert isinstance(app.plot, NamedImage)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 
-from ..models import layers as _layers
+from ..models import arithmetic as _arithmetic
 from ._core import Case, Exercise, FunctionCheck, Mistake, ValueCheck, compare_ints
 from .quiz import Choice, MultipleChoice, NumericQuestion, Quiz, quiz_widget
 
@@ -18,7 +18,7 @@ __all__ = ["QUIZ", "conv_params", "output_size", "quiz", "receptive_field", "vgg
 
 # --------------------------------------------------------------------------- arithmetic
 # The exercises' references, in the students' signatures, are thin over the library's own
-# layer arithmetic (course_lib.models): each idea is written once.
+# layer arithmetic (course_lib.models.arithmetic): each idea is written once.
 
 
 def _output_size_reference(n: int, kernel: int, padding: int = 0, stride: int = 1) -> int:
@@ -27,7 +27,7 @@ def _output_size_reference(n: int, kernel: int, padding: int = 0, stride: int = 
     >>> _output_size_reference(227, 11, 0, 4)  # AlexNet's first layer
     55
     """
-    return _layers.conv_output_size(n, kernel, stride=stride, padding=padding, rounding="floor")
+    return _arithmetic.conv_output_size(n, kernel, stride=stride, padding=padding, rounding="floor")
 
 
 def _conv_params_reference(in_channels: int, out_channels: int, kernel_size: int,
@@ -37,7 +37,7 @@ def _conv_params_reference(in_channels: int, out_channels: int, kernel_size: int
     >>> _conv_params_reference(64, 128, 3)
     73856
     """
-    return _layers.conv_parameters(in_channels, out_channels, kernel_size, bias=bias)
+    return _arithmetic.conv_parameters(in_channels, out_channels, kernel_size, bias=bias)
 
 
 def _stacked_receptive_field(kernels, strides=None) -> int:
@@ -51,7 +51,7 @@ def _stacked_receptive_field(kernels, strides=None) -> int:
     if len(strides) != len(kernels):
         raise ValueError(f"`strides` must have one entry per kernel ({len(kernels)}); "
                          f"got {len(strides)}.")
-    return _layers.receptive_field(list(zip(kernels, strides, strict=True)))
+    return _arithmetic.receptive_field(list(zip(kernels, strides, strict=True)))
 
 
 VGG16_CONVS = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M",
@@ -71,9 +71,9 @@ def _vgg16_parameter_counts(*, bias: bool = True) -> dict[str, int]:
     for width in VGG16_CONVS:
         if isinstance(width, str):  # "M", a max-pool
             continue
-        conv += _layers.conv_parameters(channels, width, 3, bias=bias)
+        conv += _arithmetic.conv_parameters(channels, width, 3, bias=bias)
         channels = width
-    layers = [_layers.linear_parameters(a, b, bias=bias) for a, b in itertools.pairwise(VGG16_FC)]
+    layers = [_arithmetic.linear_parameters(a, b, bias=bias) for a, b in itertools.pairwise(VGG16_FC)]
     return {"conv": conv, "fc": sum(layers), "first_fc": layers[0],
             "total": conv + sum(layers)}
 
@@ -284,8 +284,11 @@ QUIZ = (
         "Why does VGG stack three 3x3 convolutions instead of using one 7x7 convolution?",
         (
             Choice("Same 7x7 receptive field, fewer parameters and more non-linearities.",
-                   f"Yes: with C channels, 3 · 9C² = {3 * 9 * _C * _C:,} weights for C = {_C} "
-                   f"against 49C² = {49 * _C * _C:,}, and three ReLUs instead of one.",
+                   f"Yes: with C channels, 3 · 9C² = "
+                   f"{3 * _arithmetic.conv_parameters(_C, _C, 3, bias=False):,} weights for "
+                   f"C = {_C} against 49C² = "
+                   f"{_arithmetic.conv_parameters(_C, _C, 7, bias=False):,}, and three ReLUs "
+                   "instead of one.",
                    correct=True),
             Choice("Three 3x3 layers see a larger region than one 7x7 layer.",
                    "Their receptive field is exactly 7x7: 3 + 2 + 2."),

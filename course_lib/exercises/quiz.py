@@ -18,6 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from .._checks import read_number
+from ..widgets.app import display_bundle, widget_bundle
 from ._core import Feedback, as_number, format_value
 
 
@@ -150,13 +151,9 @@ class Quiz(widgets.VBox):
 
     def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:  # IPython passes include/exclude
         """Show the live quiz, and its questions as HTML wherever no kernel runs."""
-        from ..widgets._static import widget_bundle
-
         return widget_bundle(self, text=repr(self), html=quiz_html(self.quiz_title, self.questions))
 
     def _ipython_display_(self, **_kwargs) -> None:  # ipywidgets 7 displays widgets this way
-        from ..widgets._static import display_bundle
-
         display_bundle(self._repr_mimebundle_())
 
 

@@ -1,6 +1,6 @@
 """Models of the course: AlexNet, VGG, the tiny CNN, and the layer arithmetic that explains them.
 
-- ``layers``   one layer's output size, parameters, multiply-adds and receptive field
+- ``arithmetic`` one layer's output size, parameters, multiply-adds and receptive field
 - ``shapes``   shapes through a model: does an input fit, the smallest input
 - ``summary``  the layer table (``layer_table``)
 - ``base``     ``TabledModel``, the base of AlexNet and VGG (checked input, printed as a table)
@@ -9,7 +9,7 @@
 """
 
 from .alexnet import AlexNet, alexnet
-from .layers import (
+from .arithmetic import (
     conv_multiply_adds,
     conv_output_size,
     conv_parameters,

@@ -20,8 +20,9 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from .._checks import check_choice, check_int, check_size
-from .base import TabledModel
+from .._checks import check_choice, check_int
+from .arithmetic import conv_parameters, linear_parameters
+from .base import TabledModel, check_parameter_count
 
 __all__ = ["AlexNet", "alexnet"]
 
@@ -29,25 +30,11 @@ __all__ = ["AlexNet", "alexnet"]
 # k=2, n=5, alpha=1e-4, beta=0.75. PyTorch divides alpha by n, so it needs alpha = 5 * 1e-4.
 LRN_SIZE, LRN_ALPHA, LRN_BETA, LRN_K = 5, 1e-4, 0.75, 2.0
 
-MAX_PARAMETERS = 2**28
-"""The largest network, in parameters (1 GiB as float32), that the course's builders make on a
-real device; under ``with torch.device("meta")`` (shapes only, no memory) any size is built."""
-
-
-def check_parameter_count(count: int, name: str, value: object) -> None:
-    """Refuse, before building it, a network of more than :data:`MAX_PARAMETERS` parameters.
-
-    ``name`` and ``value`` are the argument that made it so large.
-    """
-    default_device = getattr(torch, "get_default_device", None)  # torch >= 2.3
-    if default_device is not None and default_device().type == "meta":
-        return
-    check_size(count, name, value, limit=MAX_PARAMETERS, what="a network", itemsize=4,
-               unit="parameters")
-
-
 def paper_lrn() -> nn.LocalResponseNorm:
-    """Build the paper's local response normalisation as an ``nn.LocalResponseNorm``."""
+    """Build the paper's local response normalisation as an ``nn.LocalResponseNorm``.
+
+    Shown in notebook 02 (local response normalisation).
+    """
     return nn.LocalResponseNorm(LRN_SIZE, alpha=LRN_ALPHA * LRN_SIZE, beta=LRN_BETA, k=LRN_K)
 
 
@@ -118,10 +105,12 @@ class AlexNet(TabledModel):
         self.in_channels = check_int(in_channels, "in_channels", minimum=1)
         # the published counts at 3 channels and 1000 classes, plus conv1's and fc8's changes
         base, conv1_filters = (61_100_840, 64) if variant == "torchvision" else (60_965_224, 96)
-        extra_inputs = (self.in_channels - 3) * conv1_filters * 11 * 11
+        extra_inputs = (conv_parameters(self.in_channels, conv1_filters, 11)
+                        - conv_parameters(3, conv1_filters, 11))
+        extra_classes = linear_parameters(4096, self.num_classes) - linear_parameters(4096, 1000)
         check_parameter_count(base + extra_inputs, "in_channels", self.in_channels)
-        check_parameter_count(base + max(extra_inputs, 0) + (self.num_classes - 1000) * 4097,
-                              "num_classes", self.num_classes)
+        check_parameter_count(base + max(extra_inputs, 0) + extra_classes, "num_classes",
+                              self.num_classes)
         if variant == "torchvision":
             self.input_size = 224
             self.title = "AlexNet (torchvision layout)"

@@ -1,15 +1,36 @@
-"""A base for the course's models (AlexNet, VGG): a checked input, printed as a layer table."""
+"""What the course's models share: a size limit, and a base printed as a layer table.
+
+:func:`check_parameter_count` refuses a network too large before building it (AlexNet, VGG and
+the tiny CNN call it); :class:`TabledModel` is the base of AlexNet and VGG: a checked input,
+printed as a layer table.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from .._checks import check_int
+from .._checks import check_int, check_size
 from .shapes import follow_shape, min_input_size
 from .summary import LayerTable, layer_table
 
-__all__ = ["TabledModel"]
+__all__ = ["MAX_PARAMETERS", "TabledModel", "check_parameter_count"]
+
+MAX_PARAMETERS = 2**28
+"""The largest network, in parameters (1 GiB as float32), that the course's builders make on a
+real device; under ``with torch.device("meta")`` (shapes only, no memory) any size is built."""
+
+
+def check_parameter_count(count: int, name: str, value: object) -> None:
+    """Refuse, before building it, a network of more than :data:`MAX_PARAMETERS` parameters.
+
+    ``name`` and ``value`` are the argument that made it so large.
+    """
+    default_device = getattr(torch, "get_default_device", None)  # torch >= 2.3
+    if default_device is not None and default_device().type == "meta":
+        return
+    check_size(count, name, value, limit=MAX_PARAMETERS, what="a network", itemsize=4,
+               unit="parameters")
 
 
 class TabledModel(nn.Module):

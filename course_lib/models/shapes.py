@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .._checks import check_int
-from .layers import _ADAPTIVE, _POOLS, _SHAPE_KEEPING, _pair_value, _window, conv_output_size
+from .arithmetic import _ADAPTIVE, _POOLS, _SHAPE_KEEPING, _pair_value, _window, conv_output_size
 
 __all__ = ["check_input_shape", "layer_output_shape", "min_input_size"]
 

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from .._checks import check_choice
-from .layers import _ADAPTIVE, _ELEMENTWISE, _POOLS, _grow_receptive_field, _window
+from .arithmetic import _ADAPTIVE, _ELEMENTWISE, _POOLS, _grow_receptive_field, _window
 from .shapes import _check_shape, _describe_layer, _leaves, layer_output_shape
 
 __all__ = ["LayerRow", "LayerTable", "layer_table"]

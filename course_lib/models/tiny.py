@@ -17,7 +17,8 @@ from torch import nn
 
 from .._checks import check_choice, check_int
 from ..activations import ACTIVATION_NAMES, activation_module
-from .alexnet import check_parameter_count
+from .arithmetic import conv_parameters, linear_parameters
+from .base import check_parameter_count
 
 __all__ = ["TinyCNN", "tiny_cnn"]
 
@@ -64,10 +65,11 @@ class TinyCNN(nn.Module):
             channels, size = out, size // 2
         convolutions.append((channels, 2 * self.width))
         features = 2 * self.width * size * size  # inputs of the linear classifier
-        count = sum(c_in * c_out * 9 + c_out for c_in, c_out in convolutions)
-        check_parameter_count(count + features + 1, "width", self.width)  # with a single class
-        check_parameter_count(count + (features + 1) * self.num_classes, "num_classes",
-                              self.num_classes)
+        count = sum(conv_parameters(c_in, c_out, 3) for c_in, c_out in convolutions)
+        check_parameter_count(count + linear_parameters(features, 1), "width",  # a single class
+                              self.width)
+        check_parameter_count(count + linear_parameters(features, self.num_classes),
+                              "num_classes", self.num_classes)
         layers: list[nn.Module] = []
         for index, (c_in, c_out) in enumerate(convolutions):
             layers += [nn.Conv2d(c_in, c_out, 3, padding=1), activation_module(activation)]

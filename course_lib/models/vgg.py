@@ -19,8 +19,9 @@ import torch
 from torch import nn
 
 from .._checks import check_int, check_real
-from .alexnet import check_parameter_count, paper_lrn
-from .base import TabledModel
+from .alexnet import paper_lrn
+from .arithmetic import conv_parameters, linear_parameters
+from .base import TabledModel, check_parameter_count
 
 __all__ = ["CONFIGURATIONS", "DEPTHS", "VGG", "vgg"]
 
@@ -79,10 +80,11 @@ def _parameter_count(config: list, in_channels: int, width: float, batch_norm: b
             continue
         out, k = item if isinstance(item, tuple) else (item, 3)
         out = _scaled(out, width)
-        count += channels * out * k * k + out + (2 * out if batch_norm else 0)
+        count += conv_parameters(channels, out, k) + (2 * out if batch_norm else 0)
         channels = out
     hidden = _scaled(4096, width)
-    return count + (channels * 49 + 1) * hidden + (hidden + 1) * hidden + (hidden + 1) * num_classes
+    return (count + linear_parameters(channels * 49, hidden) + linear_parameters(hidden, hidden)
+            + linear_parameters(hidden, num_classes))
 
 
 def _features(config: list, in_channels: int, width: float, batch_norm: bool) -> nn.Sequential:

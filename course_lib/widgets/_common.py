@@ -9,7 +9,7 @@ import ipywidgets as widgets
 from numpy.typing import ArrayLike
 
 from ..plotting import to_png
-from ._static import NamedImage, screen_reader_name
+from .app import NamedImage, screen_reader_name
 
 MESSAGE_LIMIT = 200
 """Characters a message line shows at most."""

@@ -18,7 +18,7 @@ from .._checks import check_int
 from ..activations import ACTIVATION_NAMES, chain_gradient, get_activation
 from ..plotting import figure_to_png
 from ._common import message_line, show_message
-from ._static import App, NamedImage, screen_reader_name
+from .app import App, NamedImage, screen_reader_name
 
 __all__ = ["ActivationExplorer", "activation_explorer", "explorer_figure", "explorer_rows"]
 

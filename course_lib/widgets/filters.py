@@ -40,8 +40,8 @@ from .._checks import check_real, read_number
 from ..conv import BOUNDARIES, convolve2d, correlate2d
 from ..filters import gaussian_kernel_1d, preset_kernels, separable_filter
 from ..images import load_image, sample_image, sample_names, shrink, to_float
-from ..plotting import display_range, encode_png, to_png, to_uint8
-from ._static import App, Panel, display_bundle, panels_png
+from ..plotting import display_range, to_png, to_uint8
+from .app import App, Panel, display_bundle, panels_png
 
 __all__ = ["LIVE_METADATA", "GaussianExplorer", "KernelExplorer", "gaussian_explorer", "kernel_explorer",
            "parse_weight"]
@@ -119,9 +119,9 @@ class _Explorer(App, anywidget.AnyWidget):
         self._arrays: dict[bytes, np.ndarray] = {}  # PNG bytes -> float image (last one only)
         options = sample_names()
         if image is not None:
-            pixels = to_uint8(_prepare(image), vmin=0.0, vmax=1.0)
-            self._pngs[YOUR_IMAGE] = png = encode_png(pixels)
-            self._arrays[png] = pixels / 255.0
+            array = _quantised(_prepare(image))
+            self._pngs[YOUR_IMAGE] = png = to_png(array, vmin=0.0, vmax=1.0)
+            self._arrays[png] = array
             options, default = [YOUR_IMAGE, *options], YOUR_IMAGE
         super().__init__(image_options=options, image_name=default, kernel_colours=_colour_table(colormap),
                          **traits)
@@ -191,9 +191,9 @@ class _Explorer(App, anywidget.AnyWidget):
             if name not in sample_names():
                 raise ValueError(f"`image_name` must be one of {', '.join(self.image_options)}; "
                                  f"got {name!r}.")
-            pixels = to_uint8(_prepare(sample_image(name)), vmin=0.0, vmax=1.0)
-            self._pngs[name] = encode_png(pixels)
-            self._arrays[self._pngs[name]] = pixels / 255.0
+            array = _quantised(_prepare(sample_image(name)))
+            self._pngs[name] = to_png(array, vmin=0.0, vmax=1.0)
+            self._arrays[self._pngs[name]] = array
         return self._pngs[name]
 
     def _on_image(self, _change) -> None:
@@ -539,6 +539,11 @@ def _prepare(image: ArrayLike) -> np.ndarray:
     if arr.ndim == 3:
         arr = arr[:, :, :3]
     return shrink(arr, max_side=LIVE_SIDE)
+
+
+def _quantised(image: np.ndarray) -> np.ndarray:
+    """Round an image in [0, 1] to 8 bits (what its PNG holds, so what both sides filter)."""
+    return to_uint8(image, vmin=0.0, vmax=1.0) / 255.0
 
 
 def _texts(kernel: np.ndarray) -> list[list[str]]:

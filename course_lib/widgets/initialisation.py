@@ -18,7 +18,7 @@ from .._checks import check_choice, check_int
 from ..activations import ACTIVATION_NAMES, get_activation
 from ..initialisation import LayerStatistics, activation_statistics
 from ._common import message_line, show_message
-from ._static import App, NamedImage, screen_reader_name
+from .app import App, NamedImage, screen_reader_name
 
 __all__ = ["DEPTH_INITS", "DepthExplorer", "depth_explorer", "depth_figure", "depth_summary"]
 

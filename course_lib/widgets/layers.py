@@ -27,7 +27,7 @@ from ..models import alexnet, vgg
 from ..models.base import TabledModel
 from ..models.summary import LayerRow, LayerTable
 from ._common import image_view, message_line, show_message, update_image
-from ._static import App, Panel, keyboard_scrollable, panels_png
+from .app import App, Panel, keyboard_scrollable, panels_png
 
 __all__ = ["MODEL_NAMES", "LayerExplorer", "explorer_table", "layer_explorer"]
 

@@ -1,15 +1,13 @@
 r"""The live view of a training run: a progress bar and loss and accuracy curves redrawn in place.
 
-:class:`LivePlot` is the curves: a PNG in an ``ipywidgets.Image``, replaced without flicker in
-JupyterLab, Notebook 7, VS Code and Colab. :class:`TrainingDisplay` is what
-:func:`course_lib.train.fit` shows while it trains (``progress=True``, ``live_plot=True``): a
-``tqdm`` bar (a widget in a notebook, text in a terminal) and the live curves, in one box in a
-notebook; the curves are redrawn at most once a second within an epoch and after every epoch.
+:class:`LivePlot` is a :class:`course_lib.train.TrainingView`: passed to
+``fit(..., view=LivePlot())`` it shows, in one box, the progress bar above the curves, a PNG in
+an ``ipywidgets.Image`` replaced without flicker in JupyterLab, Notebook 7, VS Code and Colab.
+The curves are redrawn at most once a second within an epoch, and after every epoch. The
+trainer does not know this module: the view attaches from above.
 
-Browser tests and the classroom's style sheet find the parts by their CSS classes,
-``course-train-plot`` (the curves) and ``course-train-progress`` (the bar). ipywidgets,
-matplotlib and tqdm are imported only when a plot or a bar is made, so a run that shows nothing
-(``progress=False``) imports none of them.
+Browser tests and the classroom's style sheet find the picture by its CSS class,
+``course-train-plot`` (the trainer's bar carries ``course-train-progress``).
 
 >>> plot = LivePlot(width=320)
 >>> bytes(plot.image.value[:8]), plot.updates
@@ -19,21 +17,24 @@ matplotlib and tqdm are imported only when a plot or a bar is made, so a run tha
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
-from .._checks import check_int
+import ipywidgets as widgets
+from IPython.display import display
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .._checks import check_int, check_real
 from ..history import EpochRecord, History, draw_history
+from ..plotting import figure_to_png
+from ..train import ProgressBar, StepInfo, TrainingView
+from .app import NamedImage, Pictured, screen_reader_name
 
-if TYPE_CHECKING:
-    import ipywidgets as widgets
-
-__all__ = ["PLOT_CLASS", "PROGRESS_CLASS", "LivePlot", "TrainingDisplay"]
+__all__ = ["PLOT_CLASS", "LivePlot"]
 
 PLOT_CLASS = "course-train-plot"
-PROGRESS_CLASS = "course-train-progress"
 
 
-class LivePlot:
+class LivePlot(TrainingView):
     """Loss and accuracy curves redrawn in place: a PNG in an ``ipywidgets.Image``.
 
     The figure is drawn with matplotlib's Agg canvas (no pyplot, no window, safe from a
@@ -48,6 +49,15 @@ class LivePlot:
         Size of the figure in inches.
     dpi : int
         Pixels per inch of the PNG (144 for a projector).
+    interval : float
+        Within an epoch, the curves are redrawn at most this often (seconds).
+    show : bool
+        Display the picture when training starts (with a still picture of it, for pages read
+        without a kernel). False when its owner shows ``image`` itself, as the training widget
+        does.
+    progress : bool
+        Show the trainer's progress bar (:class:`course_lib.train.ProgressBar`) above the
+        picture, in the same box (the trainer then shows none of its own).
 
     Examples
     --------
@@ -58,26 +68,26 @@ class LivePlot:
     """
 
     def __init__(self, *, width: int = 640, figsize: tuple[float, float] = (9.0, 3.2),
-                 dpi: int = 72):
-        import ipywidgets as widgets
-
-        from ._static import NamedImage, screen_reader_name
-
+                 dpi: int = 72, interval: float = 1.0, show: bool = True, progress: bool = True):
         self.figsize, self.dpi = figsize, check_int(dpi, "dpi", minimum=30, maximum=300)
         width = check_int(width, "width", minimum=100, maximum=4000)
+        self.interval = check_real(interval, "interval", minimum=0.0)
+        for name, flag in (("show", show), ("progress", progress)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"`{name}` must be True or False; got {flag!r}.")
+        self.show, self.shows_progress = show, progress
+        self.bar: ProgressBar | None = None
         self.image = NamedImage(format="png", layout=widgets.Layout(width=f"{width}px"))
         self.image.add_class(PLOT_CLASS)
         screen_reader_name(self.image, "loss and accuracy per epoch, training and test")
         self.image.value = self.render(History())  # empty axes until the first epoch, not a broken image
         self.updates = 0  # how many pictures were drawn from a run
+        self._last = time.perf_counter()
+        self._view: Pictured | None = None
+        self._handle = None  # the display, when this plot showed itself
 
     def render(self, history: History) -> bytes:
         """Draw the curves of ``history`` (the loss of every step behind them) as PNG bytes."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        from ..plotting import figure_to_png
-
         fig = Figure(figsize=self.figsize, dpi=self.dpi)
         FigureCanvasAgg(fig)
         draw_history(fig, {"": history}, steps=True)
@@ -87,121 +97,42 @@ class LivePlot:
         """Redraw the picture from ``history``."""
         self.image.value = self.render(history)
         self.updates += 1
-
-
-def _notebook_tqdm():
-    """Return tqdm's widget bar class when tqdm.auto chose it (inside a Jupyter kernel), else None."""
-    from tqdm.auto import tqdm as auto_tqdm
-
-    try:
-        from tqdm.notebook import tqdm as notebook_tqdm
-    except ImportError:  # pragma: no cover - ipywidgets is a dependency
-        return None
-    return auto_tqdm if issubclass(auto_tqdm, notebook_tqdm) else None
-
-
-def _display(view):
-    """Display ``view`` and return its handle, for a later update."""
-    from IPython.display import display
-
-    return display(view, display_id=True)
-
-
-class TrainingDisplay:
-    """What a training run shows: a progress bar, live curves, both or nothing.
-
-    Parameters
-    ----------
-    progress : bool
-        Show a ``tqdm`` bar counting the steps (CSS class ``course-train-progress``).
-    live_plot : bool or LivePlot
-        ``True`` displays new live curves (under the bar); a :class:`LivePlot` is updated in
-        place and not displayed (its owner shows it, as the training widget does).
-    total : int
-        Steps the run will take, for the bar.
-    interval : float
-        Within an epoch, the curves are redrawn at most this often (seconds).
-
-    Examples
-    --------
-    >>> shown = TrainingDisplay(progress=False, live_plot=False, total=10)
-    >>> shown.plot is None
-    True
-    """
-
-    def __init__(self, *, progress: bool, live_plot: bool | LivePlot, total: int,
-                 interval: float = 1.0):
-        self.plot: LivePlot | None
-        if isinstance(live_plot, LivePlot):
-            self.plot, show = live_plot, False
-        elif live_plot is True:
-            self.plot, show = LivePlot(), True
-        elif live_plot is False or live_plot is None:
-            self.plot, show = None, False
-        else:
-            raise TypeError(f"`live_plot` must be True, False or a LivePlot; got {live_plot!r}.")
-        self.interval = interval
         self._last = time.perf_counter()
-        self._handle = None  # the display, when this object showed the plot itself
-        self.bar = self._open(progress, show, total)
 
-    def _open(self, progress: bool, show: bool, total: int):
-        """Display the bar and the plot; return the bar (None without ``progress``)."""
-        plot = self.plot if show else None  # the plot this object displays itself
-        if not progress:
-            if plot is not None:
-                self._show(plot.image, plot)
-            return None
-        from tqdm.auto import tqdm
+    # -- the TrainingView side: what the trainer calls ----------------------------------------
 
-        widget_bar = _notebook_tqdm()
-        if widget_bar is not None and plot is not None:
-            # One box: the widget progress bar above the live picture.
-            import ipywidgets as widgets
-
-            bar = widget_bar(total=total, unit="step", display=False)
-            bar.container.add_class(PROGRESS_CLASS)
-            self._show(widgets.VBox([bar.container, plot.image]), plot)
-            return bar
-        bar = tqdm(total=total, unit="step")
-        container = getattr(bar, "container", None)
-        if container is not None:
-            container.add_class(PROGRESS_CLASS)
-        if plot is not None:
-            self._show(plot.image, plot)
-        return bar
-
-    def _show(self, widget: widgets.Widget, plot: LivePlot) -> None:
-        """Show ``widget``, with a picture of ``plot`` for pages without a live kernel.
-
-        :meth:`finish` refreshes that picture.
-        """
-        from ._static import Pictured
-
-        self._view = Pictured(widget, text="Training: progress, and the loss and accuracy curves",
-                              snapshot=lambda: plot.image.value,
-                              alt="Loss and accuracy per epoch, training and test, as training went.")
-        self._handle = _display(self._view)
+    def start(self, total_steps: int) -> None:
+        """Start the bar, and display it above the picture (unless ``show`` is False)."""
+        self._last = time.perf_counter()
+        self.bar = ProgressBar(display=False) if self.shows_progress else None
+        if self.bar is not None:
+            self.bar.start(total_steps)
+        if self.show:
+            bar = self.bar.widget if self.bar is not None else None  # None in a terminal
+            shown = widgets.VBox([bar, self.image]) if bar is not None else self.image
+            self._view = Pictured(shown, text="Training: progress, and the loss and accuracy curves",
+                                  snapshot=lambda: self.image.value,
+                                  alt="Loss and accuracy per epoch, training and test, as "
+                                      "training went.")
+            self._handle = _display(self._view)
 
     def start_epoch(self, epoch: int, epochs: int) -> None:
         """Name the epoch on the bar."""
         if self.bar is not None:
-            self.bar.set_description(f"epoch {epoch}/{epochs}")
+            self.bar.start_epoch(epoch, epochs)
 
-    def step(self, history: History) -> None:
-        """Count a step; redraw the curves when the last picture is ``interval`` old."""
+    def step(self, info: StepInfo) -> None:
+        """Count the step; redraw when the last picture is ``interval`` old."""
         if self.bar is not None:
-            self.bar.update(1)
-        if self.plot is not None and time.perf_counter() - self._last >= self.interval:
-            self._redraw(history)
+            self.bar.step(info)
+        if time.perf_counter() - self._last >= self.interval:
+            self.update(info.history)
 
     def end_epoch(self, history: History, record: EpochRecord) -> None:
-        """Show the epoch's loss and accuracy on the bar and redraw the curves."""
+        """Show the epoch's loss and accuracy on the bar; redraw after every epoch."""
         if self.bar is not None:
-            self.bar.set_postfix(loss=f"{record.train_loss:.4f}",
-                                 acc=f"{100 * (record.test_acc or record.train_acc):.1f}%")
-        if self.plot is not None:
-            self._redraw(history)
+            self.bar.end_epoch(history, record)
+        self.update(history)
 
     def close(self) -> None:
         """Close the bar (also when training failed)."""
@@ -209,14 +140,13 @@ class TrainingDisplay:
             self.bar.close()
 
     def finish(self, history: History) -> None:
-        """Draw the curves of a run that stopped early; keep a picture of the final curves."""
-        if self.plot is not None and history.interrupted:
-            self._redraw(history)
+        """Draw the last steps of a run stopped early; keep a picture of the final curves."""
+        if history.interrupted:
+            self.update(history)
         if self._handle is not None:
             self._handle.update(self._view)
 
-    def _redraw(self, history: History) -> None:
-        if self.plot is None:
-            return
-        self.plot.update(history)
-        self._last = time.perf_counter()
+
+def _display(view):
+    """Display ``view`` and return its handle, for a later update."""
+    return display(view, display_id=True)

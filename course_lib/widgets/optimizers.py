@@ -24,7 +24,7 @@ from ..loss_surfaces import (
 )
 from ..plotting import figure_to_png
 from ._common import message_line, show_message
-from ._static import App, NamedImage, screen_reader_name
+from .app import App, NamedImage, screen_reader_name
 
 __all__ = ["OPTIMIZER_CHOICES", "SURFACES", "OptimizerExplorer", "explorer_paths",
            "optimizer_explorer", "optimizer_figure"]

@@ -20,10 +20,10 @@ from ..activations import ACTIVATION_NAMES, get_activation
 from ..data import load_digits_split, make_shapes
 from ..history import History
 from ..models.tiny import tiny_cnn
-from ..train import StepInfo, TrainingDiverged, fit
+from ..train import PROGRESS_CLASS, StepInfo, TrainingDiverged, fit
 from ._common import message_line, show_message
-from ._static import App
-from .live_plot import PROGRESS_CLASS, LivePlot
+from .app import App
+from .live_plot import LivePlot
 
 __all__ = ["DATASETS", "LEARNING_RATES", "TrainingDemo", "training_demo"]
 
@@ -66,7 +66,7 @@ class TrainingDemo(App):
         self.progress_label = widgets.HTML(value="")
         progress_box = widgets.HBox([self.progress, self.progress_label])
         progress_box.add_class(PROGRESS_CLASS)
-        self.live = LivePlot(width=640, dpi=dpi)  # dpi 144 for a projector
+        self.live = LivePlot(width=640, dpi=dpi, show=False, progress=False)  # dpi 144: projector
         self.plot = self.live.image  # CSS class course-train-plot
         self.message = message_line()
         self.background = bool(background)
@@ -143,7 +143,7 @@ class TrainingDemo(App):
             self.progress.max, self.progress.value = steps, 0
             history = fit(self._model(), train, test=test, epochs=epochs,
                           lr=float(self.lr.value), batch_size=BATCH_SIZE, progress=False,
-                          live_plot=self.live, callback=self._on_step, stop=self._stop, quiet=True)
+                          view=self.live, callback=self._on_step, stop=self._stop, quiet=True)
             self.history = history
             self._report(history)
         except TrainingDiverged as exc:

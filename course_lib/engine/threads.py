@@ -28,7 +28,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from ._checks import check_int
+from .._checks import check_int
 
 __all__ = ["SMALL_MODEL_PARAMETERS", "choose_threads", "torch_threads"]
 
@@ -67,3 +67,4 @@ def torch_threads(threads: int) -> Iterator[int]:
     finally:
         if torch.get_num_threads() != previous:
             torch.set_num_threads(previous)
+

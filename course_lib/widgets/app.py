@@ -1,4 +1,6 @@
-"""A picture for every widget: how a widget app reads where no kernel runs.
+"""The base of every widget app (:class:`App`): a live view, a picture and alt text.
+
+A picture for every widget is how a widget app reads where no kernel runs.
 
 A live front end (JupyterLab, Notebook 7, Voilà, Colab) shows a widget from its view MIME type;
 everything else (GitHub, nbviewer, nbconvert, the course website, a notebook opened before it is
@@ -24,8 +26,8 @@ import ipywidgets as widgets
 import numpy as np
 from traitlets import Unicode
 
-__all__ = ["WIDGET_VIEW", "NamedImage", "Panel", "Pictured", "keyboard_scrollable", "panels_png",
-           "screen_reader_name", "widget_bundle"]
+__all__ = ["WIDGET_VIEW", "App", "NamedImage", "Panel", "Pictured", "display_bundle",
+           "keyboard_scrollable", "panels_png", "screen_reader_name", "widget_bundle"]
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SNAPSHOT_DPI = 72  # a 10-inch-wide picture is 720 px: readable, and a few tens of kB
@@ -162,9 +164,11 @@ class App:
     widget: widgets.Widget
 
     def snapshot(self) -> bytes:  # pragma: no cover - each app defines it
+        """Return a PNG of the app as it is now."""
         raise NotImplementedError
 
     def alt(self) -> str:  # pragma: no cover - each app defines it
+        """Describe the app's picture for screen readers."""
         raise NotImplementedError
 
     def _repr_mimebundle_(self, **_kwargs) -> tuple[dict, dict]:  # IPython passes include/exclude

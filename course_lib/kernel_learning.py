@@ -3,7 +3,7 @@ r"""Learning a kernel from data: gradient descent on a correlation's weights.
 A CNN layer is a correlation whose kernel is *learned*. Given input images and the outputs a
 known kernel gives them, gradient descent on the mean squared error recovers that kernel. This
 module does it from scratch in NumPy (the gradient comes from
-:func:`course_lib.conv_backward.correlate2d_backward`) and with PyTorch's autograd, with the same loss,
+:func:`course_lib.conv.correlate2d_backward`) and with PyTorch's autograd, with the same loss,
 the same start and the same steps, so the two can be compared.
 
 The loss, for images ``X_i`` and targets ``T_i`` (each the "valid" correlation of ``X_i`` with
@@ -21,9 +21,9 @@ from typing import TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import as_float_array, check_int, check_real
+from ._checks import as_float_array, check_int, check_int_pair, check_real
 from .conv import correlate2d
-from .threads import torch_threads
+from .engine.threads import torch_threads
 
 Images: TypeAlias = "Sequence[ArrayLike] | np.ndarray"
 """2-D arrays: a list of them, or one 3-D array (n, H, W)."""
@@ -55,10 +55,7 @@ def _check_data(images, targets, kernel_shape) -> tuple[list[np.ndarray], list[n
     targets = [as_float_array(t, f"targets[{i}]", ndim=2) for i, t in enumerate(_as_list(targets, "targets"))]
     if len(images) != len(targets):
         raise ValueError(f"`targets` must have one target per image ({len(images)}); got {len(targets)}.")
-    if not isinstance(kernel_shape, (tuple, list)) or len(kernel_shape) != 2:
-        raise ValueError(f"`kernel_shape` must be a pair (kh, kw); got {kernel_shape!r}.")
-    kh = check_int(kernel_shape[0], "kernel_shape[0]", minimum=1)
-    kw = check_int(kernel_shape[1], "kernel_shape[1]", minimum=1)
+    kh, kw = check_int_pair(kernel_shape, "kernel_shape")
     for i, (x, t) in enumerate(zip(images, targets, strict=True)):
         if kh > x.shape[0] or kw > x.shape[1]:
             raise ValueError(f"`kernel_shape` {(kh, kw)} must fit inside `images[{i}]`, "
@@ -86,7 +83,8 @@ def kernel_loss(images: Images, targets: Images, kernel: ArrayLike) -> tuple[flo
 
     Returns ``(loss, grad)`` with ``grad`` the gradient with respect to ``kernel``: by the chain
     rule, ``2 / N`` times the sum over images of the kernel gradient of
-    :func:`~course_lib.conv_backward.correlate2d_backward` for the residual.
+    :func:`~course_lib.conv.correlate2d_backward` for the residual. Shown in notebook 01
+    (1.2.2, learning a kernel from data).
 
     >>> x = np.arange(9.0).reshape(3, 3)
     >>> loss, grad = kernel_loss([x], [np.zeros((2, 2))], np.ones((2, 2)))
@@ -96,11 +94,7 @@ def kernel_loss(images: Images, targets: Images, kernel: ArrayLike) -> tuple[flo
     """
     kernel = as_float_array(kernel, "kernel", ndim=2)
     images, targets, _ = _check_data(images, targets, kernel.shape)
-    return _loss_and_grad(images, targets, kernel)
-
-
-def _loss_and_grad(images, targets, kernel) -> tuple[float, np.ndarray]:
-    count = sum(t.size for t in targets)
+    count = sum(t.size for t in targets)  # N, the output pixels of all images
     loss, grad = 0.0, np.zeros_like(kernel)
     for x, t in zip(images, targets, strict=True):
         residual = correlate2d(x, kernel, mode="valid") - t  # (H - kh + 1, W - kw + 1)
@@ -183,7 +177,7 @@ def kernel_descent(images: Images, targets: Images, kernel_shape: tuple[int, int
     kernels = [kernel.copy()]
     losses: list[float] = []
     for step in range(steps + 1):
-        loss, grad = _loss_and_grad(images, targets, kernel)
+        loss, grad = kernel_loss(images, targets, kernel)
         _stop_if_diverged(loss, losses, step, lr)
         losses.append(loss)
         if step < steps:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_lib.descent import descent_path, linear_loss_surface
+from course_lib.loss_landscape import descent_path, linear_loss_surface
 
 
 def test_linear_loss_surface_matches_direct_formula():

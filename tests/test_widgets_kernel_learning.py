@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_lib.learning import kernel_descent
-from course_lib.widgets.learning import (
+from course_lib.kernel_learning import kernel_descent
+from course_lib.widgets.kernel_learning import (
     TRUE_KERNELS,
     descent_data,
     descent_figure,

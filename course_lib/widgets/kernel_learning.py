@@ -2,7 +2,7 @@
 
 Pick the kernel that made the targets and a learning rate; move the step slider and see the
 kernel being learned next to the true one, their difference, and the loss so far. Thin over
-:func:`course_lib.learning.kernel_descent`: each (kernel, learning rate) pair is descended once
+:func:`course_lib.kernel_learning.kernel_descent`: each (kernel, learning rate) pair is descended once
 and every step is kept, so the slider only picks a step.
 """
 
@@ -15,10 +15,10 @@ from numpy.typing import ArrayLike
 from .._checks import check_choice, check_int
 from ..conv import correlate2d
 from ..filters import box_kernel, sobel_kernel
-from ..learning import KernelFit, kernel_descent
+from ..kernel_learning import KernelFit, kernel_descent
 from ..plotting import figure_to_png
 from ._common import message_line, show_message
-from ._static import App, NamedImage, screen_reader_name
+from .app import App, NamedImage, screen_reader_name
 
 __all__ = ["TRUE_KERNELS", "KernelDescentExplorer", "descent_data", "descent_figure",
            "kernel_descent_explorer"]

@@ -1,12 +1,11 @@
-"""course_lib.learning: gradient descent recovers known kernels; NumPy and PyTorch agree."""
+"""course_lib.kernel_learning: gradient descent recovers known kernels; NumPy and PyTorch agree."""
 
 import numpy as np
 import pytest
 
 from course_lib import filters
-from course_lib.conv import correlate2d
-from course_lib.conv_backward import correlate2d_backward
-from course_lib.learning import fit_kernel, fit_kernel_torch, kernel_descent, kernel_loss
+from course_lib.conv import correlate2d, correlate2d_backward
+from course_lib.kernel_learning import fit_kernel, fit_kernel_torch, kernel_descent, kernel_loss
 
 
 def make_data(kernel, *, count=8, size=16, seed=0):

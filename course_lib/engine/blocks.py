@@ -1,22 +1,26 @@
-"""Cache-sized blocks for the direct convolution strategies of :mod:`course_lib.conv`.
+"""Cache-sized blocks for the direct strategies: shifted slices and separable passes, fast.
 
-The "vectorized" and "separable" strategies never hold a whole padded copy of a large image:
-:class:`_LazyPadded` makes the padded rows block by block, and each block is processed while it
-stays in the CPU cache. The results are the same numbers as on the whole padded image.
+The engine's "vectorized" and "separable" routes compute the same sums as the lesson's
+:func:`course_lib.conv.convolve_vectorized` and :func:`course_lib.conv.convolve_separable`, with
+three refinements that change the speed and not the numbers:
+
+- they never hold a whole padded copy of a large image: :class:`LazyPadded` makes the padded
+  rows block by block (and blocks inside the image are read in place, not copied);
+- each block is processed while it stays in the CPU cache, the sum over the kernel's rows as
+  one matrix product on a strided view (:func:`products_by_blocks`);
+- the scratch arrays are kept from one call to the next, and staggered against 4k aliasing
+  (:class:`Buffers`).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from typing import Any
 
 import numpy as np
 
-# Each boundary as numpy.pad and scipy.ndimage name it: one table for every module that pads.
-BOUNDARY_NAMES: dict[str, dict[str, Any]] = {"fill": {"numpy": "constant", "ndimage": "constant"},
-                  "wrap": {"numpy": "wrap", "ndimage": "grid-wrap"},
-                  "symm": {"numpy": "symmetric", "ndimage": "reflect"}}
+from ..padding import PadMode
+
 # Numbers per block of the shifted-slice loops: a block's rows, its partial sums and its output
 # rows together, 512 kB: about the level-2 cache of one core (512 kB to 2 MB on current CPUs).
 # Smaller blocks fit the cache better but cost more numpy calls, each about a microsecond of
@@ -30,7 +34,34 @@ _KEEP_AT_MOST = 512 * 1024
 _MIN_BLOCK_ROWS = 8
 
 
-def _products_by_blocks(padded: np.ndarray | _LazyPadded, flipped: np.ndarray,
+def vectorized_in_blocks(padded: np.ndarray | LazyPadded, kernel: np.ndarray) -> np.ndarray:
+    """Convolve ``padded`` with ``kernel`` ("valid"): shifted slices, block by block."""
+    flipped = kernel[::-1, ::-1]
+    kh, kw = kernel.shape
+    out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
+    out = np.empty((out_h, out_w, *padded.shape[2:]))  # (Ho, Wo[, C])
+    products_by_blocks(padded, flipped, out)
+    return out
+
+
+def separable_in_blocks(padded: np.ndarray | LazyPadded, column: np.ndarray, row: np.ndarray
+                        ) -> np.ndarray:
+    """Convolve ``padded`` with ``outer(column, row)`` ("valid"): two 1-D passes a block."""
+    kh, kw = len(column), len(row)
+    out_h, out_w = padded.shape[0] - kh + 1, padded.shape[1] - kw + 1
+    out = np.empty((out_h, out_w, *padded.shape[2:]))  # (Ho, Wo[, C])
+    step = block_rows(padded.shape, 1)
+    buffers = Buffers.of_this_thread()  # scratch arrays reused by every block, and call
+    for top in range(0, out_h, step):  # both passes per block of rows, while it is in cache
+        rows = min(step, out_h - top)
+        block = read_rows(padded, top, top + rows + kh - 1, buffers)  # (rows+kh-1, Wp[, C])
+        vertical = buffers.get("vertical", (rows, *padded.shape[1:]))  # (rows, Wp[, C])
+        shifted_sum(block, column[::-1, None], vertical, buffers)
+        shifted_sum(vertical, row[None, ::-1], out[top:top + rows], buffers)
+    return out
+
+
+def products_by_blocks(padded: np.ndarray | LazyPadded, flipped: np.ndarray,
                         out: np.ndarray) -> None:
     """out[r, n] = sum_{a,b} flipped[a, b] * padded[r + a, n + b], block of rows by block.
 
@@ -50,12 +81,12 @@ def _products_by_blocks(padded: np.ndarray | _LazyPadded, flipped: np.ndarray,
     """
     kh, kw = flipped.shape
     out_h = out.shape[0]
-    step = _block_rows(padded.shape, kw)
-    buffers = _Buffers.of_this_thread()
+    step = block_rows(padded.shape, kw)
+    buffers = Buffers.of_this_thread()
     if kh == 1:  # a single row: plain shifted multiply-adds are cheaper than the product
         for top in range(0, out_h, step):
             rows = min(step, out_h - top)
-            _shifted_sum(_read_rows(padded, top, top + rows, buffers), flipped,
+            shifted_sum(read_rows(padded, top, top + rows, buffers), flipped,
                          out[top:top + rows], buffers)
         return
     channels = math.prod(padded.shape[2:])  # 1 for a grey image
@@ -64,7 +95,7 @@ def _products_by_blocks(padded: np.ndarray | _LazyPadded, flipped: np.ndarray,
     flat_out = out.reshape(out_h, width)  # a view: out is C-contiguous
     weights = np.ascontiguousarray(flipped.T)  # (kw, kh)
     partial_memory = buffers.get("partial", (kw, step * row_len))
-    lazy = padded if isinstance(padded, _LazyPadded) and _image_in_place(padded, out, kw) else None
+    lazy = padded if isinstance(padded, LazyPadded) and _image_in_place(padded, out, kw) else None
     for top in range(0, out_h, step):
         rows = min(step, out_h - top)
         first = lazy.image_rows(top, top + rows + kh - 1) if lazy is not None else None
@@ -77,7 +108,7 @@ def _products_by_blocks(padded: np.ndarray | _LazyPadded, flipped: np.ndarray,
             _sum_shifted_rows(partial, channels, span, flat_out[top:top + rows].reshape(-1),
                               left)
             continue
-        block = _read_rows(padded, top, top + rows + kh - 1, buffers)  # (rows+kh-1, Wp[, C])
+        block = read_rows(padded, top, top + rows + kh - 1, buffers)  # (rows+kh-1, Wp[, C])
         stacked = np.ndarray((kh, rows * row_len), np.float64, buffer=block,
                              strides=(row_len * 8, 8))  # (kh, rows*Wp*C): row a starts at row a
         partial = np.matmul(weights, stacked, out=partial_memory[:, :rows * row_len])
@@ -93,8 +124,8 @@ def _products_by_blocks(padded: np.ndarray | _LazyPadded, flipped: np.ndarray,
         _redo_edge_columns(lazy, flipped, out)
 
 
-def _image_in_place(padded: _LazyPadded, out: np.ndarray, kw: int) -> bool:
-    """Tell whether blocks may read ``padded``'s image rows in place (see _products_by_blocks).
+def _image_in_place(padded: LazyPadded, out: np.ndarray, kw: int) -> bool:
+    """Tell whether blocks may read ``padded``'s image rows in place (see products_by_blocks).
 
     The image must be a C-contiguous float64 array as wide as the output ("same" width) and at
     least as wide as the kernel.
@@ -117,10 +148,10 @@ def _sum_shifted_rows(partial: np.ndarray, channels: int, span: int, target: np.
         np.add(t, partial[b, b * channels:b * channels + span], out=t)
 
 
-def _redo_edge_columns(padded: _LazyPadded, flipped: np.ndarray, out: np.ndarray) -> None:
+def _redo_edge_columns(padded: LazyPadded, flipped: np.ndarray, out: np.ndarray) -> None:
     """Recompute the output columns within reach of the left and right padding.
 
-    There the in-place flat sums of :func:`_products_by_blocks` read the neighbouring row
+    There the in-place flat sums of :func:`products_by_blocks` read the neighbouring row
     instead of the padding; a strip of padded columns gives the right values.
     """
     kw = flipped.shape[1]
@@ -133,16 +164,16 @@ def _redo_edge_columns(padded: _LazyPadded, flipped: np.ndarray, out: np.ndarray
         if columns.stop > columns.start:
             strip = padded[rows, strip_columns]  # (Hp, edge + kw - 1[, C]), made for this
             edge = np.empty((out.shape[0], columns.stop - columns.start, *out.shape[2:]))
-            _products_by_blocks(strip, flipped, edge)
+            products_by_blocks(strip, flipped, edge)
             out[:, columns] = edge
 
 
-def _shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray,
-                 buffers: _Buffers | None = None) -> None:
+def shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray,
+                 buffers: Buffers | None = None) -> None:
     """Set ``out = sum_{a,b} flipped[a, b] * block[a:a+rows, b:b+cols]``, one multiply-add an entry."""
     rows, cols = out.shape[:2]
     kh, kw = flipped.shape
-    scratch = (buffers or _Buffers()).get("scratch", out.shape)
+    scratch = (buffers or Buffers()).get("scratch", out.shape)
     np.multiply(block[:rows, :cols], flipped[0, 0], out=out)
     for a in range(kh):
         for b in range(kw):
@@ -151,7 +182,7 @@ def _shifted_sum(block: np.ndarray, flipped: np.ndarray, out: np.ndarray,
                 np.add(out, scratch, out=out)
 
 
-class _Buffers:
+class Buffers:
     """Scratch arrays kept from one block to the next, by name.
 
     ``get(name, shape)`` returns a float64 array of that shape, a view into memory allocated the
@@ -172,7 +203,7 @@ class _Buffers:
         self._memory: dict[str, np.ndarray] = {}
 
     @classmethod
-    def of_this_thread(cls) -> _Buffers:
+    def of_this_thread(cls) -> Buffers:
         """Return the scratch arrays kept for this thread from one call to the next.
 
         Fresh scratch memory on every call is paid for in page faults (some 50 per 512x512
@@ -201,10 +232,10 @@ class _Buffers:
         return memory[:size].reshape(shape)
 
 
-def _read_rows(padded: np.ndarray | _LazyPadded, start: int, stop: int,
-               buffers: _Buffers) -> np.ndarray:
+def read_rows(padded: np.ndarray | LazyPadded, start: int, stop: int,
+               buffers: Buffers) -> np.ndarray:
     """Rows ``start..stop-1`` of ``padded``, C-contiguous, made or copied into a reused buffer."""
-    if isinstance(padded, _LazyPadded):
+    if isinstance(padded, LazyPadded):
         return padded.rows_into(start, stop, buffers.get("block", (stop - start, *padded.shape[1:])))
     block = padded[start:stop]
     if block.flags.c_contiguous and block.dtype == np.float64:
@@ -214,7 +245,7 @@ def _read_rows(padded: np.ndarray | _LazyPadded, start: int, stop: int,
     return copy
 
 
-def _block_rows(shape: tuple[int, ...], copies: int) -> int:
+def block_rows(shape: tuple[int, ...], copies: int) -> int:
     """Choose the rows per block of a padded array of ``shape``.
 
     A block's padded rows, its ``copies`` rows of partial sums and its output rows then hold
@@ -224,18 +255,22 @@ def _block_rows(shape: tuple[int, ...], copies: int) -> int:
     return max(_MIN_BLOCK_ROWS, _BLOCK_NUMBERS // max(per_row, 1))
 
 
-class _LazyPadded:
-    """The array ``pad_image`` would return, made block by block.
+class LazyPadded:
+    """The array :func:`course_lib.conv.pad_image` would return, made block by block.
+
+    ``rows`` and ``cols`` are the padding before and after the image along each axis,
+    ``pad_mode`` the boundary as ``numpy.pad`` names it ("constant" fills with ``fillvalue``).
 
     ``lazy[start:stop]`` gives the padded rows ``start..stop-1``. The direct strategies never
     hold the whole padded copy, only a block that fits in the CPU cache.
     """
 
     def __init__(self, image: np.ndarray, rows: tuple[int, int], cols: tuple[int, int],
-                 boundary: str, fillvalue: float) -> None:
-        self.image, self.cols, self.boundary, self.fillvalue = image, cols, boundary, fillvalue
-        self.row_sources = _pad_indices(image.shape[0], rows, boundary)  # (Hp,), -1 = fill
-        self.col_sources = _pad_indices(image.shape[1], cols, boundary)  # (Wp,)
+                 pad_mode: PadMode, fillvalue: float) -> None:
+        self.image, self.rows, self.cols = image, rows, cols
+        self.pad_mode, self.fillvalue = pad_mode, fillvalue
+        self.row_sources = _pad_indices(image.shape[0], rows, pad_mode)  # (Hp,), -1 = fill
+        self.col_sources = _pad_indices(image.shape[1], cols, pad_mode)  # (Wp,)
         self.shape = (len(self.row_sources), len(self.col_sources), *image.shape[2:])
 
     def __getitem__(self, key: slice | tuple[slice, slice]) -> np.ndarray:
@@ -268,7 +303,7 @@ class _LazyPadded:
             inside = sources >= 0
             block[inside, left:left + width] = self.image[sources[inside]]
             block[~inside, left:left + width] = self.fillvalue
-        if self.boundary == "fill":
+        if self.pad_mode == "constant":
             block[:, :left] = self.fillvalue
             block[:, left + width:] = self.fillvalue
         else:
@@ -281,14 +316,14 @@ class _LazyPadded:
         """Pad rows ``rows`` and columns ``cols`` only (a thin band along the border)."""
         row_src, col_src = self.row_sources[rows], self.col_sources[cols]
         region = self.image[np.ix_(np.maximum(row_src, 0), np.maximum(col_src, 0))]  # (n, m[, C])
-        region[row_src < 0] = self.fillvalue  # -1 only occurs with boundary "fill"
+        region[row_src < 0] = self.fillvalue  # -1 only occurs with pad_mode "constant"
         region[:, col_src < 0] = self.fillvalue
         return region
 
 
-def _pad_indices(size: int, pads: tuple[int, int], boundary: str) -> np.ndarray:
+def _pad_indices(size: int, pads: tuple[int, int], pad_mode: PadMode) -> np.ndarray:
     """Which original index each padded position copies (-1: the fill value)."""
     index = np.arange(size)
-    if boundary == "fill":
+    if pad_mode == "constant":
         return np.pad(index, pads, mode="constant", constant_values=-1)
-    return np.pad(index, pads, mode=BOUNDARY_NAMES[boundary]["numpy"])
+    return np.pad(index, pads, mode=pad_mode)
