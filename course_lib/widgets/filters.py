@@ -339,8 +339,8 @@ class KernelExplorer(_Explorer):
                 try:
                     values.append(parse_weight(text))
                 except ValueError as exc:
-                    raise ValueError(f"Cell (row {i // self.size + 1}, column {i % self.size + 1}): "
-                                     f"{exc}") from None
+                    row, column = divmod(i, self.size)
+                    raise ValueError(f"Cell (row {row + 1}, column {column + 1}): {exc}") from None
             kernel = np.array(values).reshape(self.size, self.size)
         return _normalised(kernel) if self.normalise else kernel
 
