@@ -67,9 +67,10 @@ HUB_START_TIMEOUT_S = 120
 REQUEST_TIMEOUT_S = 300
 CELL_TIMEOUT_S = 300
 UPDATE_TIMEOUT_S = 60
+# The explorer computes its pictures in the browser: an update then asks nothing of the hub. The
+# classroom's load is measured on the path that does ask: the kernel computes each picture.
 EXPLORER_CODE = ("from course_lib.widgets.filters import kernel_explorer\n"
-                 "explorer = kernel_explorer()\nexplorer")
-PRESET_CLASS = "course-kernel-preset"
+                 "explorer = kernel_explorer()\nexplorer.compute = 'kernel'\nexplorer")
 FILTERED_CLASS = "course-filtered-image"
 
 
@@ -253,22 +254,22 @@ class Kernel:
                 raise RuntimeError(f"cell failed: {reply['content']['ename']}: "
                                    f"{reply['content']['evalue']}\n{code[:200]}")
 
-    def widget(self, css_class: str) -> tuple[str, dict]:
-        """Find the widget with CSS class ``css_class``: its comm id and state."""
+    def widget(self, kind: str) -> tuple[str, dict]:
+        """Find the explorer widget of this ``kind`` ("kernel"): its comm id and state."""
         for comm_id, state in self.comms.items():
-            if css_class in state.get("_dom_classes", []):
+            if state.get("kind") == kind:
                 return comm_id, state
-        raise RuntimeError(f"no widget with CSS class {css_class!r} among {len(self.comms)} comms")
+        raise RuntimeError(f"no {kind!r} explorer among {len(self.comms)} comms")
 
     async def set_widget(self, comm_id: str, state: dict, changed_comm: str) -> None:
-        """Update a widget as a browser does; return when ``changed_comm`` has a new value."""
+        """Update a widget as a browser does; return when ``changed_comm`` has a new picture."""
         content = {"comm_id": comm_id, "data": {"method": "update", "state": state,
                                                 "buffer_paths": []}}
 
         def image_arrived(replies):
             return any(r["header"]["msg_type"] == "comm_msg"
                        and r["content"]["comm_id"] == changed_comm
-                       and "value" in json.dumps(r["content"]["data"].get("buffer_paths", []))
+                       and "result" in json.dumps(r["content"]["data"].get("buffer_paths", []))
                        for r in replies)
 
         await asyncio.wait_for(self.request("comm_msg", content, until=image_arrived), UPDATE_TIMEOUT_S)
@@ -316,14 +317,14 @@ async def run_student(hub: Hub, name: str, cells: list[str], updates: int) -> St
                     await kernel.execute(code)
                 result.opening_s = time.monotonic() - began
                 await kernel.execute(EXPLORER_CODE)
-                preset_id, preset = kernel.widget(PRESET_CLASS)
-                image_id, _ = kernel.widget(FILTERED_CLASS)
-                # Named presets only (index 0 is "custom"), each different from the one shown.
-                n_options, index = len(preset["_options_labels"]), preset.get("index", 0)
+                explorer_id, explorer = kernel.widget("kernel")
+                # Named presets, each different from the one shown.
+                names = list(explorer["presets"])
+                index = names.index(explorer["preset"])
                 for _ in range(updates):
-                    index = index % (n_options - 1) + 1
+                    index = (index + 1) % len(names)
                     began = time.monotonic()
-                    await kernel.set_widget(preset_id, {"index": index}, image_id)
+                    await kernel.set_widget(explorer_id, {"preset": names[index]}, explorer_id)
                     result.updates_ms.append((time.monotonic() - began) * 1e3)
         except Exception as exc:  # a failed student is reported, the others go on
             result.error = f"{type(exc).__name__}: {str(exc)[:300]}"
@@ -444,9 +445,9 @@ def presenter_first_demo_s() -> float | None:
         with voila(Path(tmp)) as server:
             page.goto(server.url, wait_until="commit", timeout=240_000)
             page.wait_for_function(
-                """(selector) => { const img = document.querySelector(selector);
-                   return Boolean(img && img.complete && img.naturalWidth > 0); }""",
-                arg=f".course-kernel-explorer img.{FILTERED_CLASS}", timeout=240_000, polling=50)
+                """(selector) => { const canvas = document.querySelector(selector);
+                   return Boolean(canvas && Number(canvas.dataset.paints || 0) > 0); }""",
+                arg=f".course-kernel-explorer canvas.{FILTERED_CLASS}", timeout=240_000, polling=50)
             seconds = time.monotonic() - server.started
             page.close(run_before_unload=True)
     return seconds

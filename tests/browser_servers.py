@@ -231,9 +231,15 @@ def make_lab(tmp: Path):
 
 
 @contextlib.contextmanager
-def voila(tmp: Path):
-    """`make present` (the classroom view in Voilà) from a copy of the course, no browser."""
+def voila(tmp: Path, *, prepare=None):
+    """`make present` (the classroom view in Voilà) from a copy of the course, no browser.
+
+    ``prepare``, if given, is called with the copy's folder before Voilà starts (a benchmark
+    changes the copied presenter there).
+    """
     home, root = tmp / "home", copy_course(tmp / "course")
+    if prepare is not None:
+        prepare(root)
     port = free_port()
     command = in_course(make_recipe("present", PORT=str(port), VOILA_ARGS="--no-browser"), root)
     # matplotlib builds its font cache once per machine, on its first import; do it here, for

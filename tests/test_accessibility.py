@@ -4,7 +4,8 @@
   the few that come from third-party markup (listed below with the reason) are allowed only on
   those elements.
 - The kernel explorer works from the keyboard alone: Tab reaches the preset menu, the arrow keys
-  change the preset, Tab reaches a kernel cell, typing a weight changes the filtered image.
+  change the preset, Tab reaches a kernel cell, typing a weight changes the filtered image (drawn
+  in the browser, on a canvas that counts its drawings in ``data-paints``).
 - Every control of every widget app has a name a screen reader can read (checked without a browser
   too, on the widgets themselves).
 
@@ -35,7 +36,8 @@ VOILA_ALLOWED: dict[str, tuple[str, str]] = {
 
 FOCUSED = """(selector) => { const a = document.activeElement;
     return Boolean(a && a.matches(selector)); }"""
-FILTERED_SRC = f"() => document.querySelector('{SCOPE} img.course-filtered-image').src"
+FILTERED_PAINTS = (f"() => Number(document.querySelector('{SCOPE} canvas.course-filtered-image')"
+                   ".dataset.paints || 0)")
 
 
 @pytest.fixture(scope="module")
@@ -73,20 +75,20 @@ def test_kernel_explorer_works_from_the_keyboard(presenter):
     preset = f"{SCOPE} .course-kernel-preset select"
     page.locator(preset).scroll_into_view_if_needed()
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
-    page.locator(f"{SCOPE} img.course-original-image").first.click()  # start from the app's top
+    page.locator(f"{SCOPE} .course-image-choice select").first.focus()  # the app's first control
     tab_to(page, preset)
     before_value = page.locator(preset).input_value()
-    before_src = page.evaluate(FILTERED_SRC)
+    before = page.evaluate(FILTERED_PAINTS)
     page.keyboard.press("ArrowDown")
-    page.wait_for_function(f"(old) => {FILTERED_SRC.removeprefix('() => ')} !== old",
-                           arg=before_src, timeout=REACT_TIMEOUT_MS)
+    page.wait_for_function(f"(old) => {FILTERED_PAINTS.removeprefix('() => ')} > old",
+                           arg=before, timeout=REACT_TIMEOUT_MS)
     assert page.locator(preset).input_value() != before_value, "the arrow key did not change the preset"
     cell = f"{SCOPE} .course-kernel-cell input"
     tab_to(page, cell)
-    before_src = page.evaluate(FILTERED_SRC)
+    before = page.evaluate(FILTERED_PAINTS)
     page.keyboard.press("Control+A")
     page.keyboard.type("-3")
     page.keyboard.press("Enter")
-    page.wait_for_function(f"(old) => {FILTERED_SRC.removeprefix('() => ')} !== old",
-                           arg=before_src, timeout=REACT_TIMEOUT_MS)
+    page.wait_for_function(f"(old) => {FILTERED_PAINTS.removeprefix('() => ')} > old",
+                           arg=before, timeout=REACT_TIMEOUT_MS)
     assert page.locator(preset).input_value() == "custom", "typing a weight makes the kernel custom"

@@ -1089,18 +1089,34 @@ def drive(app_name, actions):
             app = ActivationExplorer()
         messages = []
         for control, value in actions:
-            if control.startswith("cell"):
-                row, column = (int(c) for c in control[4:])
-                cells = app.cells
-                cells[row % len(cells)][column % len(cells)].value = value
-            else:
-                widget = getattr(app, control)
-                options = getattr(widget, "options", None)
-                if options is not None and not isinstance(value, (tuple, list)):
-                    value = options[int(value) % len(options)]
-                widget.value = value
+            if app_name in ("kernel", "gaussian"):  # anywidgets: traits, and the reference status
+                messages.append(_set_explorer(app, control, value))
+                continue
+            widget = getattr(app, control)
+            options = getattr(widget, "options", None)
+            if options is not None and not isinstance(value, (tuple, list)):
+                value = options[int(value) % len(options)]
+            widget.value = value
             messages.append(re.sub(r"<[^>]+>", "", app.message.value))
         return messages
+
+
+EXPLORER_OPTIONS = {"preset": lambda app: ["custom", *app.presets], "size": lambda _app: [3, 5],
+                    "operation": lambda _app: ["convolution", "correlation"],
+                    "boundary": lambda app: app.boundaries, "image_name": lambda app: app.image_options}
+
+
+def _set_explorer(app, control, value):
+    """Set one trait of a filter explorer as the browser would; return the message it shows."""
+    if control.startswith("cell"):
+        row, column = (int(c) % app.size for c in control[4:])
+        app.set_cell(row, column, value)
+    elif control in EXPLORER_OPTIONS:
+        options = EXPLORER_OPTIONS[control](app)
+        setattr(app, control, options[int(value) % len(options)])
+    else:
+        setattr(app, control, value)
+    return app.message if app.message_kind == "error" else app.status()
 
 
 def short_messages(messages, *_args, **_kwargs):
@@ -1116,11 +1132,11 @@ TEXTS = st.one_of(st.sampled_from(["1", "-2", "1/9", "1/0", "abc", "", "1e308", 
 WIDGET_ACTIONS = {
     "kernel": st.one_of(
         st.tuples(st.sampled_from([f"cell{r}{c}" for r in range(5) for c in range(5)]), TEXTS),
-        st.tuples(st.sampled_from(["preset", "size", "mode_toggle", "boundary", "image_choice"]),
+        st.tuples(st.sampled_from(["preset", "size", "operation", "boundary", "image_name"]),
                   st.integers(0, 20)),
         st.tuples(st.just("normalise"), st.booleans())),
     "gaussian": st.one_of(st.tuples(st.just("sigma"), st.floats(0.25, 8.0)),
-                          st.tuples(st.just("image_choice"), st.integers(0, 20))),
+                          st.tuples(st.just("image_name"), st.integers(0, 20))),
     "layers": st.one_of(st.tuples(st.just("model_choice"), st.integers(0, 10)),
                         st.tuples(st.just("input_size"), st.integers(-10, 10**6)),
                         st.tuples(st.just("layer_slider"), st.integers(0, 30))),

@@ -5,7 +5,9 @@ into a temporary folder, with the network blocked for the build (as for every pr
 start, see conftest.py). Then each page is opened in headless Chromium from a local web server
 on 127.0.0.1: no console error, no broken internal link or image, formulas typeset by MathJax
 (served by the site itself), search answers, and axe-core finds no serious or critical WCAG 2.1
-A/AA violation.
+A/AA violation. Chapter 1's filter explorers are live with no kernel and no network (every
+request to another host refused): a student picks a preset, types a weight, picks another
+image, chooses a file, moves sigma, and the pictures follow.
 """
 
 from __future__ import annotations
@@ -45,6 +47,10 @@ THEME_ALLOWED: dict[str, tuple[str, str]] = {}
 # code, and the colour contrast of code runs on one span of each kind of token (each colour).
 CODE = "div.highlight pre"
 NOT_CODE = {"exclude": [[CODE]]}
+WIDGETS_READY = "() => document.documentElement.dataset.courseWidgets === 'ready'"
+KERNEL = ".course-kernel-explorer"
+GAUSSIAN = ".course-gaussian-explorer"
+PAINTS = "(selector) => Number(document.querySelector(selector).dataset.paints || 0)"
 MARK_TOKEN_SAMPLES = """(code) => { const seen = new Set();
     for (const span of document.querySelectorAll(code + ' span')) {
         const kind = span.className || 'plain';
@@ -80,7 +86,8 @@ def parse(path: Path) -> _Links:
 
 
 def is_external(url: str) -> bool:
-    return bool(urlsplit(url).scheme) or url.startswith("//")
+    """Whether ``url`` is on another host (a ``data:`` URL is the page's own bytes)."""
+    return urlsplit(url).scheme not in ("", "data") or url.startswith("//")
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -177,7 +184,7 @@ def test_internal_links_and_images_resolve(site, pages):
     for page in pages:
         parsed = parse(page)
         for url in [*parsed.links, *parsed.resources]:
-            if is_external(url) or url.startswith(("mailto:", "javascript:")):
+            if is_external(url) or url.startswith(("mailto:", "javascript:", "data:")):
                 continue
             parts = urlsplit(url)
             if not parts.path:  # an anchor on this page
@@ -233,6 +240,7 @@ def test_every_page_loads_cleanly_and_is_accessible(site, pages, served, page):
         page.console_errors.clear()
         page.failed_requests.clear()
         page.goto(url, wait_until="load")
+        page.wait_for_function(WIDGETS_READY)  # the live explorers, if any, are drawn
         broken = page.eval_on_selector_all(
             "img", "imgs => imgs.filter(i => !(i.complete && i.naturalWidth > 0))"
                    ".map(i => i.getAttribute('src'))")
@@ -298,3 +306,111 @@ def test_the_accessibility_check_can_fail(page):
     found = blocking(axe_violations(page))
     assert any(line.startswith("image-alt (critical)") for line in found), found
     assert any(line.startswith("label (critical)") for line in found), found
+
+
+# --- the live explorers, with no kernel and no network ----------------------------------------
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_chapter_says_what_is_live_there(site, chapter):
+    html = (site / "notebooks" / f"{chapter}.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+    states = html.count('type="application/vnd.jupyter.widget-state+json"')
+    if chapter == "01_image_filters":
+        assert ("Live on this page, in your browser with no kernel: the kernel explorer and the "
+                "Gaussian explorer.") in text
+        assert states == 2
+        assert html.count('class="course-live-picture"') == 2  # the picture, until it starts
+    else:
+        assert "Nothing on this page is live" in text
+        assert states == 0
+    assert "open the notebook in Jupyter or Colab" in text
+
+
+def test_the_site_serves_the_explorers_sample_images_and_manager(site):
+    from course_lib.images import sample_names
+
+    for name in sample_names():
+        assert (site / "_static" / "course" / "samples" / f"{name}.png").is_file(), name
+    chapter = (site / "notebooks" / "01_image_filters.html").read_text(encoding="utf-8")
+    assert 'src="../_static/course-widgets.js' in chapter
+
+
+@pytest.fixture
+def offline_page(browser, served):
+    """A page that may reach the site's own server only: every other request is refused."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    refused = []
+
+    def only_the_site(route):
+        if route.request.url.startswith(served + "/"):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_site)
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.refused = refused
+    page.errors = []
+    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def repainted(page, selector: str, before: int) -> None:
+    page.wait_for_function(f"() => ({PAINTS})('{selector}') > {before}")
+
+
+def test_the_explorers_are_live_on_the_website_with_no_kernel_and_no_network(offline_page, served,
+                                                                            tmp_path):
+    page = offline_page
+    page.goto(f"{served}/notebooks/01_image_filters.html", wait_until="load")
+    page.wait_for_function(WIDGETS_READY)
+    filtered = f"{KERNEL} canvas.course-filtered-image"
+    repainted(page, filtered, 0)
+    assert page.locator(".course-live-picture").first.is_hidden(), "the picture gives way to the explorer"
+    assert page.locator(f"{KERNEL} canvas.course-original-image").evaluate("c => c.width") == 512
+
+    painted = page.evaluate(PAINTS, filtered)
+    page.select_option(f"{KERNEL} .course-kernel-preset select", "sobel x")
+    repainted(page, filtered, painted)
+    assert page.inner_text(f"{KERNEL} .course-message").startswith("result in [")
+
+    painted = page.evaluate(PAINTS, filtered)
+    cell = page.locator(f"{KERNEL} .course-kernel-cell input").nth(1)
+    cell.fill("5")
+    cell.press("Enter")
+    repainted(page, filtered, painted)
+    assert page.locator(f"{KERNEL} .course-kernel-preset select").input_value() == "custom"
+
+    painted = page.evaluate(PAINTS, filtered)
+    page.select_option(f"{KERNEL} .course-image-choice select", "coins")  # served by the site
+    repainted(page, filtered, painted)
+    assert page.locator(f"{KERNEL} canvas.course-original-image").evaluate("c => [c.width, c.height]") \
+        == [384, 303]
+
+    painted = page.evaluate(PAINTS, filtered)
+    photo = tmp_path / "mine.png"
+    from PIL import Image
+
+    Image.new("RGB", (1600, 1000), (200, 40, 40)).save(photo)
+    page.set_input_files(f"{KERNEL} input[type=file]", str(photo))  # it stays in the browser
+    repainted(page, filtered, painted)
+    assert page.locator(f"{KERNEL} canvas.course-original-image").evaluate("c => [c.width, c.height]") \
+        == [768, 480]
+    painted = page.evaluate(PAINTS, filtered)
+    page.select_option(f"{KERNEL} .course-image-choice select", "camera")  # and back
+    repainted(page, filtered, painted)
+    assert page.locator(f"{KERNEL} canvas.course-original-image").evaluate("c => [c.width, c.height]") \
+        == [512, 512]
+
+    blurred = f"{GAUSSIAN} canvas.course-gaussian-image"
+    painted = page.evaluate(PAINTS, blurred)
+    page.locator(f"{GAUSSIAN} .course-sigma-slider input[type=range]").fill("3")
+    repainted(page, blurred, painted)
+    assert page.inner_text(f"{GAUSSIAN} .course-message").startswith("kernel 19x19")
+    assert not page.errors, page.errors
+    assert not page.refused, f"the page asked another host for {page.refused}"

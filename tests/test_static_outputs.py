@@ -87,7 +87,7 @@ def test_the_picture_follows_the_state():
 
     box = kernel_explorer()
     before = decode_png(box._repr_mimebundle_()[0]["image/png"])
-    box.preset.value = "box 5x5"
+    box.preset = "box 5x5"
     data, metadata = box._repr_mimebundle_()
     after = decode_png(data["image/png"])
     assert "box 5x5" in metadata["image/png"]["alt"]

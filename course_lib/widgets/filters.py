@@ -1,15 +1,23 @@
-"""Two explorers for chapter 1: any kernel on any image, and the Gaussian blur.
+"""Two explorers for chapter 1: any kernel on any image, and the Gaussian blur, live in the browser.
 
-:class:`KernelExplorer` lets a student pick a sample image (or upload one), pick a preset kernel
+:class:`KernelExplorer` lets a student pick a sample image (or their own), pick a preset kernel
 or type weights into a 3x3 or 5x5 grid, switch between convolution and correlation and between
 boundaries, and see the original, the filtered image and the kernel side by side.
 :class:`GaussianExplorer` moves a sigma slider and shows the kernel and the blurred image.
 
-Both are thin over :mod:`course_lib.conv` and :mod:`course_lib.filters`: the work on each change
-is one call to ``convolve2d``/``correlate2d`` and one PNG encoding (a few milliseconds for a
-512x512 colour image). Bad input (text in a cell, a kernel that sums to zero with "normalise" on,
-a file that is not an image, a huge image) is explained in the message line and the last good
-picture stays.
+Both are `anywidget <https://anywidget.dev>`_ widgets: the picture is computed in the browser,
+in plain JavaScript on a canvas (``explorers.js`` beside this file), so it follows every key
+press without a round trip to the kernel, and it works where there is no kernel at all (the
+course website). Python keeps the state as traits (``image``, ``preset``, ``weights``,
+``operation``, ``boundary``, ``normalise``, ``sigma``): a notebook reads and sets them, and
+the explorer follows. This module stays the reference: :meth:`KernelExplorer.filtered` is
+``convolve2d`` / ``correlate2d`` on the same image, :meth:`KernelExplorer.shown` the picture
+with the display scaling of :func:`course_lib.plotting.to_uint8`, and the browser tests check
+that the canvas matches them. With ``compute = "kernel"`` the kernel computes each picture
+instead and sends it as PNG (the path the benchmarks compare with).
+
+Bad input (text in a cell, a kernel that sums to zero with "normalise" on, a file that is not
+an image, a huge image) is explained in the message line and the last good picture stays.
 """
 
 from __future__ import annotations
@@ -17,30 +25,38 @@ from __future__ import annotations
 import contextlib
 import math
 from fractions import Fraction
+from pathlib import Path
+from typing import Any, ClassVar
 
-import ipywidgets as widgets
+import anywidget
+import ipywidgets
 import numpy as np
+import traitlets
+from ipywidgets.widgets.trait_types import bytes_serialization
+from matplotlib import colormaps
 from numpy.typing import ArrayLike
 
-from .._checks import read_number
+from .._checks import check_real, read_number
 from ..conv import BOUNDARIES, convolve2d, correlate2d
-from ..filters import gaussian_kernel, gaussian_kernel_1d, preset_kernels, separable_filter
-from ..images import load_image, sample_image, sample_names, shrink
-from ..plotting import display_range
-from ._common import image_view, message_line, show_message, update_image
-from .app import App, Panel, panels_png
+from ..filters import gaussian_kernel_1d, preset_kernels, separable_filter
+from ..images import load_image, sample_image, sample_names, shrink, to_float
+from ..plotting import display_range, to_png, to_uint8
+from .app import App, Panel, display_bundle, panels_png
 
-__all__ = ["GaussianExplorer", "KernelExplorer", "gaussian_explorer", "kernel_explorer",
+__all__ = ["LIVE_METADATA", "GaussianExplorer", "KernelExplorer", "gaussian_explorer", "kernel_explorer",
            "parse_weight"]
 
 CUSTOM = "custom"
 YOUR_IMAGE = "your image"
 UPLOADED = "uploaded"
-SIZES = ("3x3", "5x5")
+OPERATIONS = ("convolution", "correlation")
+SIGMA_RANGE = (0.25, 8.0, 0.25)  # the sigma slider's smallest value, largest value and step
 # Images are shrunk to this many pixels a side for live filtering; larger uploads are refused.
 LIVE_SIDE = 768
 MAX_UPLOAD_PIXELS = 40_000_000
-_CELL_LAYOUT = {"width": "64px"}
+LIVE_METADATA = "course_live"
+"""Output metadata key: the explorer's settings, from which the course website rebuilds it live."""
+_HERE = Path(__file__).parent
 
 
 def parse_weight(text: str) -> float:
@@ -69,383 +85,432 @@ def format_weight(value: float) -> str:
     return f"{value:.6g}"
 
 
-class _ImageSource:
-    """The image dropdown and upload button shared by both explorers."""
+class _Explorer(App, anywidget.AnyWidget):
+    """What both explorers share: the image, where the picture is computed, the message line.
 
-    def __init__(self, image: ArrayLike | None, default: str) -> None:
-        self.images: dict[str, np.ndarray] = {}
-        options = sample_names()
-        if image is not None:
-            self.images[YOUR_IMAGE] = _prepare(image)
-            options = [YOUR_IMAGE, *options]
-            default = YOUR_IMAGE
-        self.choice = widgets.Dropdown(options=options, value=default, description="image")
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="upload")
-
-    def current(self) -> np.ndarray:
-        name = self.choice.value
-        if name not in self.images:
-            self.images[name] = _prepare(sample_image(name))
-        return self.images[name]
-
-    def take_upload(self, message: widgets.HTML) -> np.ndarray | None:
-        """Make the uploaded file the chosen image and return it.
-
-        A file that is not a usable image is refused with a short reason in ``message``; then
-        the result is None, and the last picture stays.
-        """
-        try:
-            content = _upload_content(self.upload.value)
-            if content is None:
-                raise ValueError("no file was uploaded.")
-            image = _prepare(load_image(content, max_pixels=MAX_UPLOAD_PIXELS))
-        except ValueError as exc:
-            show_message(message, f"Upload refused: {_strip_name(exc)}")
-            return None
-        self.images[UPLOADED] = image
-        if UPLOADED not in self.choice.options:
-            self.choice.options = [UPLOADED, *self.choice.options]
-        self.choice.value = UPLOADED  # a new choice refreshes the explorer through its observer
-        return image
-
-
-class KernelExplorer(App):
-    """Filter an image with any 3x3 or 5x5 kernel and see the result live.
-
-    Attributes
-    ----------
-    image_choice : ipywidgets.Dropdown      sample image (or "your image", "uploaded")
-    upload : ipywidgets.FileUpload          upload your own picture
-    preset : ipywidgets.Dropdown            named kernels (CSS ``course-kernel-preset``)
-    size : ipywidgets.ToggleButtons         "3x3" or "5x5"
-    cells : list of lists of ipywidgets.Text  the visible grid (CSS ``course-kernel-cell``)
-    grid_box : ipywidgets.VBox              the rows of cells on screen (3 or 5 of them)
-    mode_toggle : ipywidgets.ToggleButtons  "convolution" or "correlation"
-    boundary : ipywidgets.Dropdown          "fill" (zeros), "wrap" or "symm"
-    normalise : ipywidgets.Checkbox         divide the kernel by the sum of its weights
-    original_view, filtered_view, kernel_view : ipywidgets.Image   the three pictures
-    message : ipywidgets.HTML               what went wrong, or a note
-    widget : ipywidgets.VBox                everything (CSS ``course-kernel-explorer``)
+    The browser module (``explorers.js``) draws the controls and computes the picture; this
+    class holds the state and answers what only Python can do: load a sample image, read an
+    image the browser sends (an upload), and, with ``compute = "kernel"``, compute the picture.
     """
 
-    def __init__(self, image: ArrayLike | None = None, *, preset: str = "identity",
-                 display_width: int = 256) -> None:
-        self._presets = preset_kernels()
-        if preset not in self._presets:
-            raise ValueError(f"`preset` must be one of {', '.join(self._presets)}; got {preset!r}.")
-        self._source = _ImageSource(image, default="camera")
+    _esm = _HERE / "explorers.js"
+    _css = _HERE / "explorers.css"
+
+    kind = traitlets.Unicode().tag(sync=True)  # which explorer the browser module draws
+    image_name = traitlets.Unicode().tag(sync=True)  # a sample's name, "your image" or "uploaded"
+    image_options = traitlets.List(traitlets.Unicode()).tag(sync=True)  # the image menu
+    # the image as PNG (uint8): what both sides filter
+    image = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)
+    sample_url = traitlets.Unicode("").tag(sync=True)  # website only: where the samples are
+    max_side = traitlets.Int(LIVE_SIDE).tag(sync=True)  # a larger image is scaled down to this
+    max_pixels = traitlets.Int(MAX_UPLOAD_PIXELS).tag(sync=True)  # a larger upload is refused
+    display_width = traitlets.Int(256).tag(sync=True)  # the pictures' width on screen, in px
+    compute = traitlets.Enum(("browser", "kernel"), "browser").tag(sync=True)  # who filters
+    result = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)  # compute="kernel": the PNG
+    message = traitlets.Unicode("").tag(sync=True)  # what the kernel has to say, if anything
+    message_kind = traitlets.Unicode("info").tag(sync=True)  # "error" or "info"
+    kernel_colours = traitlets.Bytes(b"").tag(sync=True, **bytes_serialization)  # the kernel's colours
+
+    _FACTORY: ClassVar[str] = ""  # the public function that builds it (for the website)
+
+    def __init__(self, image: ArrayLike | None, *, default: str, colormap: str, **traits: Any) -> None:
         self._syncing = False
-        self._kernel = self._presets[preset]
-        self.image_choice = self._source.choice
-        self.upload = self._source.upload
-        self.preset = widgets.Dropdown(options=[CUSTOM, *self._presets], value=preset,
-                                       description="kernel")
-        self.preset.add_class("course-kernel-preset")
-        self.size = widgets.ToggleButtons(options=list(SIZES), value=_size_label(self._kernel))
-        self._grid = {n: [[self._new_cell(r, c) for c in range(n)] for r in range(n)] for n in (3, 5)}
-        self.grid_box = widgets.VBox()
-        self.mode_toggle = widgets.ToggleButtons(options=["convolution", "correlation"],
-                                                 value="convolution")
-        self.boundary = widgets.Dropdown(options=list(BOUNDARIES), value="fill",
-                                         description="boundary")
-        self.normalise = widgets.Checkbox(value=False, description="normalise (sum to 1)")
-        self.original_view = image_view(width=display_width, css_class="course-original-image",
-                                        alt="the original image")
-        self.filtered_view = image_view(width=display_width, css_class="course-filtered-image",
-                                        alt="the filtered image")
-        self.kernel_view = image_view(width=display_width // 2, css_class="course-kernel-image",
-                                      alt="the kernel's weights: red positive, blue negative")
-        self.message = message_line()
-        self.widget = self._layout()
-        self._show_grid()
-        self._write_cells(self._kernel)
-        self._connect()
-        update_image(self.original_view, self._source.current())
-        self.refresh()
+        self._pngs: dict[str, bytes] = {}  # image name -> PNG bytes
+        self._arrays: dict[bytes, np.ndarray] = {}  # PNG bytes -> float image (last one only)
+        options = sample_names()
+        if image is not None:
+            array = _quantised(_prepare(image))
+            self._pngs[YOUR_IMAGE] = png = to_png(array, vmin=0.0, vmax=1.0)
+            self._arrays[png] = array
+            options, default = [YOUR_IMAGE, *options], YOUR_IMAGE
+        super().__init__(image_options=options, image_name=default, kernel_colours=_colour_table(colormap),
+                         **traits)
+        self.widget = self  # App's picture-and-widget display shows this widget itself
+        self.image = self._png_of(default)
+        self._known_png = self.image
+        self._shown_name = default
+        self.observe(self._on_image, names=["image", "image_name"])
+
+    _STATE: ClassVar[list[str]] = []  # the traits that change the picture, besides the image
+
+    def _start(self) -> None:
+        """Last step of a subclass's __init__: after its own observers, recompute on changes."""
+        self.observe(self._on_change, names=[*self._STATE, "compute"])
 
     # ------------------------------------------------------------------------------ public
 
     @property
-    def cells(self) -> list[list[widgets.Text]]:
-        """The visible kernel cells, row by row (3x3 or 5x5)."""
-        return self._grid[self._side()]
+    def image_array(self) -> np.ndarray:
+        """The image both sides filter: floats in [0, 1], (H, W) or (H, W, 3), from its PNG."""
+        data = bytes(self.image)
+        if data not in self._arrays:
+            self._arrays = {data: _prepare(load_image(data, max_pixels=MAX_UPLOAD_PIXELS))}
+        return self._arrays[data]
 
-    @property
-    def kernel(self) -> np.ndarray:
-        """The kernel as last applied (after normalising)."""
-        return self._kernel.copy()
+    def filtered(self) -> np.ndarray:  # pragma: no cover - each explorer defines it
+        """Return the filtered image (floats), computed by course_lib."""
+        raise NotImplementedError
 
-    def refresh(self) -> bool:
-        """Read the controls, filter, show; on bad input show why and keep the last picture."""
-        try:
-            kernel = self._read_kernel()
-            if self.normalise.value:
-                kernel = _normalised(kernel)
-            with np.errstate(over="ignore", invalid="ignore"):
-                result = self.filter(self._source.current(), kernel)
-            # one pass each for the smallest and largest value: they also tell whether every
-            # value is finite (an inf or a NaN would show in one of them)
-            low, high = float(result.min()), float(result.max())
-            if not (math.isfinite(low) and math.isfinite(high)):
-                raise ValueError("The filtered values overflow (they pass 1.8e308): the "
-                                 "weights are too large.")
-        except ValueError as exc:
-            show_message(self.message, str(exc))
-            return False
-        self._kernel = kernel
-        black, white = display_range(low, high)
-        update_image(self.filtered_view, result, vmin=black, vmax=white)
-        limit = float(np.abs(kernel).max()) or 1.0
-        update_image(self.kernel_view, kernel, vmin=-limit, vmax=limit, cmap="RdBu_r",
-                     scale=max(1, 120 // kernel.shape[0]))
-        show_message(self.message, _describe_result(low, high), kind="info")
-        return True
+    def shown(self) -> np.ndarray:
+        """Return the picture the explorer shows (uint8): :meth:`filtered` with the display scaling."""
+        result = self.filtered()
+        black, white = display_range(float(result.min()), float(result.max()))
+        return to_uint8(result, vmin=black, vmax=white)
 
-    def filter(self, image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-        """Filter ``image`` with the current operation and boundary."""
-        operation = convolve2d if self.mode_toggle.value == "convolution" else correlate2d
-        return operation(image, kernel, mode="same", boundary=self.boundary.value)
+    if ipywidgets.__version__.startswith("7."):  # ipywidgets 7 displays a widget this way
 
-    def __repr__(self) -> str:
-        return (f"KernelExplorer(image={self.image_choice.value!r}, preset={self.preset.value!r}, "
-                f"{self.mode_toggle.value}, boundary={self.boundary.value!r})")
+        def _ipython_display_(self, **_kwargs) -> None:
+            display_bundle(self._repr_mimebundle_())
 
-    def snapshot(self) -> bytes:
-        """Draw the explorer as it is now, as a PNG.
+    def _repr_mimebundle_(self, **kwargs) -> tuple[dict, dict]:
+        data, metadata = App._repr_mimebundle_(self, **kwargs)
+        colab = anywidget.AnyWidget._repr_mimebundle_(self)  # Colab's widget manager, if any
+        if colab:
+            metadata.update(colab[1])
+        settings = self.live_settings()
+        if settings is not None:
+            metadata[LIVE_METADATA] = {"app": self._FACTORY, "settings": settings}
+        return data, metadata
 
-        Original, filtered image and kernel, titled with the settings: what a page without a
-        live kernel shows in place of the widget.
+    def live_settings(self) -> dict | None:
+        """Return the settings from which the course website rebuilds this explorer (sample images only).
+
+        None when the image is the reader's own: the website then shows the picture only.
         """
-        limit = float(np.abs(self._kernel).max()) or 1.0
-        return panels_png([
-            Panel("original", self.original_view.value),
-            Panel("filtered", self.filtered_view.value),
-            Panel("kernel", self._kernel, cmap="RdBu_r", vmin=-limit, vmax=limit,
-                  colorbar="weight (red > 0, blue < 0)"),
-        ], title=self._settings())
+        if self.image_name not in sample_names():
+            return None
+        return {"image_name": self.image_name, "display_width": self.display_width,
+                **{name: getattr(self, name) for name in self._SETTINGS}}
 
-    def _settings(self) -> str:
-        return (f"Kernel explorer: {self.image_choice.value!r} image, {self.preset.value} kernel "
-                f"{_size_label(self._kernel)}, {self.mode_toggle.value}, "
-                f"boundary {self.boundary.value!r}")
+    _SETTINGS: ClassVar[list[str]] = []
 
-    def alt(self) -> str:
-        """Describe the app's picture for screen readers."""
-        alt = (f"{self._settings()}. Three pictures: the original image, the filtered image "
-               "and the kernel's weights as coloured squares.")
-        return alt
+    # ----------------------------------------------------------------------------- images
 
-    # ---------------------------------------------------------------------------- handlers
+    def _png_of(self, name: str) -> bytes:
+        if name not in self._pngs:
+            if name not in sample_names():
+                raise ValueError(f"`image_name` must be one of {', '.join(self.image_options)}; "
+                                 f"got {name!r}.")
+            array = _quantised(_prepare(sample_image(name)))
+            self._pngs[name] = to_png(array, vmin=0.0, vmax=1.0)
+            self._arrays[self._pngs[name]] = array
+        return self._pngs[name]
 
-    def _connect(self) -> None:
-        self.preset.observe(self._on_preset, names="value")
-        self.size.observe(self._on_size, names="value")
-        for grid in self._grid.values():
-            for row in grid:
-                for cell in row:
-                    cell.observe(self._on_cell, names="value")
-        for control in (self.mode_toggle, self.boundary, self.normalise):
-            control.observe(lambda _change: self.refresh(), names="value")
-        self.image_choice.observe(self._on_image, names="value")
-        self.upload.observe(self._on_upload, names="value")
-
-    def _on_preset(self, change) -> None:
-        if change["new"] == CUSTOM or self._syncing:
+    def _on_image(self, _change) -> None:
+        if self._syncing:
             return
-        kernel = self._presets[change["new"]]
-        with self._quietly():
-            self.size.value = _size_label(kernel)
-            self._show_grid()
-            self._write_cells(kernel)
-        self.refresh()
+        name, data = self.image_name, bytes(self.image)
+        if data and data != self._known_png:  # bytes new to Python: the browser sends an upload
+            try:
+                self._arrays = {data: _prepare(load_image(data, max_pixels=MAX_UPLOAD_PIXELS))}
+            except ValueError as exc:
+                self._say(f"Image refused: {str(exc).replace('`source` ', 'the file ')}")
+                with self._quietly():  # the last good image stays
+                    self.image, self.image_name = self._known_png, self._shown_name
+                return
+            self._pngs[name] = self._known_png = data
+            if name not in self.image_options:
+                self.image_options = [name, *self.image_options]
+        elif name != self._shown_name or not data:  # a name chosen: send that image
+            try:
+                png = self._png_of(name)
+            except ValueError as exc:
+                self._say(str(exc))
+                with self._quietly():
+                    self.image_name = self._shown_name
+                return
+            with self._quietly():
+                self.image = png
+            self._known_png = png
+        self._shown_name = name
+        self._compute_in_kernel()
+
+    # ------------------------------------------------------------------------ compute="kernel"
+
+    def _on_change(self, _change) -> None:
+        if not self._syncing:
+            self._compute_in_kernel()
+
+    def _compute_in_kernel(self) -> None:
+        """With ``compute = "kernel"``: filter here, send the picture as PNG (else nothing)."""
+        if self.compute != "kernel":
+            return
+        try:
+            self.result = to_png(self.shown())
+        except ValueError as exc:
+            self._say(str(exc))
+            return
+        self._say(self.status(), kind="info")
+
+    def status(self) -> str:  # pragma: no cover - each explorer defines it
+        """Return the message line as the explorer shows it for the current settings."""
+        raise NotImplementedError
+
+    def _say(self, text: str, *, kind: str = "error") -> None:
+        self.message_kind = kind
+        self.message = ""  # the same text twice still reaches the browser
+        self.message = text
 
     @contextlib.contextmanager
     def _quietly(self):
-        """Change controls without their observers reacting (one refresh at the end instead)."""
+        """Change traits without this class's observers reacting."""
         self._syncing = True
         try:
             yield
         finally:
             self._syncing = False
 
-    def _on_size(self, change) -> None:
-        if self._syncing:
-            return
-        old = np.array([[_safe_weight(c.value) for c in row] for row in self._grid[int(change["old"][0])]])
-        with self._quietly():
-            self._show_grid()
-            self._write_cells(_resize_kernel(old, self._side()))
-            self.preset.value = CUSTOM
-        self.refresh()
 
-    def _on_cell(self, _change) -> None:  # an observer's signature
-        if self._syncing:
-            return
-        if self.preset.value != CUSTOM:
-            with self._quietly():
-                self.preset.value = CUSTOM
-        self.refresh()
+class KernelExplorer(_Explorer):
+    """Filter an image with any 3x3 or 5x5 kernel and see the result live, in the browser.
 
-    def _on_image(self, _change) -> None:
-        try:
-            image = self._source.current()
-        except ValueError as exc:  # pragma: no cover - samples are shipped with the packages
-            show_message(self.message, str(exc))
-            return
-        update_image(self.original_view, image)
-        self.refresh()
+    Traits (a notebook reads and sets them; the explorer on screen follows)
+    -----------------------------------------------------------------------
+    image_name : str        the image: a sample's name, "your image" or "uploaded"
+    preset : str            a named kernel (:func:`course_lib.filters.preset_kernels`) or "custom"
+    size : int              3 or 5: the grid's side
+    weights : list of str   the grid's cells as typed, row by row ("1/9", "-2", ...)
+    operation : str         "convolution" or "correlation"
+    boundary : str          "fill" (zeros), "wrap" or "symm"
+    normalise : bool        divide the kernel by the sum of its weights
 
-    def _on_upload(self, _change) -> None:
-        image = self._source.take_upload(self.message)
-        if image is not None:  # also a second upload, when the choice stays the same
-            update_image(self.original_view, image)
-            self.refresh()
-
-    # ------------------------------------------------------------------------------ layout
-
-    def _new_cell(self, row: int, column: int) -> widgets.Text:
-        # The description is the cell's name for screen readers; a zero width keeps it unseen.
-        cell = widgets.Text(value="0", continuous_update=False,
-                            description=f"weight row {row + 1} column {column + 1}",
-                            style={"description_width": "0px"},
-                            layout=widgets.Layout(**_CELL_LAYOUT))
-        cell.add_class("course-kernel-cell")
-        return cell
-
-    def _side(self) -> int:
-        return int(self.size.value[0])
-
-    def _show_grid(self) -> None:
-        self.grid_box.children = [widgets.HBox(row) for row in self._grid[self._side()]]
-
-    def _write_cells(self, kernel: np.ndarray) -> None:
-        for row_cells, row_values in zip(self.cells, kernel, strict=True):
-            for cell, value in zip(row_cells, row_values, strict=True):
-                cell.value = format_weight(value)
-
-    def _read_kernel(self) -> np.ndarray:
-        if self.preset.value != CUSTOM:
-            return self._presets[self.preset.value]
-        values = []
-        for r, row in enumerate(self.cells):
-            for c, cell in enumerate(row):
-                try:
-                    values.append(parse_weight(cell.value))
-                except ValueError as exc:
-                    raise ValueError(f"Cell (row {r + 1}, column {c + 1}): {exc}") from None
-        side = self._side()
-        return np.array(values).reshape(side, side)
-
-    def _layout(self) -> widgets.VBox:
-        controls = widgets.VBox([
-            widgets.HBox([self.image_choice, self.upload]),
-            widgets.HBox([self.preset, self.size]),
-            self.grid_box,
-            widgets.HBox([self.mode_toggle]),
-            widgets.HBox([self.boundary, self.normalise]),
-        ])
-        pictures = widgets.HBox([
-            _captioned(self.original_view, "original"),
-            _captioned(self.filtered_view, "filtered"),
-            _captioned(self.kernel_view, "kernel (red > 0, blue < 0)"),
-        ])
-        box = widgets.VBox([controls, self.message, pictures])
-        box.add_class("course-kernel-explorer")
-        return box
-
-
-class GaussianExplorer(App):
-    """Blur an image with a Gaussian; a slider sets sigma, the kernel is shown as an image.
-
-    Attributes
-    ----------
-    image_choice : ipywidgets.Dropdown      sample image
-    upload : ipywidgets.FileUpload          upload your own picture
-    sigma : ipywidgets.FloatSlider          standard deviation in pixels (CSS ``course-sigma-slider``)
-    kernel_view : ipywidgets.Image          the kernel (CSS ``course-gaussian-kernel``)
-    blurred_view : ipywidgets.Image         the result (CSS ``course-gaussian-image``)
-    message : ipywidgets.HTML               the kernel size, or what went wrong
-    widget : ipywidgets.VBox                everything (CSS ``course-gaussian-explorer``)
+    On screen (CSS classes): the explorer ``course-kernel-explorer``, the preset menu
+    ``course-kernel-preset``, each cell ``course-kernel-cell``, the canvases
+    ``course-original-image``, ``course-filtered-image`` and ``course-kernel-image``, the
+    message line ``course-message``.
     """
 
-    def __init__(self, image: ArrayLike | None = None, *, sigma: float = 1.0,
-                 display_width: int = 320) -> None:
-        self._source = _ImageSource(image, default="astronaut")
-        self.image_choice = self._source.choice
-        self.upload = self._source.upload
-        self.sigma = widgets.FloatSlider(value=sigma, min=0.25, max=8.0, step=0.25,
-                                         description="sigma", continuous_update=True,
-                                         readout_format=".2f")
-        self.sigma.add_class("course-sigma-slider")
-        self.kernel_view = image_view(width=160, css_class="course-gaussian-kernel",
-                                      alt="the Gaussian kernel, bright at its centre")
-        self.blurred_view = image_view(width=display_width, css_class="course-gaussian-image",
-                                       alt="the blurred image")
-        self.message = message_line()
-        self.widget = widgets.VBox([
-            widgets.HBox([self.image_choice, self.upload]), self.sigma, self.message,
-            widgets.HBox([_captioned(self.kernel_view, "kernel"),
-                          _captioned(self.blurred_view, "blurred")]),
-        ])
-        self.widget.add_class("course-gaussian-explorer")
-        self.sigma.observe(lambda _change: self.refresh(), names="value")
-        self.image_choice.observe(lambda _change: self.refresh(), names="value")
-        self.upload.observe(self._on_upload, names="value")
-        self.refresh()
+    preset = traitlets.Unicode("identity").tag(sync=True)
+    presets = traitlets.Dict().tag(sync=True)  # name -> {"kernel": rows of floats, "text": rows of str}
+    size = traitlets.Enum((3, 5), 3).tag(sync=True)
+    weights = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    operation = traitlets.Enum(OPERATIONS, "convolution").tag(sync=True)
+    boundary = traitlets.Enum(BOUNDARIES, "fill").tag(sync=True)
+    boundaries = traitlets.List(traitlets.Unicode(), list(BOUNDARIES)).tag(sync=True)
+    normalise = traitlets.Bool(False).tag(sync=True)
 
-    def refresh(self) -> bool:
-        """Blur with the current sigma and show; on bad input keep the last picture."""
+    _STATE: ClassVar[list[str]] = ["preset", "size", "weights", "operation", "boundary", "normalise"]
+    _SETTINGS: ClassVar[list[str]] = ["preset", "size", "weights", "operation", "boundary", "normalise"]
+    _FACTORY: ClassVar[str] = "kernel_explorer"
+
+    def __init__(self, image: ArrayLike | None = None, *, preset: str = "identity",
+                 display_width: int = 256) -> None:
+        self._presets = preset_kernels()
+        if preset not in self._presets:
+            raise ValueError(f"`preset` must be one of {', '.join(self._presets)}; got {preset!r}.")
+        kernel = self._presets[preset]
+        super().__init__(image, default="camera", colormap="RdBu_r", kind="kernel",
+                         presets={name: {"kernel": k.tolist(), "text": _texts(k)}
+                                  for name, k in self._presets.items()},
+                         preset=preset, size=kernel.shape[0], weights=_flat(_texts(kernel)),
+                         display_width=display_width)
+        self.observe(self._on_preset, names="preset")
+        self.observe(self._on_size, names="size")
+        self.observe(self._on_weights, names="weights")
+        self._start()
+
+    # ------------------------------------------------------------------------------ public
+
+    @property
+    def cells(self) -> list[list[str]]:
+        """The grid's cells as typed, row by row (3x3 or 5x5); set one with :meth:`set_cell`."""
+        return [self.weights[r * self.size:(r + 1) * self.size] for r in range(self.size)]
+
+    def set_cell(self, row: int, column: int, text: str) -> None:
+        """Type ``text`` into the cell at ``row``, ``column`` (from 0), as a student would."""
+        if not (0 <= row < self.size and 0 <= column < self.size):
+            raise ValueError(f"`row` and `column` must lie in 0..{self.size - 1}; got {row}, {column}.")
+        weights = list(self.weights)
+        weights[row * self.size + column] = str(text)
+        self.weights = weights
+
+    @property
+    def kernel(self) -> np.ndarray:
+        """The kernel the settings ask for (after normalising).
+
+        Raises ValueError with the explorer's message when a cell is not a number or the
+        kernel cannot be normalised.
+        """
+        if self.preset != CUSTOM:
+            kernel = self._presets[self.preset]
+        else:
+            values = []
+            for i, text in enumerate(self.weights):
+                try:
+                    values.append(parse_weight(text))
+                except ValueError as exc:
+                    row, column = divmod(i, self.size)
+                    raise ValueError(f"Cell (row {row + 1}, column {column + 1}): {exc}") from None
+            kernel = np.array(values).reshape(self.size, self.size)
+        return _normalised(kernel) if self.normalise else kernel
+
+    def filter(self, image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+        """Filter ``image`` with the current operation and boundary (``mode="same"``)."""
+        operation = convolve2d if self.operation == "convolution" else correlate2d
+        return operation(image, kernel, mode="same", boundary=self.boundary)
+
+    def filtered(self) -> np.ndarray:
+        """Return the image filtered with the current settings, by course_lib (the browser's reference).
+
+        Raises ValueError with the explorer's message when the settings are bad or the result
+        overflows.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = self.filter(self.image_array, self.kernel)
+        if not (math.isfinite(float(result.min())) and math.isfinite(float(result.max()))):
+            raise ValueError("The filtered values overflow (they pass 1.8e308): the weights are too large.")
+        return result
+
+    def status(self) -> str:
+        """Return the message line for the current settings: the result's range, or what is wrong."""
         try:
-            taps = gaussian_kernel_1d(self.sigma.value)  # built once: the blur and the picture
-            blurred = separable_filter(self._source.current(), taps, taps, boundary="symm")
-            kernel = np.outer(taps, taps)  # what gaussian_kernel(sigma) returns
+            result = self.filtered()
         except ValueError as exc:
-            show_message(self.message, str(exc))
-            return False
-        update_image(self.blurred_view, blurred)
-        # dark = 0, bright = the centre weight (the weights are small: on a 0..1 scale a wide
-        # kernel would look uniformly dark)
-        update_image(self.kernel_view, kernel, cmap="viridis", vmin=0.0, vmax=float(kernel.max()),
-                     scale=max(1, 160 // kernel.shape[0]))
-        show_message(self.message, f"kernel {kernel.shape[0]}x{kernel.shape[1]} "
-                     f"(2*ceil(3 sigma) + 1), centre weight {kernel.max():.4f}", kind="info")
-        return True
-
-    def _on_upload(self, _change) -> None:
-        if self._source.take_upload(self.message) is not None:
-            self.refresh()
+            return str(exc)
+        return _describe_result(float(result.min()), float(result.max()))
 
     def __repr__(self) -> str:
-        return f"GaussianExplorer(image={self.image_choice.value!r}, sigma={self.sigma.value})"
+        return (f"KernelExplorer(image={self.image_name!r}, preset={self.preset!r}, "
+                f"{self.operation}, boundary={self.boundary!r})")
 
     def snapshot(self) -> bytes:
-        """PNG of the explorer as it is now: the kernel (with a colorbar) and the blurred image."""
-        kernel = gaussian_kernel(self.sigma.value)
-        side = kernel.shape[0]
+        """Draw the explorer as it is now, as a PNG.
+
+        Original, filtered image and kernel, titled with the settings: what a page without a
+        live kernel shows in place of the widget. Bad settings draw the preset's picture.
+        """
+        try:
+            kernel, shown = self.kernel, self.shown()
+        except ValueError:
+            kernel = self._presets["identity"]
+            shown = to_uint8(self.image_array, vmin=0.0, vmax=1.0)
+        limit = float(np.abs(kernel).max()) or 1.0
         return panels_png([
-            Panel(f"kernel {side}x{side}", kernel, cmap="viridis", vmin=0.0, colorbar="weight"),
-            Panel("blurred", self.blurred_view.value),
+            Panel("original", to_uint8(self.image_array, vmin=0.0, vmax=1.0)),
+            Panel("filtered", shown),
+            Panel("kernel", kernel, cmap="RdBu_r", vmin=-limit, vmax=limit,
+                  colorbar="weight (red > 0, blue < 0)"),
         ], title=self._settings())
 
     def _settings(self) -> str:
-        return f"Gaussian explorer: {self.image_choice.value!r} image, sigma = {self.sigma.value:g}"
+        return (f"Kernel explorer: {self.image_name!r} image, {self.preset} kernel "
+                f"{self.size}x{self.size}, {self.operation}, boundary {self.boundary!r}")
 
     def alt(self) -> str:
         """Describe the app's picture for screen readers."""
-        alt = (f"{self._settings()}. Two pictures: the Gaussian kernel as a bright centre fading "
-               "outwards, and the blurred image.")
-        return alt
+        return (f"{self._settings()}. Three pictures: the original image, the filtered image "
+                "and the kernel's weights as coloured squares.")
+
+    # ---------------------------------------------------------------------------- handlers
+
+    def _on_preset(self, change) -> None:
+        if self._syncing or change["new"] == CUSTOM:
+            return
+        if change["new"] not in self._presets:
+            with self._quietly():
+                self.preset = change["old"]
+            raise ValueError(f"`preset` must be one of {CUSTOM}, {', '.join(self._presets)}; "
+                             f"got {change['new']!r}.")
+        kernel = self._presets[change["new"]]
+        with self._quietly():
+            self.size = kernel.shape[0]
+            self.weights = _flat(_texts(kernel))
+
+    def _on_size(self, change) -> None:
+        if self._syncing or len(self.weights) == self.size ** 2:
+            return
+        with self._quietly():
+            self.weights = _resize_cells(self.weights, change["old"], self.size)
+            self.preset = CUSTOM
+
+    def _on_weights(self, change) -> None:
+        if self._syncing:
+            return
+        if len(change["new"]) != self.size ** 2:
+            with self._quietly():
+                self.weights = change["old"]
+            raise ValueError(f"`weights` must hold {self.size ** 2} cells for a {self.size}x{self.size} "
+                             f"kernel; got {len(change['new'])}.")
+        if self.preset != CUSTOM and self.weights != _flat(self.presets[self.preset]["text"]):
+            with self._quietly():
+                self.preset = CUSTOM
+
+
+class GaussianExplorer(_Explorer):
+    """Blur an image with a Gaussian; a slider sets sigma, the kernel is shown as an image.
+
+    Traits: ``image_name`` (as the kernel explorer's) and ``sigma``, the standard deviation in
+    pixels, from 0.25 to 8 in steps of 0.25. On screen (CSS classes): the explorer
+    ``course-gaussian-explorer``, the slider row ``course-sigma-slider``, the canvases
+    ``course-gaussian-kernel`` and ``course-gaussian-image``, the message line ``course-message``.
+    """
+
+    sigma = traitlets.Float(1.0).tag(sync=True)
+    sigma_min = traitlets.Float(SIGMA_RANGE[0]).tag(sync=True)
+    sigma_max = traitlets.Float(SIGMA_RANGE[1]).tag(sync=True)
+    sigma_step = traitlets.Float(SIGMA_RANGE[2]).tag(sync=True)
+
+    _STATE: ClassVar[list[str]] = ["sigma"]
+    _SETTINGS: ClassVar[list[str]] = ["sigma"]
+    _FACTORY: ClassVar[str] = "gaussian_explorer"
+
+    def __init__(self, image: ArrayLike | None = None, *, sigma: float = 1.0,
+                 display_width: int = 320) -> None:
+        super().__init__(image, default="astronaut", colormap="viridis", kind="gaussian",
+                         sigma=sigma, display_width=display_width)
+        self._start()
+
+    @traitlets.validate("sigma")
+    def _check_sigma(self, proposal) -> float:
+        low, high, step = SIGMA_RANGE
+        value = check_real(proposal["value"], "sigma")
+        if not low <= value <= high:
+            raise ValueError(f"`sigma` must lie in [{low}, {high}]; got {value}.")
+        return round(value / step) * step  # on the slider's steps
+
+    def filtered(self) -> np.ndarray:
+        """Return the blurred image, by course_lib (the browser's reference): two 1-D passes, "symm"."""
+        taps = gaussian_kernel_1d(self.sigma)
+        return separable_filter(self.image_array, taps, taps, boundary="symm")
+
+    def status(self) -> str:
+        """Return the message line: the kernel's size and centre weight."""
+        taps = gaussian_kernel_1d(self.sigma)
+        kernel = np.outer(taps, taps)  # what gaussian_kernel(sigma) returns
+        return (f"kernel {kernel.shape[0]}x{kernel.shape[1]} (2*ceil(3 sigma) + 1), "
+                f"centre weight {kernel.max():.4f}")
+
+    def __repr__(self) -> str:
+        return f"GaussianExplorer(image={self.image_name!r}, sigma={self.sigma})"
+
+    def snapshot(self) -> bytes:
+        """PNG of the explorer as it is now: the kernel (with a colorbar) and the blurred image."""
+        taps = gaussian_kernel_1d(self.sigma)
+        kernel = np.outer(taps, taps)
+        side = kernel.shape[0]
+        return panels_png([
+            Panel(f"kernel {side}x{side}", kernel, cmap="viridis", vmin=0.0, colorbar="weight"),
+            Panel("blurred", self.shown()),
+        ], title=self._settings())
+
+    def _settings(self) -> str:
+        return f"Gaussian explorer: {self.image_name!r} image, sigma = {self.sigma:g}"
+
+    def alt(self) -> str:
+        """Describe the app's picture for screen readers."""
+        return (f"{self._settings()}. Two pictures: the Gaussian kernel as a bright centre fading "
+                "outwards, and the blurred image.")
 
 
 def kernel_explorer(image: ArrayLike | None = None, *, preset: str = "identity", display_width: int = 256
                     ) -> KernelExplorer:
-    """Build the kernel explorer (a :class:`KernelExplorer`: display it, or use its controls).
+    """Build the kernel explorer (a :class:`KernelExplorer`: display it, or set its traits).
 
     ``image``: your own array (grey or colour, floats in [0, 1]); default: the camera sample.
 
     >>> app = kernel_explorer()
-    >>> app.preset.value = "box 3x3"
-    >>> app.cells[0][0].value
+    >>> app.preset = "box 3x3"
+    >>> app.cells[0][0]
     '1/9'
     """
     return KernelExplorer(image, preset=preset, display_width=display_width)
@@ -453,12 +518,12 @@ def kernel_explorer(image: ArrayLike | None = None, *, preset: str = "identity",
 
 def gaussian_explorer(image: ArrayLike | None = None, *, sigma: float = 1.0, display_width: int = 320
                       ) -> GaussianExplorer:
-    """Build the Gaussian explorer (a :class:`GaussianExplorer`: display it, or use its controls).
+    """Build the Gaussian explorer (a :class:`GaussianExplorer`: display it, or set its traits).
 
     >>> app = gaussian_explorer()
-    >>> app.sigma.value = 2.0
-    >>> app.message.value
-    '<span style="color:#555555">kernel 13x13 (2*ceil(3 sigma) + 1), centre weight 0.0399</span>'
+    >>> app.sigma = 2.0
+    >>> app.status()
+    'kernel 13x13 (2*ceil(3 sigma) + 1), centre weight 0.0399'
     """
     return GaussianExplorer(image, sigma=sigma, display_width=display_width)
 
@@ -468,8 +533,6 @@ def gaussian_explorer(image: ArrayLike | None = None, *, sigma: float = 1.0, dis
 
 def _prepare(image: ArrayLike) -> np.ndarray:
     """Check an image and shrink it for live filtering."""
-    from ..images import to_float
-
     arr = to_float(image)
     if arr.ndim == 3 and arr.shape[2] not in (3, 4):
         raise ValueError(f"the image must be grey or RGB; got shape {arr.shape}.")
@@ -478,13 +541,24 @@ def _prepare(image: ArrayLike) -> np.ndarray:
     return shrink(arr, max_side=LIVE_SIDE)
 
 
-def _upload_content(value):
-    """Return the bytes of the uploaded file: a dict in ipywidgets 7, a tuple of dicts in 8."""
-    if not value:
-        return None
-    entry = next(iter(value.values())) if isinstance(value, dict) else value[0]
-    content = entry["content"]
-    return content.tobytes() if isinstance(content, memoryview) else bytes(content)
+def _quantised(image: np.ndarray) -> np.ndarray:
+    """Round an image in [0, 1] to 8 bits (what its PNG holds, so what both sides filter)."""
+    return to_uint8(image, vmin=0.0, vmax=1.0) / 255.0
+
+
+def _texts(kernel: np.ndarray) -> list[list[str]]:
+    """Write a kernel's weights as the grid shows them."""
+    return [[format_weight(value) for value in row] for row in kernel]
+
+
+def _flat(rows: list[list[str]]) -> list[str]:
+    return [text for row in rows for text in row]
+
+
+def _colour_table(name: str) -> bytes:
+    """Return a colormap's 256 colours as RGB bytes, rounded as :func:`course_lib.plotting.to_uint8` does."""
+    colours = colormaps[name](np.arange(256))[:, :3] * 255.0  # (256, 3)
+    return np.rint(colours).astype(np.uint8).tobytes()
 
 
 def _normalised(kernel: np.ndarray) -> np.ndarray:
@@ -499,24 +573,26 @@ def _normalised(kernel: np.ndarray) -> np.ndarray:
     return kernel / total
 
 
-def _resize_kernel(kernel: np.ndarray, side: int) -> np.ndarray:
-    """Crop the centre of a larger kernel, or pad a smaller one with zeros."""
-    if kernel.shape[0] > side:
-        cut = (kernel.shape[0] - side) // 2
-        return kernel[cut:cut + side, cut:cut + side]
-    pad = (side - kernel.shape[0]) // 2
-    return np.pad(kernel, pad)
+def _resize_cells(cells: list[str], old: int, new: int) -> list[str]:
+    """Crop the centre of a larger grid of cell texts, or pad a smaller one with "0".
 
+    An unreadable cell becomes "0", as in the browser.
 
-def _safe_weight(text: str) -> float:
-    try:
-        return parse_weight(text)
-    except ValueError:
-        return 0.0
-
-
-def _size_label(kernel: np.ndarray) -> str:
-    return f"{kernel.shape[0]}x{kernel.shape[1]}"
+    >>> _resize_cells(["1", "2", "x", "4", "5", "6", "7", "8", "9"], 3, 5)[6:9]
+    ['1', '2', '0']
+    """
+    offset = (old - new) // 2  # negative when growing
+    out = []
+    for r in range(new):
+        for c in range(new):
+            rr, cc = r + offset, c + offset
+            text = cells[rr * old + cc] if 0 <= rr < old and 0 <= cc < old else "0"
+            try:
+                parse_weight(text)
+            except ValueError:
+                text = "0"
+            out.append(text)
+    return out
 
 
 def _describe_result(low: float, high: float) -> str:
@@ -529,11 +605,3 @@ def _describe_result(low: float, high: float) -> str:
 def _short_number(value: float) -> str:
     """Two decimals for everyday values, six significant digits for huge or tiny ones."""
     return f"{value:.2f}" if value == 0 or 1e-2 <= abs(value) < 1e4 else f"{value:.6g}"
-
-
-def _strip_name(exc: Exception) -> str:
-    return str(exc).replace("`source` ", "the file ")
-
-
-def _captioned(view: widgets.Image, caption: str) -> widgets.VBox:
-    return widgets.VBox([widgets.HTML(f"<b>{caption}</b>"), view])

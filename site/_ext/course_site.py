@@ -9,10 +9,17 @@
   never from a CDN, so formulas render with no network.
 - The student copies (``tools/student_copy.py``) and the classroom notebook are written into the
   site's ``downloads/`` folder, for the home page's links.
+- The filter explorers are live: an output whose metadata holds the explorer's settings
+  (``course_lib.widgets.filters.LIVE_METADATA``) is rebuilt here, in Python, and written into the
+  page as the standard widget state and view, beside its picture. ``_static/course-widgets.js``
+  (a small static widget manager, part of the site) runs the explorers' own module on it with no
+  kernel, and the sample images are served from ``_static/course/samples/``. Each chapter says
+  under its title which parts are live there.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import sys
@@ -24,8 +31,14 @@ sys.path.insert(0, str(ROOT / "tools"))
 import notebook_header  # noqa: E402  (tools/ is not a package)
 import student_copy  # noqa: E402
 
+from course_lib.widgets.filters import LIVE_METADATA  # noqa: E402
+
 MATHJAX_PARTS = ("tex-mml-chtml.js", "input", "output", "a11y", "sre", "ui", "adaptors")
 MATHJAX_DIR = "mathjax"  # under _static/
+SAMPLES_DIR = "course/samples"  # under _static/: the explorers' sample images
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+LIVE_NAMES = {"kernel_explorer": "the kernel explorer", "gaussian_explorer": "the Gaussian explorer"}
 
 
 def mathjax_source() -> Path:
@@ -44,15 +57,98 @@ def chapter_links(name: str) -> str:
             f"{{download}}`Download the notebook <{name}.ipynb>`")
 
 
+def live_explorer(app_name: str, settings: dict):
+    """Build the explorer that an output's ``LIVE_METADATA`` describes (``app_name``, ``settings``)."""
+    from course_lib.widgets import filters
+
+    if app_name not in LIVE_NAMES:
+        raise RuntimeError(f"unknown live app {app_name!r}; expected one of {sorted(LIVE_NAMES)}")
+    app = getattr(filters, app_name)(display_width=settings.get("display_width", 256))
+    first = ["image_name", "preset", "size", "weights"]  # a preset sets the cells: cells last
+    for trait in sorted(settings, key=lambda name: first.index(name) if name in first else len(first)):
+        if trait != "display_width":
+            setattr(app, trait, settings[trait])
+    return app
+
+
+def live_html(app, *, picture: str | None, alt: str, sample_url: str | None) -> str:
+    """HTML of a live explorer: its picture, then its widget state and view (standard format).
+
+    ``picture``: the output's PNG (base64), shown until the explorer starts and where scripts do
+    not run. ``sample_url``: where the page finds the sample images (``{name}`` in it); the
+    image then stays out of the page. None: the image travels in the state.
+    """
+    from ipywidgets.embed import dependency_state
+
+    if sample_url is not None:
+        app.sample_url = sample_url
+    state = dependency_state([app], drop_defaults=False)
+    if sample_url is not None:  # the page loads the sample from the site
+        entry = state[app.model_id]
+        entry["buffers"] = [b for b in entry.get("buffers", []) if b["path"] != ["image"]]
+        entry["state"].pop("image", None)
+    # "</" written as "<\/" (the same JSON): no "</script>" inside the script element
+    state_json = json.dumps({"version_major": 2, "version_minor": 0, "state": state}).replace("</", "<\\/")
+    view_json = json.dumps({"version_major": 2, "version_minor": 0, "model_id": app.model_id})
+    img = (f'<img class="course-live-picture" src="data:image/png;base64,{picture}" '
+           f'alt="{html.escape(alt)}">' if picture else "")
+    return (f'<div class="course-live">{img}'
+            f'<script type="{WIDGET_STATE}">{state_json}</script>'
+            f'<script type="{WIDGET_VIEW}">{view_json}</script></div>')
+
+
+def _make_live(nb: dict, docname: str) -> tuple[list[str], int]:
+    """Replace each live explorer's output by its live HTML.
+
+    Returns the live apps' names and the number of other widget outputs (pictures only).
+    """
+    sample_url = "../" * docname.count("/") + f"_static/{SAMPLES_DIR}/{{name}}.png"
+    live, pictures = [], 0
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW not in data:
+                continue
+            described = output.get("metadata", {}).get(LIVE_METADATA)
+            if not described:
+                pictures += 1
+                continue
+            app = live_explorer(described["app"], described["settings"])
+            alt = output.get("metadata", {}).get("image/png", {}).get("alt", app.alt())
+            output["data"] = {"text/html": live_html(app, picture=data.get("image/png"), alt=alt,
+                                                     sample_url=sample_url),
+                              "text/plain": data.get("text/plain", "")}
+            live.append(LIVE_NAMES[described["app"]])
+    return live, pictures
+
+
+def live_line(live: list[str], pictures: int) -> str:
+    """Write the line under a chapter's title: what is live on the page, what needs a kernel."""
+    plural = pictures != 1
+    others = (f"{pictures} interactive output{'s' if plural else ''} need{'' if plural else 's'} a kernel: "
+              f"here {'they are' if plural else 'it is'} shown as {'pictures' if plural else 'a picture'} "
+              f"or text; open the notebook in Jupyter or Colab to use {'them' if plural else 'it'}.")
+    if not live:
+        return f"Nothing on this page is live: its {others}" if pictures else "Nothing here needs a kernel."
+    names = " and ".join(dict.fromkeys(live))
+    rest = f"The page's other {others}" if pictures else "Nothing else on this page needs a kernel."
+    return f"**Live on this page**, in your browser with no kernel: {names}. {rest}"
+
+
 def _rewrite_header(_app, docname: str, source: list[str]) -> None:  # a Sphinx event's signature
-    """``source-read``: the title cell of a chapter becomes its title and the two links."""
+    """``source-read``: the title cell of a chapter becomes its title, links and live line.
+
+    The explorers' outputs become live.
+    """
     name = Path(docname).name
     if not docname.startswith("notebooks/") or name not in notebook_header.CHAPTERS:
         return
     nb = json.loads(source[0])
+    live, pictures = _make_live(nb, docname)
     for cell in nb["cells"]:
         if "course-title" in cell.get("metadata", {}).get("tags", []):
-            cell["source"] = f"# {notebook_header.CHAPTERS[name]}\n\n{chapter_links(name)}"
+            cell["source"] = (f"# {notebook_header.CHAPTERS[name]}\n\n{chapter_links(name)}\n\n"
+                              f"{live_line(live, pictures)}")
             break
     else:
         raise RuntimeError(f"{docname}: no cell tagged 'course-title' (run `make sync`).")
@@ -97,6 +193,19 @@ def _copy_mathjax(app, exception) -> None:
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         student_copy.write_student_copy(path, downloads / "student")
     shutil.copy2(ROOT / "classroom" / "presenter.ipynb", downloads / "presenter.ipynb")
+    _write_samples(outdir / "_static" / SAMPLES_DIR)
+
+
+def _write_samples(folder: Path) -> None:
+    """Write the explorers' sample images, as the explorers use them (PNG, shrunk for live filtering)."""
+    from course_lib.images import sample_names
+    from course_lib.widgets.filters import kernel_explorer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    app = kernel_explorer()
+    for name in sample_names():
+        app.image_name = name
+        (folder / f"{name}.png").write_bytes(bytes(app.image))
 
 
 def _remove_scratch(app, exception) -> None:
@@ -111,6 +220,7 @@ def _remove_scratch(app, exception) -> None:
 def setup(app):
     """Connect the course's steps to Sphinx's events (a Sphinx extension's entry point)."""
     _carry_alt_text()
+    app.add_js_file("course-widgets.js")  # the live explorers' static widget manager
     app.connect("source-read", _rewrite_header)
     app.connect("build-finished", _copy_mathjax)
     app.connect("build-finished", _remove_scratch)
