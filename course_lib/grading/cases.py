@@ -13,8 +13,8 @@ sees, by one rule for every exercise:
 
 A fresh case is kept only if the library's reference accepts it and the exercise's own
 solution (its ``solution`` code, run here) agrees with the reference on it: an input outside
-what the statement promises (an even size where it says odd) is dropped, not held against the
-student.
+what the statement promises (an even size where it says odd) is drawn again (up to
+:data:`DRAWS` times), never held against the student.
 """
 
 from __future__ import annotations
@@ -31,13 +31,18 @@ from ..exercises import Case, Exercise, FunctionCheck
 from ..exercises._guard import _quietly
 
 
+DRAWS = 8
+"""Draws per fixed case until the reference and the solution accept one (a stride of 1 or 2
+drawn as 3, say); after that many refusals the case gets no fresh twin."""
+
+
 @dataclass(frozen=True)
 class GradingCases:
     """The cases of one exercise for one grading run."""
 
     cases: tuple[Case, ...]  # the exercise's own cases, then the fresh ones
     fixed: int  # how many of them are the exercise's own
-    dropped: int = 0  # fresh cases drawn but dropped (the solution or the reference refused)
+    dropped: int = 0  # fixed cases left without a fresh twin (every draw was refused)
 
     @property
     def fresh(self) -> int:
@@ -72,9 +77,11 @@ def grading_cases(exercise: Exercise, rng: np.random.Generator) -> GradingCases:
     fresh: list[Case] = []
     dropped = 0
     for case in fixed:
-        new = _draw(case, rng, avoid=fixed + fresh)
-        if new is not None and solution is not None and _accepted(checker, solution, new):
-            fresh.append(new)
+        for _ in range(DRAWS if solution is not None else 0):  # a refused draw is drawn again
+            new = _draw(case, rng, avoid=fixed + fresh)
+            if new is not None and _accepted(checker, solution, new):
+                fresh.append(new)
+                break
         else:
             dropped += 1
     return GradingCases(tuple(fixed + fresh), len(fixed), dropped)
