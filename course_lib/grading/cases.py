@@ -30,7 +30,6 @@ import numpy as np
 from ..exercises import Case, Exercise, FunctionCheck
 from ..exercises._guard import _quietly
 
-
 DRAWS = 8
 """Draws per fixed case until the reference and the solution accept one (a stride of 1 or 2
 drawn as 3, say); after that many refusals the case gets no fresh twin."""
@@ -77,14 +76,24 @@ def grading_cases(exercise: Exercise, rng: np.random.Generator) -> GradingCases:
     fresh: list[Case] = []
     dropped = 0
     for case in fixed:
-        for _ in range(DRAWS if solution is not None else 0):  # a refused draw is drawn again
-            new = _draw(case, rng, avoid=fixed + fresh)
-            if new is not None and _accepted(checker, solution, new):
-                fresh.append(new)
-                break
-        else:
+        new = _accepted_draw(checker, solution, case, rng, avoid=fixed + fresh)
+        if new is None:
             dropped += 1
+        else:
+            fresh.append(new)
     return GradingCases(tuple(fixed + fresh), len(fixed), dropped)
+
+
+def _accepted_draw(checker: FunctionCheck, solution: Callable | None, case: Case,
+                   rng: np.random.Generator, *, avoid: list[Case]) -> Case | None:
+    """Draw a fresh case like ``case`` until the reference and the solution accept one."""
+    if solution is None:  # no solution to agree with: no fresh case
+        return None
+    for _ in range(DRAWS):  # a refused draw is drawn again
+        new = _draw(case, rng, avoid=avoid)
+        if new is not None and _accepted(checker, solution, new):
+            return new
+    return None
 
 
 def _accepted(checker: FunctionCheck, solution: Callable, case: Case) -> bool:
