@@ -232,7 +232,8 @@ def _widget_findings(facts: Facts) -> list[Finding]:
         elif widgets_major == 7 and lab_major is not None and lab_major >= 4:
             findings.append(Finding(
                 "problem", f"ipywidgets {ipywidgets} with JupyterLab {lab}: JupyterLab 4 draws "
-                "ipywidgets 8.",
+                "ipywidgets 8 (an ipywidgets 7.7 kernel there shows 'Module @jupyter-widgets/"
+                "controls, version ^1.5.0 is not registered', checked on 2026-12-04).",
                 '`pip install -U "ipywidgets>=8"` (only outside Colab), then restart the kernel '
                 "and reload the page."))
     notebook = versions.get("notebook")
