@@ -195,12 +195,13 @@ def evaluate(model: nn.Module, data: DataPair, *, batch_size: int = 1024,
     model.eval()
     total_loss, correct = 0.0, 0
     try:
-        for start in range(0, len(x), batch_size):
-            xb = x[start:start + batch_size].to(device)  # (B, ...)
-            yb = y[start:start + batch_size].to(device)  # (B,)
-            logits = model(xb)  # (B, classes)
-            total_loss += float(nn.functional.cross_entropy(logits, yb, reduction="sum"))
-            correct += int((logits.argmax(dim=1) == yb).sum())
+        with torch.no_grad(), torch_threads(choose_threads(model)):  # one thread for a small model
+            for start in range(0, len(x), batch_size):
+                xb = x[start:start + batch_size].to(device)  # (B, ...)
+                yb = y[start:start + batch_size].to(device)  # (B,)
+                logits = model(xb)  # (B, classes)
+                total_loss += float(nn.functional.cross_entropy(logits, yb, reduction="sum"))
+                correct += int((logits.argmax(dim=1) == yb).sum())
     finally:
         model.train(was_training)
     return total_loss / len(x), correct / len(x)

@@ -1,4 +1,5 @@
-"""The trainer chooses torch's CPU threads itself and restores the caller's setting."""
+"""The trainer, and what the notebooks measure models with, choose torch's CPU threads themselves
+and restore the caller's setting."""
 
 import pytest
 import torch
@@ -73,3 +74,42 @@ def test_a_large_model_keeps_the_callers_setting():
 def test_bad_thread_settings(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+class ThreadsSeen(nn.Module):
+    """A small convolutional model that records torch's thread count whenever its features run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.Sigmoid())
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(2 * 8 * 8, 10))
+        self.seen: list[int] = []
+        self.features.register_forward_pre_hook(lambda *_: self.seen.append(torch.get_num_threads()))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+@pytest.mark.usefixtures("two_threads")
+@pytest.mark.parametrize("measure", ["evaluate", "weight_gradient_norms", "feature_statistics",
+                                     "saturation_statistics", "effective_receptive_field"])
+def test_what_the_notebooks_measure_a_small_model_with_runs_on_one_thread(measure):
+    """Two threads beside a busy process made chapter 2's measurements several times slower
+    than one thread (a notebook cell took 20 s instead of 1 s): they run as the trainer does."""
+    from course_lib import diagnostics
+    from course_lib.models import effective_receptive_field
+    from course_lib.train import evaluate
+
+    model = ThreadsSeen()
+    x, y = tiny_data()
+    calls = {
+        "evaluate": lambda: evaluate(model, (x, y)),
+        "weight_gradient_norms": lambda: diagnostics.weight_gradient_norms(model, x, y),
+        "feature_statistics": lambda: diagnostics.feature_statistics(model, x),
+        "saturation_statistics": lambda: diagnostics.saturation_statistics(model, x),
+        "effective_receptive_field": lambda: effective_receptive_field(model, x, layer="features.0"),
+    }
+    calls[measure]()
+    assert model.seen, "the model never ran"
+    assert set(model.seen) == {1}, model.seen
+    assert torch.get_num_threads() == 2

@@ -31,6 +31,7 @@ from torch.utils._pytree import tree_leaves
 
 from .._checks import as_float_array, check_int, check_real
 from .._types import Batch
+from ..engine.threads import choose_threads, torch_threads
 from .arithmetic import receptive_fields
 from .summary import LayerTable, layer_table
 
@@ -311,17 +312,18 @@ def effective_receptive_field(model: nn.Module, images: Batch, *, layer: str,
     model.eval()
     total = torch.zeros(x_all.shape[2:], dtype=torch.float64)
     try:
-        for start in range(0, len(x_all), batch_size):
-            x = x_all[start:start + batch_size].clone().requires_grad_(True)   # (B, C, H, W)
-            captured.clear()
-            model(x)
-            if not captured or captured[-1].ndim != 4:
-                raise ValueError(f"`layer` {layer!r} must output maps (N, C, h, w); got "
-                                 f"{'nothing' if not captured else tuple(captured[-1].shape)}.")
-            maps = captured[-1]                                                # (B, C', h, w)
-            unit = maps[:, :, maps.shape[2] // 2, maps.shape[3] // 2].sum()
-            (grad,) = torch.autograd.grad(unit, x)                             # (B, C, H, W)
-            total += grad.abs().sum(dim=(0, 1)).double().cpu()
+        with torch_threads(choose_threads(model)):  # one thread for a small model
+            for start in range(0, len(x_all), batch_size):
+                x = x_all[start:start + batch_size].clone().requires_grad_(True)   # (B, C, H, W)
+                captured.clear()
+                model(x)
+                if not captured or captured[-1].ndim != 4:
+                    raise ValueError(f"`layer` {layer!r} must output maps (N, C, h, w); got "
+                                     f"{'nothing' if not captured else tuple(captured[-1].shape)}.")
+                maps = captured[-1]                                                # (B, C', h, w)
+                unit = maps[:, :, maps.shape[2] // 2, maps.shape[3] // 2].sum()
+                (grad,) = torch.autograd.grad(unit, x)                             # (B, C, H, W)
+                total += grad.abs().sum(dim=(0, 1)).double().cpu()
     finally:
         handle.remove()
         model.train(was_training)
