@@ -17,8 +17,6 @@ PNG encoders on its pictures (time and size).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 from collections.abc import Callable
 
@@ -27,6 +25,7 @@ import scipy
 import scipy.ndimage
 import scipy.signal
 import torch
+from machine import describe  # benchmarks/machine.py, beside this script
 
 from course_lib import conv, filters
 
@@ -214,8 +213,7 @@ def main() -> None:
     args = parser.parse_args()
     rounds = 3 if args.quick else 9
     print(f"numpy {np.__version__}, scipy {scipy.__version__}, torch {torch.__version__} "
-          f"({torch.get_num_threads()} threads), {os.cpu_count()} CPUs, "
-          f"{platform.processor() or platform.machine()}")
+          f"({torch.get_num_threads()} threads); {describe()}")
     print(f"same-size convolution, zero padding, float64; best of {rounds} interleaved runs\n")
     print_conv_table(conv_table(rounds=rounds))
     print()

@@ -27,22 +27,12 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
+from machine import cpu_name  # noqa: E402  benchmarks/machine.py, beside this script
 from student_copy import student_notebook  # noqa: E402
 
 from course_lib.grading.answers import check_calls, library_exercises  # noqa: E402
 
 CHAPTER = ROOT / "notebooks" / "01_image_filters.ipynb"
-
-
-def cpu_name() -> str:
-    """Name the CPU (its model name in /proc/cpuinfo, or the platform's description)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def hand_ins(folder: Path, copies: int) -> dict[str, str]:
