@@ -123,7 +123,8 @@ PAINTS = "(selector) => Number(document.querySelector(selector).dataset.paints |
 KERNEL_SHUTDOWN_S = 60  # a closed page's kernel is gone within this time (a hang, not a speed)
 # Every demo shown, or Voilà reports a failed cell: stop waiting either way.
 PRESENTER_SETTLED = """(demos) => demos.every(selector => document.querySelector(selector))
-    || document.body.innerText.includes('There was an error when executing cell')"""
+    || (document.body !== null  // null until the streamed page's body has begun
+        && document.body.innerText.includes('There was an error when executing cell'))"""
 IMAGE_LOADED = "img => img.complete && img.naturalWidth > 0"
 
 
