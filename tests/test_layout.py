@@ -206,3 +206,16 @@ def test_output_size_and_parameter_count_are_written_once():
                  for site in formula_sites(path)]
     assert elsewhere == []
     assert formula_sites(MODULES["course_lib.models.arithmetic"])  # the test sees a formula
+
+
+def test_the_readme_is_a_front_door():
+    """What the course is, the chapters, the two commands, where to go next: well under 150
+    lines, and every page it sends a reader to exists."""
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) < 150
+    for command in ("make lab", "make test"):
+        assert f"{command} " in readme, command
+    links = re.findall(r"\]\(((?!https?:)[^)#]+)\)", readme)
+    assert {"site/teachers.md", "CONTRIBUTING.md", "site/benchmarks.md"} <= set(links), links
+    missing = [link for link in links if not (ROOT / link).exists()]
+    assert not missing, missing
