@@ -25,7 +25,7 @@ from torch import nn
 from ._checks import check_real
 from ._devices import to_model_device
 from .activations import ACTIVATION_NAMES, get_activation
-from .engine.threads import choose_threads, torch_threads
+from .engine.threads import model_threads
 
 __all__ = ["FeatureStatistics", "SaturationStatistics", "feature_statistics", "saturation_statistics",
            "weight_changes", "weight_gradient_norms"]
@@ -74,7 +74,7 @@ def feature_statistics(model: nn.Module, x: torch.Tensor) -> FeatureStatistics:
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), torch_threads(choose_threads(model)):  # one thread for a small model
+        with torch.no_grad(), model_threads(model):
             features = body(x).reshape(len(x), -1).double()  # (N, D)
     finally:
         model.train(was_training)
@@ -104,7 +104,7 @@ def weight_gradient_norms(model: nn.Module, x: torch.Tensor, y: torch.Tensor) ->
     layers = {name: m for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))}
     weights = [m.weight for m in layers.values()]
     x, y = to_model_device(model, x, y)
-    with torch_threads(choose_threads(model)):  # one thread for a small model
+    with model_threads(model):
         loss = nn.functional.cross_entropy(model(x), y)
         grads = torch.autograd.grad(loss, weights)
     return {name: float(g.norm()) for name, g in zip(layers, grads, strict=True)}
@@ -202,7 +202,7 @@ def saturation_statistics(model: nn.Module, x: torch.Tensor, *,
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), torch_threads(choose_threads(model)):  # one thread for a small model
+        with torch.no_grad(), model_threads(model):
             model(x)
     finally:
         model.train(was_training)

@@ -45,7 +45,7 @@ from ._checks import check_choice, check_int, check_real
 from ._devices import deterministic_cudnn, model_device, move_optimizer_state
 from ._types import DataPair, PathLike
 from .checkpoints import load_checkpoint, save_checkpoint
-from .engine.threads import choose_threads, torch_threads
+from .engine.threads import choose_threads, model_threads, torch_threads
 from .history import EpochRecord, History
 
 __all__ = [
@@ -195,7 +195,7 @@ def evaluate(model: nn.Module, data: DataPair, *, batch_size: int = 1024,
     model.eval()
     total_loss, correct = 0.0, 0
     try:
-        with torch.no_grad(), torch_threads(choose_threads(model)):  # one thread for a small model
+        with torch.no_grad(), model_threads(model):
             for start in range(0, len(x), batch_size):
                 xb = x[start:start + batch_size].to(device)  # (B, ...)
                 yb = y[start:start + batch_size].to(device)  # (B,)

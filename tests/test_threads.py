@@ -5,9 +5,10 @@ import pytest
 import torch
 from torch import nn
 
+from course_lib import diagnostics
 from course_lib.engine.threads import SMALL_MODEL_PARAMETERS, choose_threads, torch_threads
-from course_lib.models import tiny_cnn
-from course_lib.train import fit
+from course_lib.models import effective_receptive_field, tiny_cnn
+from course_lib.train import evaluate, fit
 
 
 @pytest.fixture
@@ -96,10 +97,6 @@ class ThreadsSeen(nn.Module):
 def test_what_the_notebooks_measure_a_small_model_with_runs_on_one_thread(measure):
     """Two threads beside a busy process made chapter 2's measurements several times slower
     than one thread (a notebook cell took 20 s instead of 1 s): they run as the trainer does."""
-    from course_lib import diagnostics
-    from course_lib.models import effective_receptive_field
-    from course_lib.train import evaluate
-
     model = ThreadsSeen()
     x, y = tiny_data()
     calls = {

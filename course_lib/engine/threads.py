@@ -23,14 +23,14 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 import torch
 from torch import nn
 
 from .._checks import check_int
 
-__all__ = ["SMALL_MODEL_PARAMETERS", "choose_threads", "torch_threads"]
+__all__ = ["SMALL_MODEL_PARAMETERS", "choose_threads", "model_threads", "torch_threads"]
 
 SMALL_MODEL_PARAMETERS = 1_000_000
 """Below this many parameters a model trains on one CPU thread (see the module's docstring)."""
@@ -68,3 +68,15 @@ def torch_threads(threads: int) -> Iterator[int]:
         if torch.get_num_threads() != previous:
             torch.set_num_threads(previous)
 
+
+def model_threads(model: nn.Module) -> AbstractContextManager[int]:
+    """Run the ``with`` block on the threads :func:`choose_threads` picks for ``model``.
+
+    What the trainer does while it trains, for the functions that measure a model outside
+    training (``evaluate``, the diagnostics, the effective receptive field).
+
+    >>> with model_threads(nn.Linear(10, 2)):
+    ...     torch.get_num_threads()
+    1
+    """
+    return torch_threads(choose_threads(model))

@@ -31,7 +31,7 @@ from torch.utils._pytree import tree_leaves
 
 from .._checks import as_float_array, check_int, check_real
 from .._types import Batch
-from ..engine.threads import choose_threads, torch_threads
+from ..engine.threads import model_threads
 from .arithmetic import receptive_fields
 from .summary import LayerTable, layer_table
 
@@ -312,7 +312,7 @@ def effective_receptive_field(model: nn.Module, images: Batch, *, layer: str,
     model.eval()
     total = torch.zeros(x_all.shape[2:], dtype=torch.float64)
     try:
-        with torch_threads(choose_threads(model)):  # one thread for a small model
+        with model_threads(model):
             for start in range(0, len(x_all), batch_size):
                 x = x_all[start:start + batch_size].clone().requires_grad_(True)   # (B, C, H, W)
                 captured.clear()
